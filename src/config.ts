@@ -1,0 +1,171 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The one configuration object of pds-trace, built once at start-up from environment variables and
+ * an optional JSON file (`PDS_TRACE_CONFIG`, keys named like the variables; the environment wins),
+ * validated, frozen and passed down. Nothing else reads `process.env`.
+ */
+
+const positiveInt = z.coerce.number().int().positive();
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const SETTINGS = z.object({
+  /** Endpoint of the SMSP provider; unset means "start the built-in simulator". */
+  SMSP_URL: optionalString.pipe(z.url({ protocol: /^https$/ }).optional()),
+  /** PEM client certificate, key and CA bundle paths for mutual TLS. */
+  SMSP_TLS_CERT: optionalString,
+  SMSP_TLS_KEY: optionalString,
+  SMSP_TLS_CA: optionalString,
+  /** PKCS#12 file as issued by NHS at endpoint registration (endpoint cert, sub CA, CA), and its passphrase. */
+  SMSP_TLS_PFX: optionalString,
+  SMSP_TLS_PASSPHRASE: optionalString,
+  /** Accredited System ID sent as the ITK audit identity. */
+  SMSP_ASID: optionalString.pipe(z.string().regex(/^\d{1,12}$/, 'must be the numeric ASID issued at registration').optional()),
+  /** Audit identity URI for providers that take the ITK form (urn:nhs-uk:identity:ods:...), instead of the ASID. */
+  SMSP_AUDIT_IDENTITY: optionalString,
+  /** wsse:Username sent on every request. */
+  SMSP_USERNAME: optionalString,
+  /** wsa:From address of this system. */
+  SMSP_FROM_ADDRESS: optionalString,
+  /** Per-request timeout in milliseconds. */
+  SMSP_TIMEOUT_MS: positiveInt.default(10_000),
+  /** Requests open to SMSP at once, across every worker. */
+  SMSP_MAX_IN_FLIGHT: positiveInt.default(8),
+  /** Requests started per second, across every worker. */
+  SMSP_MAX_RATE: positiveInt.default(20),
+  /** Attempts per request for retryable failures (1 = no retry). */
+  SMSP_RETRY_ATTEMPTS: positiveInt.max(10).default(4),
+  /** Base delay of the exponential back-off between attempts, in milliseconds. */
+  SMSP_RETRY_BASE_MS: positiveInt.default(250),
+  /** Redis for the BullMQ runner; unset means the embedded runner. */
+  REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  /** Where batches, work files and audit files live. */
+  PDS_TRACE_DATA_DIR: optionalString,
+  /** error | warn | info | debug */
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+});
+
+export interface TlsSettings {
+  certPath?: string;
+  keyPath?: string;
+  caPath?: string;
+  pfxPath?: string;
+  passphrase?: string;
+}
+
+export interface SmspSettings {
+  url?: string;
+  tls: TlsSettings;
+  /** The audit identity sent in every DistributionEnvelope. */
+  auditIdentity: { type: 'asid' | 'itk'; uri: string };
+  username: string;
+  fromAddress: string;
+  timeoutMs: number;
+  maxInFlight: number;
+  maxRatePerSecond: number;
+  retry: { attempts: number; baseDelayMs: number };
+}
+
+export interface Config {
+  smsp: SmspSettings;
+  redisUrl?: string;
+  dataDir: string;
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
+}
+
+/** A setting is missing or malformed. The message names each bad setting and what it needs. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+/** ASID used against the built-in simulator when none is configured; never valid on a real SMSP. */
+export const SIMULATOR_ASID = '999000000001';
+
+type Env = Record<string, string | undefined>;
+
+function readConfigFile(file: string): Env {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError([`PDS_TRACE_CONFIG: cannot read ${file} as JSON (${(err as Error).message})`]);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError([`PDS_TRACE_CONFIG: ${file} must hold a JSON object of SETTING: value pairs`]);
+  }
+  return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, v === null ? undefined : String(v)]));
+}
+
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Readonly<Config> {
+  const fromFile = env.PDS_TRACE_CONFIG ? readConfigFile(path.resolve(cwd, env.PDS_TRACE_CONFIG)) : {};
+  const known = Object.keys(SETTINGS.shape);
+  const merged: Env = { ...fromFile };
+  for (const key of known) if (env[key] !== undefined) merged[key] = env[key];
+  const unknownInFile = Object.keys(fromFile).filter((k) => !known.includes(k));
+
+  const result = SETTINGS.safeParse(merged);
+  const problems = unknownInFile.map((k) => `${k}: unknown setting in ${env.PDS_TRACE_CONFIG}`);
+  if (!result.success) {
+    for (const issue of result.error.issues) problems.push(`${String(issue.path[0])}: ${issue.message}`);
+  }
+  if (!result.success || problems.length > 0) throw new ConfigError(problems);
+  const s = result.data;
+
+  if (s.SMSP_URL) {
+    if (!s.SMSP_ASID && !s.SMSP_AUDIT_IDENTITY) problems.push('SMSP_ASID: required when SMSP_URL is set (or set SMSP_AUDIT_IDENTITY)');
+    if (!s.SMSP_TLS_PFX && !(s.SMSP_TLS_CERT && s.SMSP_TLS_KEY)) {
+      problems.push('SMSP_TLS_CERT and SMSP_TLS_KEY (or SMSP_TLS_PFX): a client certificate is required when SMSP_URL is set');
+    }
+  }
+  if (s.SMSP_TLS_PFX && (s.SMSP_TLS_CERT || s.SMSP_TLS_KEY)) {
+    problems.push('SMSP_TLS_PFX: give either a PKCS#12 file or SMSP_TLS_CERT/SMSP_TLS_KEY, not both');
+  }
+  if (Boolean(s.SMSP_TLS_CERT) !== Boolean(s.SMSP_TLS_KEY)) {
+    problems.push('SMSP_TLS_CERT / SMSP_TLS_KEY: set both or neither');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const resolve = (p: string | undefined) => (p ? path.resolve(cwd, p) : undefined);
+  const config: Config = {
+    smsp: {
+      url: s.SMSP_URL,
+      tls: {
+        certPath: resolve(s.SMSP_TLS_CERT),
+        keyPath: resolve(s.SMSP_TLS_KEY),
+        caPath: resolve(s.SMSP_TLS_CA),
+        pfxPath: resolve(s.SMSP_TLS_PFX),
+        passphrase: s.SMSP_TLS_PASSPHRASE,
+      },
+      auditIdentity: s.SMSP_AUDIT_IDENTITY
+        ? { type: 'itk', uri: s.SMSP_AUDIT_IDENTITY }
+        : { type: 'asid', uri: s.SMSP_ASID ?? SIMULATOR_ASID },
+      username: s.SMSP_USERNAME ?? 'pds-trace',
+      fromAddress: s.SMSP_FROM_ADDRESS ?? 'urn:pds-trace:client',
+      timeoutMs: s.SMSP_TIMEOUT_MS,
+      maxInFlight: s.SMSP_MAX_IN_FLIGHT,
+      maxRatePerSecond: s.SMSP_MAX_RATE,
+      retry: { attempts: s.SMSP_RETRY_ATTEMPTS, baseDelayMs: s.SMSP_RETRY_BASE_MS },
+    },
+    redisUrl: s.REDIS_URL,
+    dataDir: path.resolve(cwd, s.PDS_TRACE_DATA_DIR ?? '.pds-trace'),
+    logLevel: s.LOG_LEVEL,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

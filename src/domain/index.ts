@@ -1,0 +1,4 @@
+export * from './nhs-number.js';
+export * from './outcome.js';
+export * from './demographics.js';
+export * from './reasons.js';
