@@ -3,15 +3,9 @@
  * One row per interaction: builders, parser, transport and simulator all read this table.
  */
 
-export const INTERACTIONS = [
-  'verifyNHSNumber',
-  'getNHSNumber',
-  'getPatientDetailsByNHSNumber',
-  'getPatientDetailsBySearch',
-  'getPatientDetails',
-] as const;
+import { INTERACTIONS, type Interaction } from '../domain/interaction.js';
 
-export type Interaction = (typeof INTERACTIONS)[number];
+export { INTERACTIONS, type Interaction };
 
 export interface InteractionSpec {
   /** SOAPAction = wsa:Action = DistributionEnvelope header/@service. */

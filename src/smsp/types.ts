@@ -1,4 +1,5 @@
 import type { PdsPatient } from '../domain/demographics.js';
+import type { TraceExchange } from '../domain/row-result.js';
 import type { TraceStatus } from '../domain/outcome.js';
 import type { ReasonCode } from '../domain/reasons.js';
 import type { Interaction } from './interactions.js';
@@ -93,8 +94,8 @@ export interface SmspOutcome {
   /** For `superseded`: the number that was supplied and replaced. */
   supersededNhsNumber?: string;
   patient?: PdsPatient;
-  /** Requests sent for this outcome, retries included (0 when rejected locally). */
-  attempts: number;
+  /** Every request sent for this outcome, retries included, in order (empty when rejected locally). */
+  exchanges: TraceExchange[];
   /** Wall time from first send to final answer, retries and back-off included. */
   durationMs: number;
   /** A safe, PII-free detail for operators (e.g. the fault string or the local rule broken). */

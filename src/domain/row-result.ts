@@ -1,0 +1,44 @@
+import type { PdsPatient } from './demographics.js';
+import type { Interaction } from './interaction.js';
+import type { TraceStatus } from './outcome.js';
+
+/** One request/response exchange with SMSP (one attempt), as the audit trail records it. */
+export interface TraceExchange {
+  interaction: Interaction;
+  /** wsa:MessageID of the request. */
+  messageId: string;
+  /** 1 for the first attempt, 2 for the first retry, ... */
+  attempt: number;
+  /** ISO 8601 UTC time the request was sent. */
+  startedAt: string;
+  durationMs: number;
+  /** SMSP/DEMOG code, `ITK-<code>` for a fault, `HTTP-<status>`; absent when nothing came back. */
+  responseCode?: string;
+  status: TraceStatus;
+  reason: string;
+}
+
+/**
+ * The final outcome of one input row: what the results file, audit file and summary are written from.
+ * Rows rejected locally have no exchanges.
+ */
+export interface RowResult {
+  /** 1-based position of the row among the file's data rows (header excluded), in input order. */
+  rowNumber: number;
+  status: TraceStatus;
+  /** A code from src/domain/reasons.ts. */
+  reason: string;
+  /** Extra PII-free detail (the field or rule at fault, the provider's fault text). */
+  detail?: string;
+  /** The interaction whose answer decided the status. */
+  interaction?: Interaction;
+  responseCode?: string;
+  /** wsa:MessageID of the request whose answer decided the status. */
+  messageId?: string;
+  /** The NHS number to use, as PDS returned it. */
+  nhsNumber?: string;
+  /** For `superseded`: the number supplied, which PDS replaced. */
+  supersededNhsNumber?: string;
+  patient?: PdsPatient;
+  exchanges: TraceExchange[];
+}
