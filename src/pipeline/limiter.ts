@@ -1,0 +1,114 @@
+/**
+ * The gate every SMSP request passes: at most `maxInFlight` open at once, at most
+ * `maxRatePerSecond` started in any one-second window, and a back-off shared by every request
+ * when the provider says it is busy (HTTP 503), so the whole pipeline slows down rather than one
+ * request retrying into a wall.
+ *
+ * This implementation holds within one process (the embedded runner). The BullMQ runner uses a
+ * Redis-backed limiter with the same interface so the limits hold across processes.
+ */
+
+export type ReleaseRequest = (result: { busy: boolean }) => void;
+
+export interface RequestLimiter {
+  /** Resolves when a request may start; call the returned function when it has finished. */
+  acquire(signal?: AbortSignal): Promise<ReleaseRequest>;
+}
+
+export interface LimiterOptions {
+  maxInFlight: number;
+  maxRatePerSecond: number;
+  /** First pause after a busy answer; doubles on each consecutive busy answer. */
+  busyBackoffMs?: number;
+  /** Longest shared pause. */
+  maxBusyBackoffMs?: number;
+  /**
+   * Added to the one-second window. Start times are taken here, the provider counts arrivals:
+   * a little slack keeps network jitter from pushing two windows' worth into one of theirs.
+   */
+  windowSlackMs?: number;
+  now?: () => number;
+}
+
+export class LimiterAbortedError extends Error {
+  override readonly name = 'LimiterAbortedError';
+}
+
+export function createLocalLimiter(options: LimiterOptions): RequestLimiter {
+  const now = options.now ?? (() => performance.now());
+  const windowMs = 1000 + (options.windowSlackMs ?? 25);
+  const baseBackoff = options.busyBackoffMs ?? 500;
+  const maxBackoff = options.maxBusyBackoffMs ?? 10_000;
+  // Start times of the last `maxRatePerSecond` requests, oldest first: the next start may happen
+  // once the oldest has left the window (a sliding window, not per-second buckets).
+  const starts: number[] = [];
+  let inFlight = 0;
+  let pausedUntil = 0;
+  let consecutiveBusy = 0;
+  const waiters: Array<() => void> = [];
+  let timer: NodeJS.Timeout | undefined;
+
+  function nextStartDelay(t: number): number {
+    const rateWait = starts.length >= options.maxRatePerSecond ? starts[0]! + windowMs - t : 0;
+    return Math.max(rateWait, pausedUntil - t, 0);
+  }
+
+  function pump(): void {
+    if (timer) return;
+    while (waiters.length > 0 && inFlight < options.maxInFlight) {
+      const t = now();
+      const delay = nextStartDelay(t);
+      if (delay > 0) {
+        timer = setTimeout(() => {
+          timer = undefined;
+          pump();
+        }, Math.ceil(delay));
+        return;
+      }
+      starts.push(t);
+      if (starts.length > options.maxRatePerSecond) starts.shift();
+      inFlight++;
+      waiters.shift()!();
+    }
+  }
+
+  function release(result: { busy: boolean }): void {
+    inFlight--;
+    if (result.busy) {
+      consecutiveBusy++;
+      const pause = Math.min(maxBackoff, baseBackoff * 2 ** (consecutiveBusy - 1));
+      pausedUntil = Math.max(pausedUntil, now() + pause);
+    } else {
+      consecutiveBusy = 0;
+    }
+    pump();
+  }
+
+  return {
+    acquire(signal?: AbortSignal): Promise<ReleaseRequest> {
+      return new Promise<ReleaseRequest>((resolve, reject) => {
+        if (signal?.aborted) return reject(new LimiterAbortedError('aborted before start'));
+        let settled = false;
+        const grant = () => {
+          settled = true;
+          signal?.removeEventListener('abort', onAbort);
+          let released = false;
+          resolve((result) => {
+            if (released) return;
+            released = true;
+            release(result);
+          });
+        };
+        const onAbort = () => {
+          if (settled) return;
+          const i = waiters.indexOf(grant);
+          if (i >= 0) waiters.splice(i, 1);
+          reject(new LimiterAbortedError('aborted while waiting for the SMSP limit'));
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        waiters.push(grant);
+        pump();
+      });
+    },
+  };
+}

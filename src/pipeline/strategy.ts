@@ -1,0 +1,111 @@
+import type { PatientQuery } from '../domain/demographics.js';
+import type { Interaction } from '../domain/interaction.js';
+import type { RowResult, TraceExchange } from '../domain/row-result.js';
+import type { SmspOutcome } from '../smsp/types.js';
+
+/**
+ * How one row is traced. The default is the safest reading of the row: a supplied NHS number is
+ * verified (and its details fetched), never replaced by a search; a row without one is searched by
+ * demographics. Every relaxation raises the risk of a wrong match, so each is a named, opt-in step.
+ */
+
+/** What the strategy needs of the SMSP client (so tests and runners can pass anything that calls SMSP). */
+export interface SmspCaller {
+  call(interaction: Interaction, query: PatientQuery, options?: { username?: string; signal?: AbortSignal }): Promise<SmspOutcome>;
+}
+
+export const FALLBACKS = {
+  /** When PDS does not verify the NHS number supplied (DEMOG-0040), search by demographics instead. */
+  search_when_not_verified: 'search by demographics when the NHS number is not verified',
+  /** When a search finds nobody, search again without the postcode (people move). */
+  search_without_postcode: 'repeat a search that found nobody without the postcode',
+} as const;
+
+export type Fallback = keyof typeof FALLBACKS;
+
+export interface StrategyOptions {
+  /** Use verifyNHSNumber / getNHSNumber (number only) instead of the details interactions. */
+  minimal: boolean;
+  fallbacks: readonly Fallback[];
+  username?: string;
+  signal?: AbortSignal;
+}
+
+function primaryInteraction(query: PatientQuery, minimal: boolean): Interaction {
+  if (query.nhsNumber) return minimal ? 'verifyNHSNumber' : 'getPatientDetailsByNHSNumber';
+  return searchInteraction(minimal);
+}
+
+function searchInteraction(minimal: boolean): Interaction {
+  return minimal ? 'getNHSNumber' : 'getPatientDetailsBySearch';
+}
+
+function canSearch(query: PatientQuery): boolean {
+  return Boolean(query.familyName && query.sex && query.dateOfBirth);
+}
+
+/** The next step to try after `outcome`, or undefined when the row's outcome is final. */
+function nextStep(
+  outcome: SmspOutcome,
+  query: PatientQuery,
+  options: StrategyOptions,
+  tried: ReadonlySet<string>,
+): { interaction: Interaction; query: PatientQuery; step: Fallback } | undefined {
+  const search = searchInteraction(options.minimal);
+  if (
+    options.fallbacks.includes('search_when_not_verified') &&
+    outcome.status === 'not_verified' &&
+    canSearch(query) &&
+    !tried.has('search_when_not_verified')
+  ) {
+    const { nhsNumber: _dropped, ...demographics } = query;
+    return { interaction: search, query: demographics, step: 'search_when_not_verified' };
+  }
+  if (
+    options.fallbacks.includes('search_without_postcode') &&
+    outcome.status === 'no_match' &&
+    outcome.interaction === search &&
+    query.postcode &&
+    !tried.has('search_without_postcode')
+  ) {
+    const { postcode: _dropped, ...withoutPostcode } = query;
+    return { interaction: search, query: withoutPostcode, step: 'search_without_postcode' };
+  }
+  return undefined;
+}
+
+export async function traceRow(
+  caller: SmspCaller,
+  rowNumber: number,
+  query: PatientQuery,
+  options: StrategyOptions,
+): Promise<RowResult> {
+  const exchanges: TraceExchange[] = [];
+  const tried = new Set<string>();
+  const callOptions = { username: options.username, signal: options.signal };
+  let currentQuery = query;
+  let outcome = await caller.call(primaryInteraction(query, options.minimal), currentQuery, callOptions);
+  exchanges.push(...outcome.exchanges);
+  for (let next = nextStep(outcome, currentQuery, options, tried); next; next = nextStep(outcome, currentQuery, options, tried)) {
+    tried.add(next.step);
+    currentQuery = next.query;
+    outcome = await caller.call(next.interaction, currentQuery, callOptions);
+    exchanges.push(...outcome.exchanges);
+  }
+  const steps = [...tried];
+  return {
+    rowNumber,
+    status: outcome.status,
+    reason: outcome.reason,
+    detail: [outcome.detail, steps.length > 0 ? `after fallback ${steps.join(', ')}` : undefined]
+      .filter(Boolean)
+      .join('; ') || undefined,
+    interaction: outcome.interaction,
+    responseCode: outcome.responseCode,
+    messageId: outcome.messageId,
+    nhsNumber: outcome.nhsNumber,
+    supersededNhsNumber: outcome.supersededNhsNumber,
+    patient: outcome.patient,
+    exchanges,
+  };
+}
