@@ -43,7 +43,8 @@ export const UNKNOWN_RESPONSE_CODE: ResponseCodeRule = {
 };
 
 export function responseCodeRule(code: string): ResponseCodeRule {
-  return (RESPONSE_CODES as Record<string, ResponseCodeRule>)[code] ?? UNKNOWN_RESPONSE_CODE;
+  // hasOwn: a provider code such as "toString" must not find an inherited property.
+  return isKnownResponseCode(code) ? RESPONSE_CODES[code] : UNKNOWN_RESPONSE_CODE;
 }
 
 export function isKnownResponseCode(code: string): code is ResponseCode {
