@@ -59,6 +59,25 @@ export const REASONS = {
   malformed_response: 'the provider\'s answer was not a well-formed SMSP response',
   aborted: 'the request was abandoned because pds-trace was shutting down',
   network_error: 'a network error stopped the request',
+
+  // CSV input (src/csv/input): problems with the file's own data, found while reading it. Row codes
+  // go with status invalid_input (or, for duplicate_local_id, a non-fatal row flag); the file-level
+  // codes at the end are InputFileError reasons for a file that cannot be read as a table at all.
+  ragged_row: 'the row has a different number of cells from the header (often an unquoted comma)',
+  record_too_large: 'the record is longer than the maximum record size, usually a quote that is never closed',
+  unclosed_quote: 'a quoted cell is never closed before the end of the file',
+  malformed_record: 'the record could not be read as CSV',
+  nhs_number_excel_damaged: 'the NHS number looks damaged by a spreadsheet (scientific notation, a decimal part or a lost leading zero); re-export the column as text',
+  nhs_number_placeholder: 'the NHS number is a placeholder (ten identical digits), not a real number',
+  date_of_birth_ambiguous: 'the date of birth has a two-digit year, so its century is ambiguous',
+  date_of_birth_invalid: 'the date of birth is not a real calendar date',
+  date_of_birth_excel_serial_out_of_range: 'the date of birth is a number that, read as an Excel date serial, falls after today',
+  date_of_birth_implausible: 'the date of birth is before 1850, which usually means a database placeholder',
+  sex_unrecognised: 'sex must be 0/1/2/9, M/F/U or male/female/unknown/not specified',
+  duplicate_local_id: 'the local id also appears on an earlier row of the same file',
+  columns_not_mapped: 'the file\'s columns do not name enough fields to trace (a date of birth, and an NHS number or a family name and sex)',
+  columns_ambiguous: 'more than one column could hold the same field; name the right one with --mapping',
+  mapping_file_invalid: 'the --mapping file could not be read or names an unknown field',
 } as const;
 
 export type ReasonCode = keyof typeof REASONS;

@@ -6,7 +6,7 @@
 import type { PatientQuery } from '../domain/demographics.js';
 import { SmspTransportError, type SmspResponseFormatError } from './errors.js';
 import { INTERACTION_SPECS, NHS_NUMBER_INTERACTIONS, type Interaction } from './interactions.js';
-import { ITK_FAULT_CODES, UNKNOWN_RESPONSE_CODE, isKnownResponseCode, responseCodeRule } from './response-codes.js';
+import { ITK_FAULT_CODES, responseCodeRule } from './response-codes.js';
 import type { ParsedFault, ParsedPayloadResponse, ParsedResponse, SmspOutcome } from './types.js';
 
 /** The part of an `SmspOutcome` decided by one answer. */
@@ -42,7 +42,7 @@ function outcomeForPayload(interaction: Interaction, query: PatientQuery, parsed
   // Unknown codes come back as a non-retryable error, never as a success (response-codes.ts).
   // Only own table keys count: responseCodeRule indexes a plain object, where a provider code
   // such as "toString" would otherwise find an inherited member.
-  const rule = isKnownResponseCode(responseCode) ? responseCodeRule(responseCode) : UNKNOWN_RESPONSE_CODE;
+  const rule = responseCodeRule(responseCode);
   if (rule.status === 'superseded') {
     // DEMOG-0017: the number supplied was replaced; PDS may return the replacement in subject
     // (SPEC §7; where it appears is open question 5), so it is only reported when present.
