@@ -1,0 +1,159 @@
+import { TRACE_STATUSES, TRACE_STATUS_MEANING, type TraceStatus } from '../../domain/outcome.js';
+import { reasonMessage } from '../../domain/reasons.js';
+import { DATA_QUALITY_FIELDS, DATA_QUALITY_FIELD_LABELS } from './data-quality.js';
+import type { BatchSummary } from './summary.js';
+
+/**
+ * The summary page analysts open first. One self-contained file: inline CSS and an inline SVG
+ * chart, no scripts, fonts, images or links to fetch (it is opened from shared drives and mail,
+ * often offline), and a Content-Security-Policy that forbids loading anything. Every value is
+ * escaped: file names, user names and reason details come from outside.
+ */
+
+export const STATUS_LABELS: Readonly<Record<TraceStatus, string>> = {
+  verified: 'Verified',
+  matched: 'Matched',
+  no_match: 'No match',
+  multiple_matches: 'Multiple matches',
+  not_verified: 'Not verified',
+  superseded: 'Superseded (new NHS number)',
+  invalidated: 'Invalidated NHS number',
+  invalid_input: 'Invalid input',
+  error: 'Error (not traced)',
+};
+
+/** Green for found, amber for PDS's "no", grey for rejected, red for failures. */
+const STATUS_COLOURS: Readonly<Record<TraceStatus, string>> = {
+  verified: '#007f3b',
+  matched: '#00a499',
+  no_match: '#ffb81c',
+  multiple_matches: '#ed8b00',
+  not_verified: '#8a1538',
+  superseded: '#41b6e6',
+  invalidated: '#7c2855',
+  invalid_input: '#768692',
+  error: '#d5281b',
+};
+
+const HTML_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+export function escapeHtml(value: unknown): string {
+  return String(value).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+}
+
+const count = (n: number) => n.toLocaleString('en-GB');
+const percent = (part: number, whole: number) => (whole === 0 ? '–' : `${((100 * part) / whole).toFixed(1)}%`);
+const ms = (value: number | null) => (value === null ? '–' : `${count(Math.round(value))} ms`);
+
+function table(caption: string, headings: string[], rows: string[][], numericFrom: number): string {
+  const head = headings.map((h, i) => `<th scope="col"${i >= numericFrom ? ' class="num"' : ''}>${escapeHtml(h)}</th>`).join('');
+  const body = rows
+    .map((cells) => `<tr>${cells.map((c, i) => `<td${i >= numericFrom ? ' class="num"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`)
+    .join('\n');
+  return `<table><caption>${escapeHtml(caption)}</caption><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+/** Horizontal bars, one per status, zeros included so charts of different batches line up. */
+export function outcomeChartSvg(byStatus: Record<TraceStatus, number>, rows: number): string {
+  const barHeight = 24;
+  const gap = 8;
+  const labelWidth = 230;
+  const barSpace = 330;
+  const width = labelWidth + barSpace + 120;
+  const height = TRACE_STATUSES.length * (barHeight + gap) + gap;
+  const largest = Math.max(1, ...TRACE_STATUSES.map((s) => byStatus[s]));
+  const bars = TRACE_STATUSES.map((status, i) => {
+    const y = gap + i * (barHeight + gap);
+    const n = byStatus[status];
+    const barWidth = n === 0 ? 0 : Math.max(2, Math.round((barSpace * n) / largest));
+    const text = y + barHeight / 2 + 5;
+    return [
+      `<text x="${labelWidth - 8}" y="${text}" text-anchor="end">${escapeHtml(STATUS_LABELS[status])}</text>`,
+      `<rect x="${labelWidth}" y="${y}" width="${barWidth}" height="${barHeight}" fill="${STATUS_COLOURS[status]}"><title>${escapeHtml(`${STATUS_LABELS[status]}: ${count(n)}`)}</title></rect>`,
+      `<text x="${labelWidth + barWidth + 6}" y="${text}">${escapeHtml(`${count(n)} (${percent(n, rows)})`)}</text>`,
+    ].join('');
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="chart-title" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}"><title id="chart-title">Rows by outcome</title>${bars.join('\n')}</svg>`;
+}
+
+function detailRows(summary: BatchSummary): string[][] {
+  const known = new Set(['label', 'batchId', 'inputFile', 'user', 'startedAt', 'finishedAt', 'durationSeconds', 'rows', 'tracedRows', 'byStatus', 'byReason', 'matchRate', 'dataQuality', 'timings']);
+  return Object.entries(summary)
+    .filter(([key, value]) => !known.has(key) && ['string', 'number', 'boolean'].includes(typeof value))
+    .map(([key, value]) => [key, String(value)]);
+}
+
+const STYLE = `
+body{font-family:Arial,Helvetica,sans-serif;color:#212b32;margin:0 auto;max-width:60rem;padding:1rem 1.5rem;line-height:1.4}
+.label{background:#003087;color:#fff;font-weight:bold;padding:.5rem .75rem;margin:0 0 1rem}
+h1{font-size:1.6rem;margin:.5rem 0}h2{font-size:1.25rem;margin-top:2rem;border-bottom:2px solid #005eb8}
+table{border-collapse:collapse;margin:.5rem 0 1rem;min-width:24rem}caption{text-align:left;font-weight:bold;padding:.25rem 0}
+th,td{border-bottom:1px solid #d8dde0;padding:.3rem .6rem;text-align:left;vertical-align:top}.num{text-align:right;white-space:nowrap}
+.figures{display:flex;flex-wrap:wrap;gap:1rem;padding:0;list-style:none}.figures li{background:#f0f4f5;padding:.6rem 1rem;min-width:9rem}
+.figures strong{display:block;font-size:1.5rem}svg text{font-family:Arial,Helvetica,sans-serif;font-size:14px;fill:#212b32}
+.meta{color:#4c6272}footer{margin-top:2rem}`;
+
+export function renderSummaryHtml(summary: BatchSummary): string {
+  const t = summary.timings;
+  const reasons = Object.entries(summary.byReason).sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
+  const quality = DATA_QUALITY_FIELDS.flatMap((field) => {
+    const finding = summary.dataQuality[field];
+    if (!finding) return [];
+    return Object.entries(finding.byReason)
+      .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
+      .map(([reason, n]) => [DATA_QUALITY_FIELD_LABELS[field], reasonMessage(reason), count(n)]);
+  });
+  const invalid = summary.byStatus.invalid_input;
+  const details = detailRows(summary);
+  const title = `Trace summary: ${summary.inputFile}`;
+
+  return `<!DOCTYPE html>
+<html lang="en-GB">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<p class="label" role="note">${escapeHtml(summary.label)}</p>
+<h1>${escapeHtml(title)}</h1>
+<p class="meta">Batch ${escapeHtml(summary.batchId)}, run by ${escapeHtml(summary.user)} from ${escapeHtml(summary.startedAt)} to ${escapeHtml(summary.finishedAt)} (${escapeHtml(summary.durationSeconds)} seconds).</p>
+
+<h2>At a glance</h2>
+<ul class="figures">
+<li><strong>${escapeHtml(count(summary.rows))}</strong>rows in the file</li>
+<li><strong>${escapeHtml(summary.matchRate === null ? '–' : `${(summary.matchRate * 100).toFixed(1)}%`)}</strong>match rate (of ${escapeHtml(count(summary.tracedRows))} rows PDS answered about)</li>
+<li><strong>${escapeHtml(count(invalid))}</strong>rows not traced: invalid input</li>
+<li><strong>${escapeHtml(count(summary.byStatus.error))}</strong>rows not traced: errors (can be retried)</li>
+</ul>
+
+<h2>Outcomes</h2>
+${outcomeChartSvg(summary.byStatus, summary.rows)}
+${table('Rows by outcome', ['Outcome', 'Status code', 'What it means', 'Rows', 'Share'], TRACE_STATUSES.map((s) => [STATUS_LABELS[s], s, TRACE_STATUS_MEANING[s], count(summary.byStatus[s]), percent(summary.byStatus[s], summary.rows)]), 3)}
+
+<h2>Reasons</h2>
+${reasons.length === 0 ? '<p>No rows.</p>' : table('Rows by reason', ['Reason', 'Reason code', 'Rows'], reasons.map(([reason, n]) => [reasonMessage(reason), reason, count(n)]), 2)}
+
+<h2>Data quality</h2>
+${quality.length === 0 ? '<p>No rows were rejected for problems in the file.</p>' : table(`Problems found in ${count(invalid)} rejected rows, by field`, ['Field', 'Problem', 'Rows'], quality, 2)}
+
+<h2>Timings</h2>
+${table('Run and SMSP exchange timings', ['Measure', 'Value'], [
+    ['Rows per second', t.rowsPerSecond === null ? '–' : count(t.rowsPerSecond)],
+    ['SMSP requests (all attempts)', count(t.exchanges)],
+    ['Retries', count(t.retries)],
+    ['Rows that needed a retry', count(t.rowsRetried)],
+    ['Mean request time', ms(t.meanExchangeMs)],
+    ['95th percentile request time', ms(t.p95ExchangeMs)],
+    ['Longest request time', ms(t.maxExchangeMs)],
+    ...Object.entries(t.exchangesByInteraction).map(([interaction, n]) => [`Requests: ${interaction}`, count(n)]),
+    ...Object.entries(t.exchangesByResponseCode).map(([code, n]) => [`Responses: ${code}`, count(n)]),
+  ], 1)}
+${details.length === 0 ? '' : `<h2>Run details</h2>\n${table('Run details', ['Detail', 'Value'], details, 2)}`}
+<footer><p class="label" role="note">${escapeHtml(summary.label)}</p></footer>
+</body>
+</html>
+`;
+}

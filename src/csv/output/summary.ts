@@ -1,0 +1,173 @@
+import { TRACE_STATUSES, type TraceStatus } from '../../domain/outcome.js';
+import type { RowResult } from '../../domain/row-result.js';
+import { writeFileAtomic } from './atomic-file.js';
+import { NHS_CONFIDENTIAL_LABEL } from './confidential-label.js';
+import { fieldOfReason, type DataQualityField } from './data-quality.js';
+import { DurationStats } from './duration-stats.js';
+import { renderSummaryHtml } from './summary-html.js';
+
+/**
+ * The batch summary analysts open first: counts per status and reason, match rate, data-quality
+ * findings and timings. Built row by row in constant memory, written as JSON and as HTML.
+ */
+
+/** Statuses where PDS gave the person's NHS number: the "found" side of the match rate. */
+const MATCHED_STATUSES: ReadonlySet<TraceStatus> = new Set(['verified', 'matched', 'superseded']);
+/** Statuses where no trace took place (rejected before or failed during): outside the match rate. */
+const UNTRACED_STATUSES: ReadonlySet<TraceStatus> = new Set(['invalid_input', 'error']);
+
+export interface DataQualityFinding {
+  /** Rows rejected for a problem with this field. */
+  rows: number;
+  byReason: Record<string, number>;
+}
+
+export interface BatchTimings {
+  /** Rows per second over the whole run (the pipeline's figure when it gave one). */
+  rowsPerSecond: number | null;
+  /** SMSP exchanges, every attempt counted. */
+  exchanges: number;
+  /** Exchanges that were retries (attempt > 1). */
+  retries: number;
+  /** Rows that needed more than one attempt. */
+  rowsRetried: number;
+  meanExchangeMs: number | null;
+  p95ExchangeMs: number | null;
+  maxExchangeMs: number | null;
+  exchangesByInteraction: Record<string, number>;
+  /** Per exchange: SMSP/DEMOG codes, `ITK-<code>` faults, `HTTP-<status>`, `none` when nothing came back. */
+  exchangesByResponseCode: Record<string, number>;
+}
+
+export interface BatchSummary {
+  label: typeof NHS_CONFIDENTIAL_LABEL;
+  batchId: string;
+  inputFile: string;
+  user: string;
+  startedAt: string;
+  finishedAt: string;
+  durationSeconds: number;
+  rows: number;
+  /** Rows PDS gave an answer about: all rows but `invalid_input` and `error`. */
+  tracedRows: number;
+  /** Every status, zeros included. */
+  byStatus: Record<TraceStatus, number>;
+  byReason: Record<string, number>;
+  /** (verified + matched + superseded) / tracedRows, 0–1; null when nothing was traced. */
+  matchRate: number | null;
+  /** Rejected rows (`invalid_input`) per input field at fault; fields without problems are absent. */
+  dataQuality: Partial<Record<DataQualityField, DataQualityFinding>>;
+  timings: BatchTimings;
+  /** Further details the pipeline passes to finish() (e.g. the runner, the simulator flag). */
+  [detail: string]: unknown;
+}
+
+export interface SummaryStart {
+  batchId: string;
+  inputFile: string;
+  user: string;
+  startedAt: Date;
+}
+
+export interface SummaryFinish {
+  finishedAt: Date;
+  rowsPerSecond?: number;
+  [detail: string]: unknown;
+}
+
+function increment(counts: Record<string, number>, key: string, by = 1): void {
+  counts[key] = (counts[key] ?? 0) + by;
+}
+
+function zeroByStatus(): Record<TraceStatus, number> {
+  return Object.fromEntries(TRACE_STATUSES.map((status) => [status, 0])) as Record<TraceStatus, number>;
+}
+
+function round(value: number, places: number): number {
+  const factor = 10 ** places;
+  return Math.round(value * factor) / factor;
+}
+
+export class SummaryBuilder {
+  private rows = 0;
+  private readonly byStatus = zeroByStatus();
+  private readonly byReason: Record<string, number> = {};
+  private readonly dataQuality: Partial<Record<DataQualityField, DataQualityFinding>> = {};
+  private readonly durations = new DurationStats();
+  private retries = 0;
+  private rowsRetried = 0;
+  private readonly byInteraction: Record<string, number> = {};
+  private readonly byResponseCode: Record<string, number> = {};
+
+  constructor(private readonly start: SummaryStart) {}
+
+  add(result: RowResult): void {
+    this.rows++;
+    this.byStatus[result.status]++;
+    increment(this.byReason, result.reason);
+    if (result.status === 'invalid_input') {
+      const field = fieldOfReason(result.reason);
+      const finding = (this.dataQuality[field] ??= { rows: 0, byReason: {} });
+      finding.rows++;
+      increment(finding.byReason, result.reason);
+    }
+    let retried = false;
+    for (const exchange of result.exchanges) {
+      this.durations.add(exchange.durationMs);
+      increment(this.byInteraction, exchange.interaction);
+      increment(this.byResponseCode, exchange.responseCode ?? 'none');
+      if (exchange.attempt > 1) {
+        this.retries++;
+        retried = true;
+      }
+    }
+    if (retried) this.rowsRetried++;
+  }
+
+  finish(meta: SummaryFinish): BatchSummary {
+    const { finishedAt, rowsPerSecond, ...details } = meta;
+    const durationSeconds = Math.max(0, (finishedAt.getTime() - this.start.startedAt.getTime()) / 1000);
+    const tracedRows = TRACE_STATUSES.filter((s) => !UNTRACED_STATUSES.has(s)).reduce((n, s) => n + this.byStatus[s], 0);
+    const matchedRows = [...MATCHED_STATUSES].reduce((n, s) => n + this.byStatus[s], 0);
+    const mean = this.durations.mean();
+    return {
+      // Pipeline details first, so they can never overwrite a computed figure.
+      ...details,
+      label: NHS_CONFIDENTIAL_LABEL,
+      batchId: this.start.batchId,
+      inputFile: this.start.inputFile,
+      user: this.start.user,
+      startedAt: this.start.startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      durationSeconds: round(durationSeconds, 3),
+      rows: this.rows,
+      tracedRows,
+      byStatus: { ...this.byStatus },
+      byReason: { ...this.byReason },
+      matchRate: tracedRows === 0 ? null : round(matchedRows / tracedRows, 4),
+      dataQuality: structuredClone(this.dataQuality),
+      timings: {
+        rowsPerSecond: rowsPerSecond ?? (durationSeconds > 0 ? round(this.rows / durationSeconds, 2) : null),
+        exchanges: this.durations.count,
+        retries: this.retries,
+        rowsRetried: this.rowsRetried,
+        meanExchangeMs: mean === null ? null : round(mean, 1),
+        p95ExchangeMs: this.durations.percentile(95),
+        maxExchangeMs: this.durations.max(),
+        exchangesByInteraction: { ...this.byInteraction },
+        exchangesByResponseCode: { ...this.byResponseCode },
+      },
+    };
+  }
+}
+
+/** The summary as JSON, label first, owner-only and atomic like every output. */
+export async function writeSummaryJson(path: string, summary: BatchSummary): Promise<void> {
+  const { label, ...rest } = summary;
+  await writeFileAtomic(path, `${JSON.stringify({ label, ...rest }, null, 2)}\n`);
+}
+
+/** The summary as a self-contained HTML page (no scripts, fonts or network), owner-only and atomic. */
+export async function writeSummaryHtml(path: string, summary: BatchSummary): Promise<void> {
+  await writeFileAtomic(path, renderSummaryHtml(summary));
+}

@@ -1,0 +1,144 @@
+import { readFile, stat } from 'node:fs/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TRACE_STATUSES } from '../../../src/domain/outcome.js';
+import type { RowResult } from '../../../src/domain/row-result.js';
+import { NHS_CONFIDENTIAL_LABEL } from '../../../src/csv/output/confidential-label.js';
+import { SummaryBuilder, writeSummaryHtml, writeSummaryJson, type BatchSummary } from '../../../src/csv/output/summary.js';
+import { exchange, matchedResult, rejectedResult, tempDir, type TempDir } from './fixtures.js';
+
+let tmp: TempDir;
+beforeEach(async () => {
+  tmp = await tempDir();
+});
+afterEach(async () => {
+  await tmp.cleanup();
+});
+
+const START = new Date('2025-01-02T09:00:00.000Z');
+const FINISH = new Date('2025-01-02T09:00:10.000Z');
+
+function build(results: RowResult[], finish: Record<string, unknown> = {}, inputFile = 'cohort.csv'): BatchSummary {
+  const builder = new SummaryBuilder({ batchId: 'b1', inputFile, user: 'analyst1', startedAt: START });
+  for (const r of results) builder.add(r);
+  return builder.finish({ finishedAt: FINISH, ...finish });
+}
+
+const noMatch = (row: number): RowResult => ({ rowNumber: row, status: 'no_match', reason: 'no_match', exchanges: [exchange({ status: 'no_match', reason: 'no_match', responseCode: 'DEMOG-0001', durationMs: 200 })] });
+const failed = (row: number): RowResult => ({
+  rowNumber: row,
+  status: 'error',
+  reason: 'timeout',
+  exchanges: [1, 2, 3].map((attempt) => exchange({ attempt, status: 'error', reason: 'timeout', responseCode: undefined, durationMs: 1000 })),
+});
+
+describe('SummaryBuilder', () => {
+  it('counts every status, zeros included, and every reason', () => {
+    const s = build([matchedResult(1), matchedResult(2), noMatch(3), rejectedResult(4, 'missing_sex'), failed(5)]);
+    expect(Object.keys(s.byStatus)).toEqual([...TRACE_STATUSES]);
+    expect(s.byStatus).toMatchObject({ matched: 2, no_match: 1, invalid_input: 1, error: 1, verified: 0, superseded: 0 });
+    expect(s.byReason).toEqual({ ok: 2, no_match: 1, missing_sex: 1, timeout: 1 });
+    expect(s.rows).toBe(5);
+  });
+
+  it('rates matches over the rows PDS answered about, leaving out invalid input and errors', () => {
+    const s = build([matchedResult(1), { ...matchedResult(2), status: 'verified' }, { ...matchedResult(3), status: 'superseded' }, noMatch(4), rejectedResult(5, 'missing_sex'), failed(6)]);
+    expect(s.tracedRows).toBe(4);
+    expect(s.matchRate).toBe(0.75);
+  });
+
+  it('has no match rate when nothing was traced', () => {
+    expect(build([rejectedResult(1, 'missing_sex')]).matchRate).toBeNull();
+    expect(build([]).matchRate).toBeNull();
+  });
+
+  it('groups rejected rows by the field at fault', () => {
+    const s = build([
+      rejectedResult(1, 'nhs_number_check_digit'),
+      rejectedResult(2, 'nhs_number_check_digit'),
+      rejectedResult(3, 'missing_nhs_number'),
+      rejectedResult(4, 'date_of_birth_in_future'),
+      rejectedResult(5, 'missing_family_name'),
+      rejectedResult(6, 'ragged_row'),
+      rejectedResult(7, 'duplicate_local_id'),
+      noMatch(8),
+    ]);
+    expect(s.dataQuality).toEqual({
+      nhsNumber: { rows: 3, byReason: { nhs_number_check_digit: 2, missing_nhs_number: 1 } },
+      dateOfBirth: { rows: 1, byReason: { date_of_birth_in_future: 1 } },
+      familyName: { rows: 1, byReason: { missing_family_name: 1 } },
+      row: { rows: 1, byReason: { ragged_row: 1 } },
+      localId: { rows: 1, byReason: { duplicate_local_id: 1 } },
+    });
+  });
+
+  it('reports exchange timings, retries and the rate from the run time', () => {
+    const s = build([matchedResult(1), noMatch(2), failed(3), rejectedResult(4, 'missing_sex')]);
+    expect(s.durationSeconds).toBe(10);
+    expect(s.timings).toEqual({
+      rowsPerSecond: 0.4,
+      exchanges: 5,
+      retries: 2,
+      rowsRetried: 1,
+      meanExchangeMs: 664,
+      p95ExchangeMs: 1000,
+      maxExchangeMs: 1000,
+      exchangesByInteraction: { getPatientDetailsBySearch: 5 },
+      exchangesByResponseCode: { 'SMSP-0000': 1, 'DEMOG-0001': 1, none: 3 },
+    });
+  });
+
+  it('takes the pipeline rate and extra details, which cannot overwrite computed figures', () => {
+    const s = build([matchedResult(1)], { rowsPerSecond: 12.5, runner: 'embedded', rows: 999 });
+    expect(s.timings.rowsPerSecond).toBe(12.5);
+    expect(s.runner).toBe('embedded');
+    expect(s.rows).toBe(1);
+    expect(s).toMatchObject({ label: NHS_CONFIDENTIAL_LABEL, batchId: 'b1', inputFile: 'cohort.csv', user: 'analyst1', startedAt: START.toISOString(), finishedAt: FINISH.toISOString() });
+  });
+});
+
+describe('summary files', () => {
+  it('writes JSON with the confidentiality label first, owner-only', async () => {
+    const file = tmp.file('cohort.summary.json');
+    await writeSummaryJson(file, build([matchedResult(1)]));
+    const text = await readFile(file, 'utf8');
+    expect(Object.keys(JSON.parse(text))[0]).toBe('label');
+    expect(JSON.parse(text)).toMatchObject({ label: 'NHS Confidential: Personal Data about a patient', rows: 1, byStatus: { matched: 1 } });
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+  });
+
+  it('writes a self-contained HTML page headed by the label, with the chart and tables', async () => {
+    const file = tmp.file('cohort.summary.html');
+    await writeSummaryHtml(file, build([matchedResult(1), noMatch(2), rejectedResult(3, 'nhs_number_check_digit'), failed(4)]));
+    const html = await readFile(file, 'utf8');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const body = html.slice(html.indexOf('<body>'));
+    expect(body.indexOf(NHS_CONFIDENTIAL_LABEL)).toBeLessThan(body.indexOf('<h1>'));
+    expect(html).toContain('<svg');
+    expect(html.match(/<rect /g)).toHaveLength(TRACE_STATUSES.length);
+    expect(html).toContain('Data quality');
+    expect(html).toContain('NHS number fails the Modulus 11 check digit');
+    // Match rate: 1 matched of the 2 rows PDS answered about (the rejected and failed rows are outside it).
+    expect(html).toMatch(/<strong>50\.0%<\/strong>match rate \(of 2 rows/);
+  });
+
+  it('loads nothing from anywhere: no scripts, external links, fonts or images', async () => {
+    const file = tmp.file('s.html');
+    await writeSummaryHtml(file, build([matchedResult(1)]));
+    const html = await readFile(file, 'utf8');
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|@import|url\(|src=|href=/i);
+    // The only URL is the SVG namespace, which is an identifier, not a fetch.
+    expect(html.match(/https?:\/\/[^"\s]+/g)).toEqual(['http://www.w3.org/2000/svg']);
+    expect(html).toContain("default-src 'none'");
+  });
+
+  it('escapes file names, users, reasons and details so nothing can inject markup', async () => {
+    const file = tmp.file('s.html');
+    const evil = '<script>alert(1)</script>"\'&';
+    const s = build([{ ...rejectedResult(1, '<img src=x onerror=alert(1)>') }], { note: evil }, `${evil}.csv`);
+    await writeSummaryHtml(file, { ...s, user: evil });
+    const html = await readFile(file, 'utf8');
+    expect(html).not.toContain('<script>');
+    expect(html).not.toContain('<img');
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;');
+  });
+});
