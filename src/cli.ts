@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { ConfigError } from './config.js';
 import { CliError, EXIT } from './cli/errors.js';
 import { registerBatchCommands } from './cli/batch-commands.js';
+import { registerCohortCommands } from './cli/cohort-command.js';
 import { registerTraceCommand } from './cli/trace-command.js';
 import { registerWorkerCommand } from './cli/worker-command.js';
 import { registerSimulatorCommand } from './simulator/command.js';
@@ -18,6 +19,7 @@ registerTraceCommand(program);
 registerWorkerCommand(program);
 registerBatchCommands(program);
 registerSimulatorCommand(program);
+registerCohortCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -45,6 +45,8 @@ const SETTINGS = z.object({
   SMSP_RETRY_BASE_MS: positiveInt.default(250),
   /** Redis for the BullMQ runner; unset means the embedded runner. */
   REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  /** Prefix of every Redis key, queue and limit of this deployment (separate deployments sharing a Redis). */
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only').default('pds-trace'),
   /** Where batches, work files and audit files live. */
   PDS_TRACE_DATA_DIR: optionalString,
   /** error | warn | info | debug */
@@ -75,6 +77,7 @@ export interface SmspSettings {
 export interface Config {
   smsp: SmspSettings;
   redisUrl?: string;
+  redisPrefix: string;
   dataDir: string;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
 }
@@ -156,6 +159,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       retry: { attempts: s.SMSP_RETRY_ATTEMPTS, baseDelayMs: s.SMSP_RETRY_BASE_MS },
     },
     redisUrl: s.REDIS_URL,
+    redisPrefix: s.REDIS_PREFIX,
     dataDir: path.resolve(cwd, s.PDS_TRACE_DATA_DIR ?? '.pds-trace'),
     logLevel: s.LOG_LEVEL,
   };

@@ -21,6 +21,7 @@ function scripted(answers: Partial<Record<Interaction, TraceStatus[]>>) {
         status,
         reason: status === 'no_match' ? 'no_match' : 'ok',
         retryable: false,
+        durationMs: 1,
         messageId: `M${calls.length}`,
         exchanges: [{ interaction, messageId: `M${calls.length}`, attempt: 1, startedAt: '2026-01-01T00:00:00.000Z', durationMs: 1, status, reason: 'ok' }],
         nhsNumber: status === 'matched' || status === 'verified' ? '9990000018' : undefined,

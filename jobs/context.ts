@@ -1,0 +1,13 @@
+import type { Logger } from '../src/log.js';
+import type { PipelineQueues } from '../src/pipeline/queues.js';
+import type { SmspCaller } from '../src/pipeline/strategy.js';
+
+/** What the processors of one worker process share: nothing here is per job. */
+export interface JobContext {
+  dataDir: string;
+  queues: PipelineQueues;
+  caller: SmspCaller;
+  /** Rows of one chunk traced at once in this process; the global limiter has the last word. */
+  rowConcurrency: number;
+  logger: Logger;
+}

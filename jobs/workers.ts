@@ -1,0 +1,59 @@
+import { Worker, type ConnectionOptions } from 'bullmq';
+import { QUEUE_NAMES } from '../src/pipeline/queues.js';
+import { assembleProcessor } from './assemble.js';
+import type { JobContext } from './context.js';
+import { ingestProcessor } from './ingest.js';
+import { traceProcessor } from './trace.js';
+
+export interface WorkerSettings {
+  connection: ConnectionOptions;
+  prefix: string;
+  /** Trace jobs (chunks) this process runs at once. */
+  traceConcurrency: number;
+  /** Lock and stall timings; the defaults suit production, tests shorten them. */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+}
+
+export interface PipelineWorkers {
+  workers: Worker[];
+  /** Stops taking jobs and waits for running ones up to `timeoutMs`, then aborts them. */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+/** One worker per queue in this process: ingest, trace and assemble. */
+export function startWorkers(ctx: JobContext, settings: WorkerSettings): PipelineWorkers {
+  const common = {
+    connection: settings.connection,
+    prefix: settings.prefix,
+    lockDuration: settings.lockDurationMs ?? 60_000,
+    stalledInterval: settings.stalledIntervalMs ?? 30_000,
+    // A chunk re-run after a crash repeats no work, so let stalled jobs be retried generously.
+    maxStalledCount: 10,
+  };
+  const workers = [
+    new Worker(QUEUE_NAMES.ingest, ingestProcessor(ctx), { ...common, concurrency: 1 }),
+    new Worker(QUEUE_NAMES.trace, traceProcessor(ctx), { ...common, concurrency: settings.traceConcurrency }),
+    new Worker(QUEUE_NAMES.assemble, assembleProcessor(ctx), { ...common, concurrency: 1 }),
+  ];
+  for (const worker of workers) {
+    worker.on('error', (err) => ctx.logger.error('worker error', { queue: worker.name, error: err }));
+    worker.on('failed', (job, err) => ctx.logger.warn('job failed', { queue: worker.name, jobId: job?.id, attempts: job?.attemptsMade, error: err.message }));
+  }
+  return {
+    workers,
+    async close(timeoutMs = 30_000) {
+      let timer: NodeJS.Timeout | undefined;
+      const graceful = Promise.all(workers.map((w) => w.close()));
+      const deadline = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      });
+      if ((await Promise.race([graceful, deadline])) === 'timeout') {
+        // Running jobs see their AbortSignal fire; their chunks are traced again later, never half-written.
+        for (const w of workers) w.cancelAllJobs?.('shutdown');
+        await Promise.all(workers.map((w) => w.close(true)));
+      }
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,20 @@
+/** Exit codes of the pds-trace command, so schedulers and scripts can tell failures apart. */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  config: 3,
+  fileRejected: 4,
+  smspUnreachable: 5,
+} as const;
+
+/** A failure the command reports in one clear message and an exit code, without a stack trace. */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.failure,
+  ) {
+    super(message);
+  }
+}

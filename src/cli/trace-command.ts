@@ -1,0 +1,161 @@
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { loadConfig, type Config } from '../config.js';
+import { createLogger, type Logger } from '../log.js';
+import type { BatchSummary } from '../csv/output/summary.js';
+import { createBatch, type BatchMeta, type BatchOptions } from '../pipeline/batch.js';
+import { submitBatch } from '../pipeline/queues.js';
+import { BatchWatcher } from '../pipeline/watch-batch.js';
+import { BatchProgress } from '../pipeline/progress.js';
+import { runBatchEmbedded } from '../pipeline/run-embedded.js';
+import { FALLBACKS, type Fallback } from '../pipeline/strategy.js';
+import { TRACE_STATUSES } from '../domain/outcome.js';
+import { startProgressDisplay } from './progress-bar.js';
+import { connectSmsp, SIMULATOR_NOTICE } from './smsp-connection.js';
+import { CliError, EXIT } from './errors.js';
+import { openRedisRuntime, startLocalWorkers } from './redis-runtime.js';
+
+interface TraceFlags {
+  out?: string;
+  format: 'native' | 'mesh';
+  mapping?: string;
+  minimal?: boolean;
+  user?: string;
+  embedded?: boolean;
+  worker?: boolean;
+  fallback: Fallback[];
+  bom?: boolean;
+  monthFirst?: boolean;
+  chunkSize: string;
+}
+
+/** Reasons that mean SMSP itself could not be reached, as opposed to one request failing. */
+const UNREACHABLE = new Set(['connection_refused', 'tls_error', 'timeout', 'network_error', 'connection_reset', 'provider_busy']);
+
+export function registerTraceCommand(program: Command): void {
+  program
+    .command('trace')
+    .description('trace every row of a CSV file against PDS and write results, audit and summary files')
+    .argument('<file>', 'the CSV file to trace')
+    .option('--out <dir>', 'folder for the output files (default: beside the input)')
+    .addOption(new Option('--format <format>', 'results layout').choices(['native', 'mesh']).default('native'))
+    .option('--mapping <file>', 'mapping file naming the column for each field')
+    .option('--minimal', 'verify / find NHS numbers only (verifyNHSNumber, getNHSNumber), no demographics')
+    .option('--user <id>', 'the local user accountable for this batch (default: the OS user)')
+    .option('--embedded', 'run the whole batch in this process, without Redis, even when REDIS_URL is set')
+    .option('--no-worker', 'with REDIS_URL: only submit and follow the batch; other worker processes trace it')
+    .addOption(
+      new Option('--fallback <step...>', 'opt-in relaxations, each raises the risk of a wrong match')
+        .choices(Object.keys(FALLBACKS))
+        .default([]),
+    )
+    .option('--bom', 'start CSV outputs with a UTF-8 byte order mark (for Excel)')
+    .option('--month-first', 'read ambiguous dates such as 03/04/2001 as month first (default: day first, UK)')
+    .option('--chunk-size <rows>', 'rows per trace job', '500')
+    .action(async (file: string, flags: TraceFlags) => {
+      await traceFile(file, flags);
+    });
+}
+
+async function traceFile(file: string, flags: TraceFlags): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel });
+  const chunkSize = Number(flags.chunkSize);
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new CliError('--chunk-size must be a positive whole number', EXIT.usage);
+
+  const options: BatchOptions = {
+    format: flags.format,
+    mappingFile: flags.mapping ? path.resolve(flags.mapping) : undefined,
+    minimal: Boolean(flags.minimal),
+    fallbacks: flags.fallback,
+    user: flags.user ?? os.userInfo().username,
+    outDir: flags.out ?? path.dirname(path.resolve(file)),
+    bom: Boolean(flags.bom),
+    dayFirst: !flags.monthFirst,
+    chunkSize,
+  };
+
+  const abort = new AbortController();
+  const onSignal = () => abort.abort(new CliError('interrupted: finished chunks are kept; run `pds-trace resume <batch>` to finish', EXIT.failure));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const batch = await createBatch(config.dataDir, file, options);
+    logger.info('batch created', { batchId: batch.id, inputSha256: batch.inputSha256 });
+    process.stderr.write(`Batch ${batch.id}\n`);
+    const useRedis = Boolean(config.redisUrl) && !flags.embedded;
+    const run = useRedis ? await runOnBullmq(config, logger, batch, flags, abort.signal) : await runEmbedded(config, logger, batch, abort.signal);
+    await report(run.meta, run.simulated, run.url);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+interface FinishedRun {
+  meta: BatchMeta;
+  simulated: boolean;
+  url: string;
+}
+
+async function runEmbedded(config: Config, logger: Logger, batch: BatchMeta, signal: AbortSignal): Promise<FinishedRun> {
+  const connection = await connectSmsp(config, logger);
+  if (connection.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
+  const progress = new BatchProgress();
+  const stopDisplay = startProgressDisplay(progress, process.stderr);
+  try {
+    const run = await runBatchEmbedded(config.dataDir, batch, {
+      caller: connection.client,
+      concurrency: config.smsp.maxInFlight,
+      progress,
+      signal,
+    });
+    return { meta: run.meta, simulated: connection.simulated, url: connection.url };
+  } finally {
+    stopDisplay();
+    await connection.close();
+  }
+}
+
+/**
+ * Submits the batch to the queues and follows it from its folder. Unless told otherwise this
+ * process also works on the queues, so a lone `pds-trace trace` finishes; workers elsewhere help.
+ */
+async function runOnBullmq(config: Config, logger: Logger, batch: BatchMeta, flags: TraceFlags, signal: AbortSignal): Promise<FinishedRun> {
+  const runtime = await openRedisRuntime(config);
+  const local = flags.worker === false ? undefined : await startLocalWorkers(config, logger, runtime, 2);
+  const watcher = new BatchWatcher(config.dataDir, batch.id);
+  const stopDisplay = startProgressDisplay(watcher.progress, process.stderr);
+  try {
+    await submitBatch(runtime.queues, batch);
+    const meta = await watcher.waitUntilFinished({ signal });
+    return { meta, simulated: local?.smsp.simulated ?? false, url: local?.smsp.url ?? config.smsp.url ?? '' };
+  } finally {
+    stopDisplay();
+    await local?.close(10_000);
+    await runtime.close();
+  }
+}
+
+async function report(meta: BatchMeta, simulated: boolean, url: string): Promise<void> {
+  if (meta.state === 'rejected') {
+    throw new CliError(`The file was not traced: ${meta.rejection?.message ?? 'rejected'}`, EXIT.fileRejected);
+  }
+  const summary = JSON.parse(await readFile(meta.outputs!.summaryJson, 'utf8')) as BatchSummary;
+  const out = process.stdout;
+  out.write(`\nBatch ${meta.id}: ${summary.rows} rows${simulated ? ' (SIMULATOR, synthetic data)' : ''}\n`);
+  for (const status of TRACE_STATUSES) out.write(`  ${status.padEnd(17)} ${summary.byStatus[status]}\n`);
+  for (const [name, p] of Object.entries(meta.outputs ?? {})) out.write(`  ${name.padEnd(12)} ${p}\n`);
+
+  const traced = summary.rows - summary.byStatus.invalid_input;
+  const unreachableReasons = Object.keys(summary.byReason).filter((r) => UNREACHABLE.has(r));
+  const unreachable = unreachableReasons.reduce((n, r) => n + (summary.byReason[r] ?? 0), 0);
+  if (traced > 0 && unreachable === traced) {
+    throw new CliError(
+      `SMSP could not be reached at ${url}: every request failed (${unreachableReasons.join(', ')}). The outputs list every row as error.`,
+      EXIT.smspUnreachable,
+    );
+  }
+}

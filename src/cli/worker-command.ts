@@ -1,0 +1,32 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config.js';
+import { createLogger } from '../log.js';
+import { CliError, EXIT } from './errors.js';
+import { openRedisRuntime, startLocalWorkers } from './redis-runtime.js';
+
+export function registerWorkerCommand(program: Command): void {
+  program
+    .command('worker')
+    .description('run a long-lived BullMQ worker for the ingest, trace and assemble queues (needs REDIS_URL)')
+    .option('--concurrency <n>', 'trace jobs (chunks) this process works on at once', '2')
+    .option('--shutdown-timeout <ms>', 'how long to wait for running jobs on SIGINT/SIGTERM before aborting them', '30000')
+    .action(async (flags: { concurrency: string; shutdownTimeout: string }) => {
+      const concurrency = Number(flags.concurrency);
+      if (!Number.isInteger(concurrency) || concurrency < 1) throw new CliError('--concurrency must be a positive whole number', EXIT.usage);
+      const config = loadConfig();
+      const logger = createLogger({ level: config.logLevel });
+      const runtime = await openRedisRuntime(config);
+      const local = await startLocalWorkers(config, logger, runtime, concurrency);
+      logger.info('worker started', { concurrency, maxInFlight: config.smsp.maxInFlight, maxRatePerSecond: config.smsp.maxRatePerSecond });
+      process.stderr.write(`pds-trace worker running (trace concurrency ${concurrency}); SIGINT or SIGTERM stops it\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      logger.info('worker stopping');
+      await local.close(Number(flags.shutdownTimeout));
+      await runtime.close();
+      logger.info('worker stopped');
+    });
+}

@@ -1,0 +1,111 @@
+import { access } from 'node:fs/promises';
+import type { PatientQuery } from '../domain/demographics.js';
+import type { RowResult } from '../domain/row-result.js';
+import { InputFileError, openInput, type InputOptions, type InputRow } from '../csv/read-input.js';
+import { batchPaths, saveBatch, type BatchMeta, type ChunkRef } from './batch.js';
+import { openJsonLinesWriter, writeJsonLines } from './jsonl.js';
+
+/** A row waiting to be traced, as stored in a chunk file. */
+export interface ChunkRow {
+  rowNumber: number;
+  query: PatientQuery;
+}
+
+export function inputOptionsFor(meta: BatchMeta): InputOptions {
+  return { mappingFile: meta.options.mappingFile, dayFirst: meta.options.dayFirst };
+}
+
+/** The result of a row rejected before any request: `invalid_input` with the validator's reason. */
+export function rejectedRowResult(row: InputRow): RowResult {
+  const problem = row.problem!;
+  return {
+    rowNumber: row.rowNumber,
+    status: 'invalid_input',
+    reason: problem.reason,
+    detail: problem.message,
+    exchanges: [],
+  };
+}
+
+/**
+ * Streams the input once: rows that cannot be traced get their final result now (they never reach
+ * SMSP), the rest are cut into chunk files of `chunkSize` rows. Deterministic, so running it again
+ * after a crash rewrites the same chunks. A file that cannot be read as a table of demographics
+ * leaves the batch `rejected` with the reason and returns normally.
+ */
+export async function ingestBatch(dataDir: string, meta: BatchMeta): Promise<BatchMeta> {
+  const paths = batchPaths(dataDir, meta.id);
+  const chunkSize = meta.options.chunkSize;
+  let input;
+  try {
+    input = await openInput(meta.inputPath, inputOptionsFor(meta));
+  } catch (err) {
+    if (!(err instanceof InputFileError)) throw err;
+    const rejected: BatchMeta = { ...meta, state: 'rejected', rejection: { reason: err.reason, message: err.message } };
+    await saveBatch(paths, rejected);
+    return rejected;
+  }
+
+  const rejectedWriter = await openJsonLinesWriter<RowResult>(paths.rejected);
+  const chunks: ChunkRef[] = [];
+  let pending: ChunkRow[] = [];
+  let rows = 0;
+  let rejectedRows = 0;
+
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const index = chunks.length;
+    const chunk: ChunkRef = { index, firstRow: pending[0]!.rowNumber, lastRow: pending.at(-1)!.rowNumber, rows: pending.length };
+    await writeJsonLines(paths.chunk(index), pending);
+    chunks.push(chunk);
+    pending = [];
+  };
+
+  try {
+    for await (const row of input.rows) {
+      rows++;
+      if (row.problem || !row.query) {
+        rejectedRows++;
+        await rejectedWriter.write(rejectedRowResult(row));
+        continue;
+      }
+      pending.push({ rowNumber: row.rowNumber, query: row.query });
+      if (pending.length >= chunkSize) await flush();
+    }
+    await flush();
+    await rejectedWriter.commit();
+  } catch (err) {
+    await rejectedWriter.abort();
+    if (!(err instanceof InputFileError)) throw err;
+    const rejected: BatchMeta = { ...meta, state: 'rejected', rejection: { reason: err.reason, message: err.message } };
+    await saveBatch(paths, rejected);
+    return rejected;
+  }
+
+  const { layout } = input;
+  const ingested: BatchMeta = {
+    ...meta,
+    state: 'ingested',
+    rows,
+    rejectedRows,
+    chunks,
+    layout: {
+      kind: layout.kind,
+      encoding: layout.encoding,
+      delimiter: layout.delimiter,
+      headers: layout.headers,
+      warnings: layout.warnings,
+    },
+  };
+  await saveBatch(paths, ingested);
+  return ingested;
+}
+
+export async function chunkIsDone(dataDir: string, meta: BatchMeta, index: number): Promise<boolean> {
+  try {
+    await access(batchPaths(dataDir, meta.id).chunkResults(index));
+    return true;
+  } catch {
+    return false;
+  }
+}

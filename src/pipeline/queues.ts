@@ -1,0 +1,90 @@
+import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import { readdir } from 'node:fs/promises';
+import { batchPaths, type BatchMeta } from './batch.js';
+
+/**
+ * The BullMQ side of the pipeline: three queues, job data that is references only (batch id and
+ * chunk index, never patient data: job data sits in Redis in clear text and shows in dashboards),
+ * and deterministic job ids so that adding a job twice is a no-op.
+ */
+
+export const QUEUE_NAMES = { ingest: 'ingest', trace: 'trace', assemble: 'assemble' } as const;
+export type QueueName = keyof typeof QUEUE_NAMES;
+
+export interface IngestJobData {
+  batchId: string;
+}
+export interface TraceJobData {
+  batchId: string;
+  chunk: number;
+}
+export interface AssembleJobData {
+  batchId: string;
+}
+
+export interface PipelineQueues {
+  ingest: Queue<IngestJobData>;
+  trace: Queue<TraceJobData>;
+  assemble: Queue<AssembleJobData>;
+  close(): Promise<void>;
+}
+
+/** Retries for failures of our own (a full disk, a lost file): SMSP retries happen per request. */
+export const JOB_OPTIONS: JobsOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 2000, jitter: 0.5 },
+  removeOnComplete: { age: 24 * 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+export function openQueues(connection: ConnectionOptions, prefix: string): PipelineQueues {
+  const options = { connection, prefix, defaultJobOptions: JOB_OPTIONS };
+  const ingest = new Queue<IngestJobData>(QUEUE_NAMES.ingest, options);
+  const trace = new Queue<TraceJobData>(QUEUE_NAMES.trace, options);
+  const assemble = new Queue<AssembleJobData>(QUEUE_NAMES.assemble, options);
+  return {
+    ingest,
+    trace,
+    assemble,
+    close: async () => {
+      await Promise.all([ingest.close(), trace.close(), assemble.close()]);
+    },
+  };
+}
+
+// Job ids may not contain ':' nor be all digits (BullMQ job-ids guide); batch ids never are.
+export const jobIds = {
+  ingest: (batchId: string) => `ingest-${batchId}`,
+  trace: (batchId: string, chunk: number) => `trace-${batchId}-${String(chunk).padStart(5, '0')}`,
+  assemble: (batchId: string) => `assemble-${batchId}`,
+};
+
+export async function submitBatch(queues: PipelineQueues, meta: BatchMeta): Promise<void> {
+  await queues.ingest.add('ingest', { batchId: meta.id }, { jobId: jobIds.ingest(meta.id) });
+}
+
+/** Chunk indexes of the batch whose results file exists. */
+export async function doneChunks(dataDir: string, meta: BatchMeta): Promise<Set<number>> {
+  const names = await readdir(batchPaths(dataDir, meta.id).resultsDir).catch(() => [] as string[]);
+  return new Set(names.filter((n) => /^\d{5}\.jsonl$/.test(n)).map((n) => Number(n.slice(0, 5))));
+}
+
+/**
+ * Adds the jobs an ingested batch still needs, judged from its folder alone: a trace job per chunk
+ * without results, or the assemble job once every chunk has them. Safe to call any number of
+ * times from any process (ids are deterministic), which is how `resume` rebuilds a batch after
+ * Redis lost its queues.
+ */
+export async function enqueueRemaining(queues: PipelineQueues, dataDir: string, meta: BatchMeta): Promise<{ trace: number; assemble: boolean }> {
+  if (meta.state !== 'ingested') return { trace: 0, assemble: false };
+  const done = await doneChunks(dataDir, meta);
+  const missing = (meta.chunks ?? []).filter((c) => !done.has(c.index));
+  if (missing.length === 0) {
+    await queues.assemble.add('assemble', { batchId: meta.id }, { jobId: jobIds.assemble(meta.id) });
+    return { trace: 0, assemble: true };
+  }
+  await queues.trace.addBulk(
+    missing.map((c) => ({ name: 'trace', data: { batchId: meta.id, chunk: c.index }, opts: { jobId: jobIds.trace(meta.id, c.index) } })),
+  );
+  return { trace: missing.length, assemble: false };
+}

@@ -1,0 +1,54 @@
+import pLimit from 'p-limit';
+import { assembleBatch } from './assemble.js';
+import { batchPaths, type BatchMeta } from './batch.js';
+import { ingestBatch } from './ingest.js';
+import { readJsonLines } from './jsonl.js';
+import type { BatchProgress } from './progress.js';
+import type { SmspCaller } from './strategy.js';
+import { traceChunk } from './trace-chunk.js';
+import type { BatchSummary } from '../csv/output/summary.js';
+
+export interface EmbeddedRunOptions {
+  caller: SmspCaller;
+  /** Rows traced at once: match SMSP_MAX_IN_FLIGHT, the limiter holds the real line. */
+  concurrency: number;
+  progress?: BatchProgress;
+  signal?: AbortSignal;
+}
+
+export interface BatchRunResult {
+  meta: BatchMeta;
+  summary?: BatchSummary;
+}
+
+/**
+ * Drives one batch through ingest → trace → assemble in this process, with no Redis: the same
+ * stage functions the BullMQ jobs call. Two chunks are open at a time (so the tail of one never
+ * leaves the SMSP limit idle, and memory stays flat in the file's size) and their rows share one
+ * limit of `concurrency` calls in flight.
+ */
+export async function runBatchEmbedded(dataDir: string, created: BatchMeta, options: EmbeddedRunOptions): Promise<BatchRunResult> {
+  const startedAt = new Date(created.createdAt);
+  const meta = created.state === 'created' ? await ingestBatch(dataDir, created) : created;
+  if (meta.state === 'rejected') return { meta };
+
+  const { progress } = options;
+  if (progress) {
+    progress.total = meta.rows;
+    for await (const result of readJsonLines<{ status: 'invalid_input' }>(batchPaths(dataDir, meta.id).rejected)) progress.record(result);
+  }
+  // One limit shared by every chunk keeps `concurrency` rows in flight across chunk boundaries.
+  const rowLimit = pLimit(options.concurrency);
+  const caller: SmspCaller = { call: (interaction, query, callOptions) => rowLimit(() => options.caller.call(interaction, query, callOptions)) };
+  const chunkLimit = pLimit(2);
+  await Promise.all(
+    (meta.chunks ?? []).map((chunk) =>
+      chunkLimit(() => traceChunk(dataDir, meta, chunk.index, caller, {
+        concurrency: options.concurrency,
+        signal: options.signal,
+        onRow: (result) => progress?.record(result),
+      })),
+    ),
+  );
+  return assembleBatch(dataDir, meta, { startedAt });
+}
