@@ -1,0 +1,30 @@
+/**
+ * One physical record to one InputRow: unreadable and ragged records become problems, the rest
+ * are validated; repeated local ids are flagged. Never drops a record.
+ */
+import { REASONS } from '../../domain/reasons.js';
+import type { LayoutPlan } from './layout-plan.js';
+import type { LocalIdSet } from './local-id-set.js';
+import type { RawRecord } from './record-reader.js';
+import type { InputRow } from './types.js';
+import { localIdOf, validateRow, type RowContext } from './validate-row.js';
+
+export function buildRow(record: RawRecord, rowNumber: number, plan: LayoutPlan, ctx: RowContext, seenLocalIds: LocalIdSet): InputRow {
+  const base = { rowNumber, line: record.line, cells: record.cells };
+  if (record.malformed) {
+    return { ...base, problem: { reason: record.malformed, message: `the record starting on line ${record.line} could not be read: ${REASONS[record.malformed]}` }, flags: [] };
+  }
+  const width = record.cells.length;
+  if (width < plan.cells.min || width > plan.cells.max) {
+    const expected = plan.cells.min === plan.cells.max ? `${plan.cells.max}` : `${plan.cells.min} to ${plan.cells.max}`;
+    return { ...base, problem: { reason: 'ragged_row', message: `the row has ${width} cells where the header has ${expected}: ${REASONS.ragged_row}` }, flags: [] };
+  }
+  const verdict = validateRow(record.cells, ctx);
+  const flags = [...verdict.flags];
+  const localId = localIdOf(record.cells, ctx.fields);
+  if (localId !== undefined && seenLocalIds.addAndCheck(localId)) flags.push('duplicate_local_id');
+  const row: InputRow = { ...base, flags };
+  if (verdict.query) row.query = verdict.query;
+  if (verdict.problem) row.problem = verdict.problem;
+  return row;
+}

@@ -1,0 +1,76 @@
+/**
+ * The CSV input entry point: `openInput` works out a file's encoding, delimiter and layout, then
+ * streams its rows, each normalised and validated, one InputRow per physical record in input
+ * order (ARCHITECTURE.md property 1). Memory stays flat in the file's size: nothing holds more
+ * than a chunk and one record, plus 8 bytes per local id for duplicate detection.
+ *
+ * Wholly blank lines, and rows whose cells are all empty (Excel's trailing `,,,,`), are not rows:
+ * they hold nothing to trace or echo. Every other record, however broken, is a row.
+ */
+import { detectEncoding, readTextSample, utf8Chunks, type DetectedEncoding } from './input/encoding.js';
+import { detectDialect } from './input/dialect.js';
+import { buildRow } from './input/build-row.js';
+import { LAYOUT_RECORDS, planLayout, type LayoutPlan } from './input/layout-plan.js';
+import { LocalIdSet } from './input/local-id-set.js';
+import { readMappingFile } from './input/mapping-file.js';
+import { recordCountWarning } from './input/mesh-layout.js';
+import { readRecords, type RawRecord, type RecordReaderOptions } from './input/record-reader.js';
+import type { InputFile, InputLayout, InputOptions, InputRow } from './input/types.js';
+import type { RowContext } from './input/validate-row.js';
+
+export { InputFileError } from './input/input-file-error.js';
+export type { FieldName, InputFile, InputLayout, InputOptions, InputRow, RowProblem } from './input/types.js';
+
+export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024;
+/** Enough text to see the delimiter on the first dozens of records. */
+const DIALECT_SAMPLE_BYTES = 64 * 1024;
+
+export async function openInput(file: string, options: InputOptions = {}): Promise<InputFile> {
+  const mapping = options.mappingFile ? await readMappingFile(options.mappingFile) : undefined;
+  const encoding = await detectEncoding(file);
+  const sample = await readTextSample(file, encoding, DIALECT_SAMPLE_BYTES);
+  const reader: RecordReaderOptions = {
+    ...detectDialect(sample.text, sample.complete),
+    maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
+  };
+  const plan = planLayout(await firstRecords(file, encoding, reader), mapping);
+  const layout: InputLayout = {
+    kind: plan.kind,
+    encoding: encoding.encoding,
+    bom: encoding.bom,
+    delimiter: reader.delimiter,
+    headers: plan.headers,
+    fields: plan.fields,
+    warnings: plan.warnings,
+  };
+  const ctx: RowContext = { fields: plan.fields, headers: plan.headers, dayFirst: options.dayFirst ?? true, today: options.today ?? new Date() };
+  return {
+    layout,
+    rows: { [Symbol.asyncIterator]: () => readRows(file, encoding, reader, plan, layout, ctx) },
+  };
+}
+
+async function firstRecords(file: string, encoding: DetectedEncoding, reader: RecordReaderOptions): Promise<RawRecord[]> {
+  const records: RawRecord[] = [];
+  for await (const record of readRecords(utf8Chunks(file, encoding), reader)) {
+    records.push(record);
+    if (records.length === LAYOUT_RECORDS) break;
+  }
+  return records;
+}
+
+async function* readRows(file: string, encoding: DetectedEncoding, reader: RecordReaderOptions, plan: LayoutPlan, layout: InputLayout, ctx: RowContext): AsyncGenerator<InputRow> {
+  const seenLocalIds = new LocalIdSet();
+  let skipped = 0;
+  let rowNumber = 0;
+  for await (const record of readRecords(utf8Chunks(file, encoding), reader)) {
+    if (skipped < plan.headerRecords) {
+      skipped++;
+      continue;
+    }
+    rowNumber++;
+    yield buildRow(record, rowNumber, plan, ctx, seenLocalIds);
+  }
+  const countWarning = plan.meshControl ? recordCountWarning(plan.meshControl, rowNumber) : null;
+  if (countWarning && !layout.warnings.includes(countWarning)) layout.warnings.push(countWarning);
+}
