@@ -47,8 +47,18 @@ const SETTINGS = z.object({
   REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
   /** Prefix of every Redis key, queue and limit of this deployment (separate deployments sharing a Redis). */
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only').default('pds-trace'),
+  /** How long a worker's claim on a job lasts without renewal; a killed worker's chunk is picked up after it. */
+  JOB_LOCK_MS: positiveInt.default(60_000),
+  /** How often workers look for jobs whose worker died (BullMQ stalled-job check). */
+  JOB_STALLED_INTERVAL_MS: positiveInt.default(30_000),
   /** Where batches, work files and audit files live. */
   PDS_TRACE_DATA_DIR: optionalString,
+  /**
+   * PostgreSQL URL of the audit store (the restricted application role that may only INSERT and
+   * SELECT; see src/audit/pg-store.ts). Unset means the append-only file store under
+   * `<PDS_TRACE_DATA_DIR>/audit/`, for single-machine use.
+   */
+  AUDIT_DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
   /** error | warn | info | debug */
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
 });
@@ -78,7 +88,10 @@ export interface Config {
   smsp: SmspSettings;
   redisUrl?: string;
   redisPrefix: string;
+  jobs: { lockMs: number; stalledIntervalMs: number };
   dataDir: string;
+  /** PostgreSQL audit store; unset means the file store under `<dataDir>/audit/`. */
+  auditDatabaseUrl?: string;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
 }
 
@@ -160,7 +173,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     },
     redisUrl: s.REDIS_URL,
     redisPrefix: s.REDIS_PREFIX,
+    jobs: { lockMs: s.JOB_LOCK_MS, stalledIntervalMs: s.JOB_STALLED_INTERVAL_MS },
     dataDir: path.resolve(cwd, s.PDS_TRACE_DATA_DIR ?? '.pds-trace'),
+    auditDatabaseUrl: s.AUDIT_DATABASE_URL,
     logLevel: s.LOG_LEVEL,
   };
   return deepFreeze(config);

@@ -54,7 +54,13 @@ export async function startLocalWorkers(config: Config, logger: Logger, runtime:
   if (smsp.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
   const workers = startWorkers(
     { dataDir: config.dataDir, queues: runtime.queues, caller: smsp.client, rowConcurrency: config.smsp.maxInFlight, logger },
-    { connection: runtime.redis, prefix: config.redisPrefix, traceConcurrency },
+    {
+      connection: runtime.redis,
+      prefix: config.redisPrefix,
+      traceConcurrency,
+      lockDurationMs: config.jobs.lockMs,
+      stalledIntervalMs: config.jobs.stalledIntervalMs,
+    },
   );
   return {
     smsp,

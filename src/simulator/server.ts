@@ -90,21 +90,26 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
 
   async function serveSmsp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     metrics.requestStarted();
-    // Out of flight once the answer is handed to the socket ('finish') or the socket is gone ('close').
+    // Out of flight as soon as the answer is sent (or the socket is gone). Counting until 'finish'
+    // would let a lagging event loop see the client's next request before this one's 'finish',
+    // and report more in flight than the client ever had open.
     let open = true;
     const finished = () => {
       if (open) metrics.requestFinished();
       open = false;
     };
-    res.once('finish', finished);
     res.once('close', finished);
+    const answer = (reply: Parameters<typeof send>[1]) => {
+      finished();
+      send(res, reply);
+    };
     const soapAction = header(req, 'soapaction');
     if (options.maxInFlight !== undefined && metrics.inFlight > options.maxInFlight) {
       // The provider's own limit: refused before the body is read (SPEC §6.3 busy tone).
       req.resume();
       metrics.recordFault('in-flight-cap');
       metrics.recordAnswer(soapAction === undefined ? undefined : interactionForService(soapAction), 'HTTP-503');
-      send(res, busy());
+      answer(busy());
       return;
     }
     const body = await readBody(req, maxBodyBytes);
@@ -112,7 +117,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     if (body === 'too-large') {
       metrics.recordAnswer(undefined, 'HTTP-413');
       res.setHeader('Connection', 'close');
-      send(res, { kind: 'http', status: 413, contentType: 'text/plain; charset=utf-8', body: `request body over ${maxBodyBytes} bytes\n` });
+      answer({ kind: 'http', status: 413, contentType: 'text/plain; charset=utf-8', body: `request body over ${maxBodyBytes} bytes\n` });
       return;
     }
     const result = endpoint.handle({ body, soapAction, contentType: header(req, 'content-type') });
@@ -125,7 +130,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       }
     }
     if (result.violations.length > 0) res.setHeader('X-Simulator-Violations', result.violations.map((v) => v.rule).join(','));
-    send(res, result.answer);
+    answer(result.answer);
   }
 
   function record(result: EndpointResult): void {
