@@ -39,6 +39,11 @@ const SETTINGS = z.object({
   SMSP_MAX_IN_FLIGHT: positiveInt.default(8),
   /** Requests started per second, across every worker. */
   SMSP_MAX_RATE: positiveInt.default(20),
+  /**
+   * Margin added to the one-second rate window. pds-trace counts a request when it starts; the
+   * provider counts it when it arrives, and network and event-loop jitter can bunch arrivals.
+   */
+  SMSP_RATE_SLACK_MS: z.coerce.number().int().min(0).max(1000).default(50),
   /** Attempts per request for retryable failures (1 = no retry). */
   SMSP_RETRY_ATTEMPTS: positiveInt.max(10).default(4),
   /** Base delay of the exponential back-off between attempts, in milliseconds. */
@@ -81,6 +86,8 @@ export interface SmspSettings {
   timeoutMs: number;
   maxInFlight: number;
   maxRatePerSecond: number;
+  /** Added to the one-second window of the rate limit (jitter between our start and the provider's arrival). */
+  rateSlackMs: number;
   retry: { attempts: number; baseDelayMs: number };
 }
 
@@ -169,6 +176,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       timeoutMs: s.SMSP_TIMEOUT_MS,
       maxInFlight: s.SMSP_MAX_IN_FLIGHT,
       maxRatePerSecond: s.SMSP_MAX_RATE,
+      rateSlackMs: s.SMSP_RATE_SLACK_MS,
       retry: { attempts: s.SMSP_RETRY_ATTEMPTS, baseDelayMs: s.SMSP_RETRY_BASE_MS },
     },
     redisUrl: s.REDIS_URL,

@@ -47,6 +47,7 @@ export async function startLocalWorkers(config: Config, logger: Logger, runtime:
     prefix: config.redisPrefix,
     maxInFlight: config.smsp.maxInFlight,
     maxRatePerSecond: config.smsp.maxRatePerSecond,
+    windowSlackMs: config.smsp.rateSlackMs,
     // A request's lease outlives its timeout and all its retries' waits.
     leaseTtlMs: config.smsp.timeoutMs * 2 + 5_000,
   });

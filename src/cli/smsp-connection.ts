@@ -23,7 +23,12 @@ export const SIMULATOR_NOTICE =
  */
 export async function connectSmsp(config: Config, logger: Logger, limiter?: RequestLimiter): Promise<SmspConnection> {
   const gate =
-    limiter ?? createLocalLimiter({ maxInFlight: config.smsp.maxInFlight, maxRatePerSecond: config.smsp.maxRatePerSecond });
+    limiter ??
+    createLocalLimiter({
+      maxInFlight: config.smsp.maxInFlight,
+      maxRatePerSecond: config.smsp.maxRatePerSecond,
+      windowSlackMs: config.smsp.rateSlackMs,
+    });
   if (config.smsp.url) {
     const client = await createSmspClient(config.smsp, { limiter: gate });
     return { client, simulated: false, url: config.smsp.url, close: async () => client.close?.() };

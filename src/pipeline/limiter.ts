@@ -36,7 +36,7 @@ export class LimiterAbortedError extends Error {
 
 export function createLocalLimiter(options: LimiterOptions): RequestLimiter {
   const now = options.now ?? (() => performance.now());
-  const windowMs = 1000 + (options.windowSlackMs ?? 25);
+  const windowMs = 1000 + (options.windowSlackMs ?? 50);
   const baseBackoff = options.busyBackoffMs ?? 500;
   const maxBackoff = options.maxBusyBackoffMs ?? 10_000;
   // Start times of the last `maxRatePerSecond` requests, oldest first: the next start may happen

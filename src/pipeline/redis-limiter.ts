@@ -98,7 +98,7 @@ export function createRedisLimiter(options: RedisLimiterOptions): RequestLimiter
     pause: `${options.prefix}:smsp-limit:pause`,
     busy: `${options.prefix}:smsp-limit:busy`,
   };
-  const windowMs = 1000 + (options.windowSlackMs ?? 25);
+  const windowMs = 1000 + (options.windowSlackMs ?? 50);
   const pollMs = options.pollMs ?? 2;
   const queue: Array<{ grant: (leaseId: string) => void; fail: (err: Error) => void; signal?: AbortSignal }> = [];
   let pumping = false;

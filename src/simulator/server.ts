@@ -100,7 +100,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     };
     res.once('close', finished);
     const answer = (reply: Parameters<typeof send>[1]) => {
-      finished();
+      // A hanging request stays in flight until its socket closes.
+      if (reply.kind !== 'hang') finished();
       send(res, reply);
     };
     const soapAction = header(req, 'soapaction');

@@ -46,6 +46,7 @@ describe('chaos: faults, killed Redis, every row accounted for', () => {
       SMSP_TLS_CA: simulator.clientTlsPaths!.ca,
       SMSP_MAX_IN_FLIGHT: String(MAX_IN_FLIGHT),
       SMSP_MAX_RATE: String(MAX_RATE),
+      SMSP_RATE_SLACK_MS: '150', // see bullmq-run.test.ts
       SMSP_TIMEOUT_MS: '1500',
       SMSP_RETRY_BASE_MS: '20',
       JOB_LOCK_MS: '4000',

@@ -171,6 +171,7 @@ describe("the simulator driven by the project's own SMSP client", () => {
       timeoutMs: 5000,
       maxInFlight: 4,
       maxRatePerSecond: 100,
+      rateSlackMs: 50,
       retry: { attempts: 3, baseDelayMs: 10 },
     };
     client = await createSmspClient(settings, { tls: simulator.clientTls });

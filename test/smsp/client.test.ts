@@ -200,6 +200,7 @@ describe('SmspClient over mutual TLS', () => {
       timeoutMs: 2_000,
       maxInFlight: 4,
       maxRatePerSecond: 10,
+      rateSlackMs: 50,
       retry: { attempts: 1, baseDelayMs: 5 },
     };
     server.setHandler(answer(200, GNN_SUCCESS));
@@ -212,7 +213,7 @@ describe('SmspClient over mutual TLS', () => {
   });
 
   it('refuses to create a client without SMSP_URL', async () => {
-    const settings = { tls: {}, auditIdentity: { type: 'asid', uri: '1' }, username: 'u', fromAddress: 'f', timeoutMs: 1, maxInFlight: 1, maxRatePerSecond: 1, retry: { attempts: 1, baseDelayMs: 1 } } as const;
+    const settings = { tls: {}, auditIdentity: { type: 'asid', uri: '1' }, username: 'u', fromAddress: 'f', timeoutMs: 1, maxInFlight: 1, maxRatePerSecond: 1, rateSlackMs: 0, retry: { attempts: 1, baseDelayMs: 1 } } as const;
     await expect(createSmspClient(settings)).rejects.toBeInstanceOf(ConfigError);
   });
 

@@ -1,0 +1,204 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import https from 'node:https';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { createBatch } from '../src/pipeline/batch.js';
+import { openQueues, submitBatch } from '../src/pipeline/queues.js';
+import { BatchWatcher } from '../src/pipeline/watch-batch.js';
+import { writeCohort } from '../src/simulator/cohort.js';
+import type { SimulatorMetricsSnapshot } from '../src/simulator/metrics.js';
+import { ProcessSampler } from './process-stats.js';
+
+/**
+ * Whole-pipeline throughput against the simulator running as its own process (so its CPU is not
+ * counted): a cohort of `rows` traced by the embedded runner (one process) or by BullMQ worker
+ * processes, with SMSP_MAX_IN_FLIGHT requests in flight and `latencyMs` per answer. The ideal is
+ * maxInFlight / latency requests per second; the trace phase (first to last SMSP request, as the
+ * simulator counts them) is compared with it.
+ */
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = path.join(REPO, 'dist/src/cli.js');
+const POPULATION = { seed: 'pds-trace', size: 100_000 };
+
+export interface PipelineBenchOptions {
+  runner: 'embedded' | 'bullmq';
+  rows: number;
+  maxInFlight: number;
+  latencyMs: number;
+  workers?: number;
+  dir: string;
+  redisUrl?: string;
+}
+
+export interface PipelineBenchResult {
+  runner: string;
+  rows: number;
+  wallSeconds: number;
+  rowsPerSecond: number;
+  traceRequestsPerSecond: number;
+  idealRequestsPerSecond: number;
+  percentOfIdeal: number;
+  simulatorMaxInFlight: number;
+  simulatorMaxPerSecond: number;
+  maxInFlight: number;
+  maxRate: number;
+  clientCpuUsPerRow: number;
+  peakRssMb: number[];
+}
+
+interface Simulator {
+  child: ChildProcess;
+  url: string;
+  certDir: string;
+  status(): Promise<SimulatorMetricsSnapshot & { requestsTotal: number }>;
+  stop(): Promise<void>;
+}
+
+function node(args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, [CLI, ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+async function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
+  let text = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}:\n${text}`)), timeoutMs);
+    const onData = (d: Buffer) => {
+      text += String(d);
+      const m = text.match(pattern);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', () => reject(new Error(`process exited:\n${text}`)));
+  });
+}
+
+async function startSimulatorProcess(dir: string, latencyMs: number): Promise<Simulator> {
+  const certDir = path.join(dir, 'certs');
+  const child = node(['simulator', '--port', '0', '--latency', String(latencyMs), '--cert-dir', certDir, '--seed', POPULATION.seed, '--size', String(POPULATION.size), '--log-level', 'warn'], {});
+  const [, url] = await waitForOutput(child, /Listening on (https:\/\/\S+)/);
+  const { readFile } = await import('node:fs/promises');
+  const [cert, key, ca] = await Promise.all(['client.pem', 'client-key.pem', 'ca.pem'].map((f) => readFile(path.join(certDir, f), 'utf8')));
+  const status = () =>
+    new Promise<SimulatorMetricsSnapshot & { requestsTotal: number }>((resolve, reject) => {
+      https
+        .get(new URL('/status', url!), { cert, key, ca }, (res) => {
+          let body = '';
+          res.on('data', (d) => (body += String(d)));
+          res.on('end', () => {
+            const parsed = JSON.parse(body);
+            resolve(parsed.metrics ?? parsed);
+          });
+        })
+        .on('error', reject);
+    });
+  return {
+    child,
+    url: url!,
+    certDir,
+    status,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+export async function benchPipeline(options: PipelineBenchOptions): Promise<PipelineBenchResult> {
+  const simulator = await startSimulatorProcess(options.dir, options.latencyMs);
+  const maxRate = 100_000; // effectively unbounded: in-flight / latency is the limit measured here
+  const prefix = `pds-trace-bench-${randomUUID().slice(0, 8)}`;
+  const env: Record<string, string> = {
+    SMSP_URL: simulator.url,
+    SMSP_ASID: '999000000001',
+    SMSP_TLS_CERT: path.join(simulator.certDir, 'client.pem'),
+    SMSP_TLS_KEY: path.join(simulator.certDir, 'client-key.pem'),
+    SMSP_TLS_CA: path.join(simulator.certDir, 'ca.pem'),
+    SMSP_MAX_IN_FLIGHT: String(options.maxInFlight),
+    SMSP_MAX_RATE: String(maxRate),
+    PDS_TRACE_DATA_DIR: path.join(options.dir, 'data'),
+    REDIS_PREFIX: prefix,
+    ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
+  };
+  const cohort = await writeCohort({ ...POPULATION, rows: options.rows, outDir: options.dir, name: `bench-${options.runner}` });
+
+  // Poll the simulator to find the trace phase: from its first request to its last.
+  const counts: Array<{ t: number; n: number }> = [];
+  const poller = setInterval(() => {
+    void simulator.status().then((s) => counts.push({ t: performance.now(), n: s.requestsTotal }), () => undefined);
+  }, 200);
+
+  const samplers: ProcessSampler[] = [];
+  const started = performance.now();
+  let children: ChildProcess[] = [];
+  try {
+    if (options.runner === 'embedded') {
+      const child = node(['trace', cohort.csvPath, '--embedded', '--out', path.join(options.dir, 'out'), '--chunk-size', '500'], env);
+      children = [child];
+      samplers.push(new ProcessSampler(child.pid!));
+      const code = await new Promise((r) => child.once('exit', r));
+      if (code !== 0) throw new Error(`embedded trace exited ${code}`);
+    } else {
+      for (let i = 0; i < (options.workers ?? 2); i++) {
+        const child = node(['worker', '--concurrency', '2'], env);
+        await waitForOutput(child, /worker running/);
+        children.push(child);
+        samplers.push(new ProcessSampler(child.pid!));
+      }
+      const redis = new Redis(options.redisUrl!, { maxRetriesPerRequest: null });
+      const queues = openQueues(redis, prefix);
+      const batch = await createBatch(path.join(options.dir, 'data'), cohort.csvPath, {
+        format: 'native', minimal: false, fallbacks: [], user: 'bench', outDir: path.join(options.dir, 'out'), bom: false, dayFirst: true, chunkSize: 500,
+      });
+      await submitBatch(queues, batch);
+      await new BatchWatcher(path.join(options.dir, 'data'), batch.id).waitUntilFinished({ intervalMs: 100 });
+      await queues.close();
+      // Leave the shared Redis as we found it.
+      for (let cursor = '0', keys: string[] = []; ; ) {
+        [cursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+        if (keys.length > 0) await redis.del(...keys);
+        if (cursor === '0') break;
+      }
+      redis.disconnect();
+    }
+    const wallSeconds = (performance.now() - started) / 1000;
+    for (const s of samplers) s.stop();
+    clearInterval(poller);
+    const final = await simulator.status();
+    const first = counts.find((c) => c.n > 0);
+    const last = counts.find((c) => c.n >= final.requestsTotal) ?? counts.at(-1)!;
+    const traceSeconds = first && last && last.t > first.t ? (last.t - first.t) / 1000 : wallSeconds;
+    const traceRequests = final.requestsTotal - (first?.n ?? 0);
+    const ideal = options.maxInFlight / (options.latencyMs / 1000);
+    const traceRps = traceRequests / traceSeconds;
+    return {
+      runner: options.runner === 'embedded' ? 'embedded' : `bullmq x${options.workers ?? 2}`,
+      rows: options.rows,
+      wallSeconds,
+      rowsPerSecond: options.rows / wallSeconds,
+      traceRequestsPerSecond: traceRps,
+      idealRequestsPerSecond: ideal,
+      percentOfIdeal: (traceRps / ideal) * 100,
+      simulatorMaxInFlight: final.maxInFlight,
+      simulatorMaxPerSecond: final.maxStartedPerSecond,
+      maxInFlight: options.maxInFlight,
+      maxRate,
+      clientCpuUsPerRow: (samplers.reduce((a, s) => a + s.cpuSeconds, 0) * 1e6) / options.rows,
+      peakRssMb: samplers.map((s) => s.peakRssMb),
+    };
+  } finally {
+    clearInterval(poller);
+    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+    await simulator.stop();
+  }
+}
