@@ -2,6 +2,11 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
+import { createLogger } from '../log.js';
+import { assembleBatch } from '../pipeline/assemble.js';
+import { retryErrorRows } from '../pipeline/retry-errors.js';
+import { createRedisLimiter } from '../pipeline/redis-limiter.js';
+import { connectSmsp, SIMULATOR_NOTICE } from './smsp-connection.js';
 import { loadBatch, type BatchMeta } from '../pipeline/batch.js';
 import { enqueueRemaining } from '../pipeline/queues.js';
 import { BatchWatcher } from '../pipeline/watch-batch.js';
@@ -68,6 +73,39 @@ export function registerBatchCommands(program: Command): void {
         }
       } finally {
         await runtime.close();
+      }
+    });
+
+  program
+    .command('retry')
+    .description('trace again only the rows of a finished batch that ended as error, and rewrite its outputs')
+    .argument('<batch>', 'a batch id')
+    .action(async (id: string) => {
+      const config = loadConfig();
+      const logger = createLogger({ level: config.logLevel });
+      const meta = await batchOrExplain(config.dataDir, id);
+      if (meta.state !== 'assembled') throw new CliError(`batch ${id} is ${meta.state}: only a finished batch can be retried (see \`pds-trace resume\`)`, EXIT.usage);
+      // With Redis, share the global SMSP limit with any workers running.
+      const runtime = config.redisUrl ? await openRedisRuntime(config) : undefined;
+      const limiter = runtime
+        ? createRedisLimiter({
+            redis: runtime.redis,
+            prefix: config.redisPrefix,
+            maxInFlight: config.smsp.maxInFlight,
+            maxRatePerSecond: config.smsp.maxRatePerSecond,
+            windowSlackMs: config.smsp.rateSlackMs,
+            leaseTtlMs: config.smsp.timeoutMs * 2 + 5_000,
+          })
+        : undefined;
+      const smsp = await connectSmsp(config, logger, limiter);
+      if (smsp.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
+      try {
+        const { retried, stillErrors } = await retryErrorRows(config.dataDir, meta, smsp.client, { concurrency: config.smsp.maxInFlight });
+        if (retried > 0) await assembleBatch(config.dataDir, meta, { startedAt: new Date(meta.createdAt) });
+        process.stdout.write(`batch ${id}: ${retried} error row(s) traced again, ${stillErrors} still error; outputs rewritten\n`);
+      } finally {
+        await smsp.close();
+        await runtime?.close();
       }
     });
 }

@@ -1,0 +1,56 @@
+import pLimit from 'p-limit';
+import type { RowResult } from '../domain/row-result.js';
+import { batchPaths, type BatchMeta } from './batch.js';
+import type { ChunkRow } from './ingest.js';
+import { readAllJsonLines, writeJsonLines } from './jsonl.js';
+import { traceRow, type SmspCaller } from './strategy.js';
+
+export interface RetryErrorsOptions {
+  concurrency: number;
+  signal?: AbortSignal;
+  onRow?: (result: RowResult) => void;
+}
+
+/**
+ * Traces again only the rows of a finished batch that ended as `error`, chunk by chunk, and
+ * rewrites each touched chunk's results atomically. The earlier failed exchanges stay in the row's
+ * history: the audit trail records every request that was sent. Returns how many rows were retried
+ * and how many are still errors; the caller re-assembles the outputs.
+ */
+export async function retryErrorRows(
+  dataDir: string,
+  meta: BatchMeta,
+  caller: SmspCaller,
+  options: RetryErrorsOptions,
+): Promise<{ retried: number; stillErrors: number }> {
+  const paths = batchPaths(dataDir, meta.id);
+  const limit = pLimit(options.concurrency);
+  const strategy = { minimal: meta.options.minimal, fallbacks: meta.options.fallbacks, username: meta.options.user, signal: options.signal };
+  let retried = 0;
+  let stillErrors = 0;
+  for (const chunk of meta.chunks ?? []) {
+    const results = await readAllJsonLines<RowResult>(paths.chunkResults(chunk.index));
+    const failed = new Set(results.filter((r) => r.status === 'error').map((r) => r.rowNumber));
+    if (failed.size === 0) continue;
+    const queries = new Map(
+      (await readAllJsonLines<ChunkRow>(paths.chunk(chunk.index))).filter((row) => failed.has(row.rowNumber)).map((row) => [row.rowNumber, row.query]),
+    );
+    const updated = await Promise.all(
+      results.map((previous) => {
+        const query = queries.get(previous.rowNumber);
+        if (!query) return previous;
+        return limit(async () => {
+          const again = await traceRow(caller, previous.rowNumber, query, strategy);
+          options.onRow?.(again);
+          return { ...again, exchanges: [...previous.exchanges, ...again.exchanges] };
+        });
+      }),
+    );
+    // As in traceChunk: a shutdown leaves these rows as they were rather than half-retried.
+    if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
+    await writeJsonLines(paths.chunkResults(chunk.index), updated);
+    retried += failed.size;
+    stillErrors += updated.filter((r) => failed.has(r.rowNumber) && r.status === 'error').length;
+  }
+  return { retried, stillErrors };
+}
