@@ -5,6 +5,7 @@ import { loadConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import { assembleBatch } from '../pipeline/assemble.js';
 import { retryErrorRows } from '../pipeline/retry-errors.js';
+import { runBatchEmbedded } from '../pipeline/run-embedded.js';
 import { createRedisLimiter } from '../pipeline/redis-limiter.js';
 import { connectSmsp, SIMULATOR_NOTICE } from './smsp-connection.js';
 import { loadBatch, type BatchMeta } from '../pipeline/batch.js';
@@ -53,13 +54,27 @@ export function registerBatchCommands(program: Command): void {
 
   program
     .command('resume')
-    .description('rebuild the queue jobs of an unfinished batch from its folder (after a crash or a Redis restart)')
+    .description('finish an interrupted batch from its folder: re-queue its jobs (REDIS_URL) or run the rest here')
     .argument('<batch>', 'a batch id')
-    .action(async (id: string) => {
+    .option('--embedded', 'finish the batch in this process even when REDIS_URL is set')
+    .action(async (id: string, flags: { embedded?: boolean }) => {
       const config = loadConfig();
       const meta = await batchOrExplain(config.dataDir, id);
       if (meta.state === 'assembled' || meta.state === 'rejected') {
         process.stdout.write(`batch ${id} is already ${meta.state}: nothing to resume\n`);
+        return;
+      }
+      if (!config.redisUrl || flags.embedded) {
+        // Chunks with results are skipped, so only the unfinished rows are traced.
+        const logger = createLogger({ level: config.logLevel });
+        const smsp = await connectSmsp(config, logger);
+        if (smsp.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
+        try {
+          const run = await runBatchEmbedded(config.dataDir, meta, { caller: smsp.client, concurrency: config.smsp.maxInFlight });
+          process.stdout.write(`batch ${id}: ${run.meta.state}${run.meta.outputs ? `, results in ${run.meta.outputs.results}` : ''}\n`);
+        } finally {
+          await smsp.close();
+        }
         return;
       }
       const runtime = await openRedisRuntime(config);

@@ -1,0 +1,71 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestSimulator, type TestSimulator } from '../support/simulator.js';
+import { expectResultsMatchGroundTruth, tempDir } from '../support/pipeline.js';
+import { runCli } from '../support/worker-process.js';
+import { writeCohort } from '../../src/simulator/cohort.js';
+
+describe('pds-trace trace, as a user runs it', () => {
+  it('traces the README sample against the built-in simulator, says so loudly, and matches its ground truth', async () => {
+    const out = await tempDir('quickstart');
+    const run = runCli(['trace', 'samples/cohort-small.csv', '--out', out], { PDS_TRACE_DATA_DIR: `${out}/data`, SMSP_MAX_RATE: '400' });
+    expect(await run.exited, run.output()).toBe(0);
+    expect(run.output()).toContain('BUILT-IN SIMULATOR');
+    expect(run.output()).toMatch(/verified\s+81/);
+    expectResultsMatchGroundTruth(path.join(out, 'cohort-small.results.csv'), 'samples/cohort-small.expected.csv');
+    expect((await readdir(out)).sort()).toEqual(
+      expect.arrayContaining(['cohort-small.audit.csv', 'cohort-small.results.csv', 'cohort-small.summary.html', 'cohort-small.summary.json']),
+    );
+  }, 60_000);
+
+  it('exits 4 with the columns found and missing when the file cannot be mapped', async () => {
+    const dir = await tempDir('rejected');
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(`${dir}/shopping.csv`, 'item,quantity\napples,3\n');
+    const run = runCli(['trace', `${dir}/shopping.csv`], { PDS_TRACE_DATA_DIR: `${dir}/data` });
+    expect(await run.exited).toBe(4);
+    expect(run.output()).toMatch(/item/);
+    expect(run.output()).toMatch(/quantity/);
+  }, 30_000);
+
+  it('exits 3 naming the bad setting when the configuration is wrong', async () => {
+    const run = runCli(['trace', 'samples/cohort-small.csv'], { SMSP_MAX_IN_FLIGHT: 'lots' });
+    expect(await run.exited).toBe(3);
+    expect(run.output()).toContain('SMSP_MAX_IN_FLIGHT');
+  }, 30_000);
+
+  describe('interrupted and resumed', () => {
+    let simulator: TestSimulator;
+    let dir: string;
+    beforeAll(async () => {
+      dir = await tempDir('interrupt');
+      simulator = await startTestSimulator({ seed: 'interrupt', size: 5000, latencyMs: 20, certDir: `${dir}/certs` });
+    });
+    afterAll(async () => simulator?.close());
+
+    it('stops on SIGINT keeping finished chunks, and `resume` finishes the batch to the ground truth', async () => {
+      const cohort = await writeCohort({ seed: 'interrupt', size: 5000, rows: 1500, outDir: dir, name: 'cohort' });
+      const env = {
+        PDS_TRACE_DATA_DIR: `${dir}/data`,
+        SMSP_URL: simulator.url,
+        SMSP_ASID: '999000000001',
+        SMSP_TLS_CERT: simulator.clientTlsPaths!.cert,
+        SMSP_TLS_KEY: simulator.clientTlsPaths!.key,
+        SMSP_TLS_CA: simulator.clientTlsPaths!.ca,
+        SMSP_MAX_IN_FLIGHT: '4',
+        SMSP_MAX_RATE: '1000',
+      };
+      const run = runCli(['trace', cohort.csvPath, '--out', `${dir}/out`, '--chunk-size', '100'], env);
+      while (!/ (\d{3,})\/1500 rows/.test(run.output())) await new Promise((r) => setTimeout(r, 100));
+      run.child.kill('SIGINT');
+      expect(await run.exited).toBe(1);
+      expect(run.output()).toMatch(/pds-trace resume/);
+      const batchId = /Batch (b\S+)/.exec(run.output())![1]!;
+
+      const resumed = runCli(['resume', batchId], env);
+      expect(await resumed.exited, resumed.output()).toBe(0);
+      expectResultsMatchGroundTruth(`${dir}/out/cohort.results.csv`, cohort.expectedPath);
+    }, 120_000);
+  });
+});
