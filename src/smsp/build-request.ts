@@ -5,10 +5,9 @@
 
 import type { PatientQuery } from '../domain/demographics.js';
 import { SmspRequestInputError } from './errors.js';
-import { appendQueryPayload } from './hl7-query.js';
-import { INTERACTION_SPECS, OID, type Interaction } from './interactions.js';
+import { INTERACTION_SPECS, type Interaction } from './interactions.js';
 import { checkQuery } from './local-checks.js';
-import { buildSoapEnvelope } from './soap-envelope.js';
+import { renderRequest } from './request-template.js';
 import type { EnvelopeContext, SmspRequest } from './types.js';
 
 /**
@@ -20,14 +19,6 @@ export function buildRequest(interaction: Interaction, query: PatientQuery, ctx:
   if (problem) throw new SmspRequestInputError(problem.field, problem.reason, `${problem.field}: ${problem.message}`);
 
   const spec = INTERACTION_SPECS[interaction];
-  const body = buildSoapEnvelope(ctx, {
-    service: spec.service,
-    profileId: spec.requestProfileId,
-    writePayload: (payload) =>
-      appendQueryPayload(payload, interaction, query, {
-        payloadId: ctx.payloadId,
-        localIdentifierRoot: ctx.localIdentifierRoot ?? OID.localIdentifier,
-      }),
-  });
+  const body = renderRequest(interaction, query, ctx);
   return { interaction, soapAction: spec.service, messageId: ctx.messageId, body };
 }

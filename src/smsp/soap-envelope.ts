@@ -15,6 +15,9 @@ export interface EnvelopeContent {
   service: string;
   /** manifestitem/@profileid: optional in the XSD but "Profileid must be provided" (SPEC §3.1). */
   profileId: string;
+  /** wsu:Created and wsu:Expires as written (see `timestampTexts`). */
+  created: string;
+  expires: string;
   /** Writes the HL7 payload element into itk:payload. */
   writePayload: (payload: XMLBuilder) => void;
 }
@@ -24,9 +27,16 @@ function wsuDateTime(epochSeconds: number): string {
   return new Date(epochSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** wsu:Created (now, to the second) and wsu:Expires (Created + the window, NHS: 10 minutes). */
+export function timestampTexts(ctx: Pick<EnvelopeContext, 'created' | 'expiresInSeconds'>): { created: string; expires: string } {
+  const created = Math.floor(ctx.created.getTime() / 1000);
+  return { created: wsuDateTime(created), expires: wsuDateTime(created + ctx.expiresInSeconds) };
+}
+
 // Every context value goes through `literal` (xml-text.ts): xmlbuilder2 would otherwise pass an
 // entity-like `&...;` through unescaped.
-function appendHeader(envelope: XMLBuilder, ctx: EnvelopeContext, service: string): void {
+function appendHeader(envelope: XMLBuilder, ctx: EnvelopeContext, content: EnvelopeContent): void {
+  const { service } = content;
   const header = envelope.ele(NS.soap, 'soap:Header');
   header.ele(NS.wsa, 'wsa:MessageID').txt(literal(ctx.messageId));
   header.ele(NS.wsa, 'wsa:Action').txt(service);
@@ -35,10 +45,9 @@ function appendHeader(envelope: XMLBuilder, ctx: EnvelopeContext, service: strin
 
   // No signature, password or mustUnderstand: none appears in any NHS sample (SPEC §2.1).
   const security = header.ele(NS.wsse, 'wsse:Security');
-  const created = Math.floor(ctx.created.getTime() / 1000);
   const timestamp = security.ele(NS.wsu, 'wsu:Timestamp').att(NS.wsu, 'wsu:Id', literal(ctx.timestampId));
-  timestamp.ele(NS.wsu, 'wsu:Created').txt(wsuDateTime(created));
-  timestamp.ele(NS.wsu, 'wsu:Expires').txt(wsuDateTime(created + ctx.expiresInSeconds));
+  timestamp.ele(NS.wsu, 'wsu:Created').txt(literal(content.created));
+  timestamp.ele(NS.wsu, 'wsu:Expires').txt(literal(content.expires));
   security.ele(NS.wsse, 'wsse:UsernameToken').ele(NS.wsse, 'wsse:Username').txt(literal(ctx.username));
 }
 
@@ -83,7 +92,7 @@ export function buildSoapEnvelope(ctx: EnvelopeContext, content: EnvelopeContent
     .ele(NS.soap, 'soap:Envelope')
     .att(XMLNS, 'xmlns:wsa', NS.wsa)
     .att(XMLNS, 'xmlns:itk', NS.itk);
-  appendHeader(envelope, ctx, content.service);
+  appendHeader(envelope, ctx, content);
   appendDistributionEnvelope(envelope.ele(NS.soap, 'soap:Body'), ctx, content);
   return doc.end({ wellFormed: true });
 }

@@ -5,9 +5,11 @@ import { describe, expect, it } from 'vitest';
 import type { PatientQuery } from '../../src/domain/demographics.js';
 import { buildRequest } from '../../src/smsp/build-request.js';
 import { SmspRequestInputError } from '../../src/smsp/errors.js';
+import { appendQueryPayload } from '../../src/smsp/hl7-query.js';
 import { newEnvelopeIds } from '../../src/smsp/ids.js';
 import { INTERACTION_SPECS, INTERACTIONS, NS, OID, type Interaction } from '../../src/smsp/interactions.js';
 import { checkQuery } from '../../src/smsp/local-checks.js';
+import { buildSoapEnvelope, timestampTexts } from '../../src/smsp/soap-envelope.js';
 import type { EnvelopeContext } from '../../src/smsp/types.js';
 import { readSample } from '../support/samples.js';
 import { extractElement, validateXml } from '../support/schemas.js';
@@ -326,6 +328,22 @@ describe('buildRequest escaping', () => {
       const q = payloadOf(interaction, buildRequest(interaction, query, CTX).body).queryEvent;
       expect(q['Person.Name'].value).toEqual({ given: query.givenName, family: query.familyName });
       if (q['Person.LocalIdentifier'] !== undefined) expect(q['Person.LocalIdentifier'].value['@extension']).toBe(query.localId);
+    },
+  );
+
+  test.prop([nameCase, fc.boolean()], { numRuns: 200 })(
+    'the compiled template writes exactly the bytes xmlbuilder2 writes when building the document directly',
+    ({ interaction, query }, withSender) => {
+      const ctx = withSender ? CTX : { ...CTX, senderAddress: undefined };
+      const spec = INTERACTION_SPECS[interaction];
+      const direct = buildSoapEnvelope(ctx, {
+        service: spec.service,
+        profileId: spec.requestProfileId,
+        ...timestampTexts(ctx),
+        writePayload: (payload) =>
+          appendQueryPayload(payload, interaction, query, { payloadId: ctx.payloadId, localIdentifierRoot: ctx.localIdentifierRoot ?? OID.localIdentifier }),
+      });
+      expect(buildRequest(interaction, query, ctx).body).toBe(direct);
     },
   );
 
