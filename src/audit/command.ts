@@ -1,0 +1,200 @@
+import path from 'node:path';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { CliError, EXIT } from '../cli/errors.js';
+import { loadConfig } from '../config.js';
+import {
+  cliAction,
+  PendingAudit,
+  processCliIo,
+  signInOption,
+  withBufferedCliSession,
+  withCliSession,
+  type CliDeps,
+  type CliIo,
+} from '../auth/cli-session.js';
+import { AUDIT_EVENT_KINDS, type AuditEvent, type AuditEventKind } from './event.js';
+import type { ChainHead, VerifyResult } from './hash-chain.js';
+import { DEFAULT_AUDIT_SCHEMA, migratePgAuditSchema } from './pg-schema.js';
+import { openAuditStore, type AuditFilter } from './store.js';
+
+/**
+ * `pds-trace audit verify | search | migrate`: the auditor's tools (audit.verify, audit.read) and
+ * the administrator's one-off PostgreSQL set-up (config.change). Searches and verifications are
+ * themselves audited: who looked at the trail, for which patient, and what verify found.
+ */
+
+/** Lines printed by a search without `--csv` unless `--limit` says otherwise. */
+export const DEFAULT_SEARCH_LIMIT = 100;
+
+function defaultDeps(): CliDeps {
+  const io = processCliIo();
+  return { io, config: () => loadConfig(io.env) };
+}
+
+function timeArg(value: string): Date {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new InvalidArgumentError('an ISO 8601 date or time, e.g. 2025-01-31 or 2025-01-31T09:00:00Z (UTC unless a zone is given)');
+  return new Date(ms);
+}
+
+function nhsNumberArg(value: string): string {
+  const digits = value.replace(/[\s-]/g, '');
+  if (!/^\d{10}$/.test(digits)) throw new InvalidArgumentError('ten digits');
+  return digits;
+}
+
+function limitArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a positive whole number');
+  return n;
+}
+
+function headArg(value: string, previous: ChainHead[] = []): ChainHead[] {
+  const m = /^(\d+):([0-9a-f]{64})$/.exec(value);
+  if (!m) throw new InvalidArgumentError('<seq>:<hash> as printed by an earlier `audit verify`');
+  return [...previous, { seq: Number(m[1]), hash: m[2]! }];
+}
+
+export function describeVerifyResult(result: VerifyResult): string {
+  if (!result.ok) return `audit trail NOT intact: ${result.problem.kind} at event ${result.problem.seq}: ${result.problem.detail}\n`;
+  const lines = [`audit trail intact: ${result.count} events; head ${result.head.seq}:${result.head.hash}`];
+  if (result.unanchored > 0) {
+    lines.push(`note: ${result.unanchored} events after the store's anchor (a crash between append and anchor update, or events added outside pds-trace)`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const SEARCH_COLUMNS: readonly (keyof AuditEvent)[] = ['seq', 'time', 'kind', 'user', 'role', 'batchId', 'row', 'interaction', 'messageId', 'nhsNumber', 'outcome', 'detail'];
+
+function searchLine(event: AuditEvent): string {
+  return SEARCH_COLUMNS.map((c) => (event[c] === undefined ? '-' : String(event[c]))).join('\t');
+}
+
+interface SearchFlags {
+  user?: string;
+  messageId?: string;
+  nhsNumber?: string;
+  batch?: string;
+  kind?: AuditEventKind;
+  from?: Date;
+  to?: Date;
+  limit?: number;
+  csv?: string;
+  as?: string;
+}
+
+function filterOf(flags: SearchFlags): AuditFilter {
+  return {
+    user: flags.user,
+    messageId: flags.messageId,
+    nhsNumber: flags.nhsNumber,
+    batchId: flags.batch,
+    kind: flags.kind,
+    from: flags.from,
+    to: flags.to,
+    limit: flags.limit ?? (flags.csv ? undefined : DEFAULT_SEARCH_LIMIT),
+  };
+}
+
+/** Which filters were used, by name: the values that matter (patient, message) go in their own fields. */
+function filterNames(flags: SearchFlags): string {
+  const used = (['user', 'messageId', 'nhsNumber', 'batch', 'kind', 'from', 'to'] as const).filter((k) => flags[k] !== undefined);
+  return used.length === 0 ? 'none' : used.join(',');
+}
+
+/**
+ * Sign-in is checked before the schema exists, so its events wait in a buffer and go, with the
+ * migration's own event, to the store the configuration names once the migration is done.
+ */
+async function migrate(deps: CliDeps, io: CliIo, flags: { ownerUrl: string; appRole?: string; as?: string }): Promise<void> {
+  const buffer = new PendingAudit();
+  await withBufferedCliSession(deps, 'audit migrate', flags.as, buffer, async (session) => {
+    await migratePgAuditSchema(flags.ownerUrl, { appRole: flags.appRole });
+    await session.record([{ kind: 'config_changed', outcome: 'migrated', detail: `audit schema ${DEFAULT_AUDIT_SCHEMA}${flags.appRole ? ` app_role=${flags.appRole}` : ''}` }]);
+    const store = await openAuditStore(session.config);
+    try {
+      await store.append(buffer.events);
+    } finally {
+      await store.close();
+    }
+    if (!session.config.auditDatabaseUrl) io.stderr.write('note: AUDIT_DATABASE_URL is not set, so pds-trace keeps using the file audit store until it is.\n');
+  });
+  io.stdout.write(`audit schema ${DEFAULT_AUDIT_SCHEMA} is ready${flags.appRole ? `; role ${flags.appRole} may only insert and read` : ''}.\n`);
+}
+
+export function registerAuditCommand(program: Command, deps: CliDeps = defaultDeps()): void {
+  const { io } = deps;
+  const audit = program.command('audit').description('the tamper-evident audit trail: verify, search, export');
+
+  audit
+    .command('verify')
+    .description('check every event of the audit trail against its hash chain and anchor; exit 1 if anything was changed')
+    .option('--expect-head <seq:hash>', 'a head printed by an earlier verify and kept elsewhere (repeatable)', headArg)
+    .addOption(signInOption())
+    .action(
+      cliAction(async (flags: { expectHead?: ChainHead[]; as?: string }) => {
+        const result = await withCliSession(deps, 'audit verify', flags.as, async (session) => {
+          const verified = await session.audit.verify({ expectedHeads: flags.expectHead });
+          const outcome = verified.ok ? 'intact' : verified.problem.kind;
+          const detail = verified.ok ? `events=${verified.count} head=${verified.head.seq}` : `seq=${verified.problem.seq} events=${verified.count}`;
+          await session.record([{ kind: 'audit_verified', outcome, detail }]);
+          return verified;
+        });
+        io.stdout.write(describeVerifyResult(result));
+        if (!result.ok) throw new CliError('the audit trail has been tampered with', EXIT.failure);
+      }),
+    );
+
+  audit
+    .command('search')
+    .description(`find audit events (all filters combine); prints the first ${DEFAULT_SEARCH_LIMIT} unless --limit or --csv`)
+    .option('--user <id>', 'events of this user')
+    .option('--message-id <id>', 'events of this SMSP message')
+    .option('--nhs-number <number>', 'events about this patient', nhsNumberArg)
+    .option('--batch <id>', 'events of this batch')
+    .addOption(new Option('--kind <kind>', 'events of this kind').choices(AUDIT_EVENT_KINDS))
+    .option('--from <time>', 'events at or after this time', timeArg)
+    .option('--to <time>', 'events before this time', timeArg)
+    .option('--limit <n>', 'at most this many events', limitArg)
+    .option('--csv <file>', 'write the events to this CSV file (owner-only) instead of the terminal')
+    .addOption(signInOption())
+    .action(
+      cliAction(async (flags: SearchFlags) => {
+        await withCliSession(deps, 'audit search', flags.as, async (session) => {
+          const filter = filterOf(flags);
+          let count: number;
+          if (flags.csv) {
+            count = await session.audit.exportCsv(path.resolve(flags.csv), filter);
+            io.stdout.write(`${count} events written to ${path.resolve(flags.csv)}\n`);
+          } else {
+            const events = await session.audit.search(filter);
+            count = events.length;
+            io.stdout.write(`${SEARCH_COLUMNS.join('\t')}\n`);
+            for (const event of events) io.stdout.write(`${searchLine(event)}\n`);
+          }
+          await session.record([
+            {
+              kind: 'audit_searched',
+              nhsNumber: flags.nhsNumber,
+              messageId: flags.messageId,
+              batchId: flags.batch,
+              outcome: flags.csv ? 'exported' : 'listed',
+              detail: `filters=${filterNames(flags)} events=${count}`,
+            },
+          ]);
+        });
+      }),
+    );
+
+  audit
+    .command('migrate')
+    .description('create or update the PostgreSQL audit schema (append-only) and its insert-only application role')
+    .requiredOption('--owner-url <url>', 'PostgreSQL URL of a role that may create the schema (and roles); not AUDIT_DATABASE_URL')
+    .option('--app-role <name>', 'create this role (if missing) with INSERT and SELECT only; AUDIT_DATABASE_URL should use it')
+    .addOption(signInOption())
+    .action(
+      cliAction(async (flags: { ownerUrl: string; appRole?: string; as?: string }) => {
+        await migrate(deps, io, flags);
+      }),
+    );
+}

@@ -1,0 +1,39 @@
+import { openCsvSink } from '../csv/output/csv-sink.js';
+import { guardFormula } from '../csv/output/formula-guard.js';
+import type { AuditEvent } from './event.js';
+
+/**
+ * The audit trail as CSV, for auditors and for evidence: one line per event with every field,
+ * hashes included, so the export itself can be re-verified. The file is owner-only and appears
+ * complete or not at all (it holds NHS numbers). User ids, details and provider outcomes are text
+ * from outside pds-trace's vocabulary: formula-guarded like every other CSV pds-trace writes.
+ */
+export const AUDIT_CSV_COLUMNS = [
+  'seq', 'time', 'kind', 'user', 'role', 'origin', 'batch_id', 'row', 'interaction', 'message_id', 'nhs_number', 'outcome', 'detail', 'prev_hash', 'hash',
+] as const;
+
+export function auditCsvRecord(event: AuditEvent): string[] {
+  const cells = [
+    event.seq, event.time, event.kind, event.user, event.role, event.origin, event.batchId, event.row, event.interaction,
+    event.messageId, event.nhsNumber, event.outcome, event.detail, event.prevHash, event.hash,
+  ];
+  return cells.map((cell) => guardFormula(cell === undefined ? '' : String(cell)));
+}
+
+/** Streams events into `file`; returns the number written. Nothing appears under `file` on failure. */
+export async function writeAuditCsv(file: string, events: AsyncIterable<AuditEvent>): Promise<number> {
+  const sink = await openCsvSink(file);
+  let count = 0;
+  try {
+    await sink.write([...AUDIT_CSV_COLUMNS]);
+    for await (const event of events) {
+      await sink.write(auditCsvRecord(event));
+      count += 1;
+    }
+  } catch (err) {
+    await sink.abort();
+    throw err;
+  }
+  await sink.close();
+  return count;
+}

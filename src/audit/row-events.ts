@@ -1,0 +1,68 @@
+import type { RowResult, TraceExchange } from '../domain/row-result.js';
+import type { NewAuditEvent } from './event.js';
+
+/**
+ * The audit events one traced row produces (ARCHITECTURE property 7; MSCA-AUD "all Spine message
+ * exchanges"): one `smsp_exchange` per request sent, retries included, or one `row_rejected` for a
+ * row refused before any request. The pipeline appends them, and waits for the append, before the
+ * row's result counts as done.
+ */
+
+export interface RowAuditContext {
+  batchId: string;
+  /** The accountable user: who submitted the batch, not the worker that ran it. */
+  user: string;
+  /** That user's roles, as `roleField` writes them. */
+  role: string;
+  /** The ASID / ODS audit identity sent to SMSP. */
+  origin?: string;
+  /** The NHS number the row supplied, when it had a well-formed one. */
+  inputNhsNumber?: string;
+  /** Clock for rejected rows, which carry no time of their own. Default: the system clock. */
+  now?: () => Date;
+}
+
+const TEN_DIGITS = /^\d{10}$/;
+/** Provider fault texts can be long; the event's detail field is capped (event.ts). */
+const MAX_DETAIL = 512;
+
+function wellFormed(nhsNumber: string | undefined): string | undefined {
+  return nhsNumber !== undefined && TEN_DIGITS.test(nhsNumber) ? nhsNumber : undefined;
+}
+
+function exchangeDetail(exchange: TraceExchange): string {
+  return [
+    `attempt=${exchange.attempt}`,
+    `response=${exchange.responseCode ?? 'none'}`,
+    `reason=${exchange.reason}`,
+    `duration_ms=${Math.round(exchange.durationMs)}`,
+  ].join(' ');
+}
+
+export function rowAuditEvents(result: RowResult, context: RowAuditContext): NewAuditEvent[] {
+  const common = { user: context.user, role: context.role, origin: context.origin, batchId: context.batchId, row: result.rowNumber };
+  const input = wellFormed(context.inputNhsNumber);
+  if (result.exchanges.length === 0) {
+    return [
+      {
+        ...common,
+        kind: 'row_rejected',
+        time: (context.now ?? (() => new Date()))().toISOString(),
+        nhsNumber: input,
+        outcome: result.status,
+        detail: result.detail === undefined ? `reason=${result.reason}` : `reason=${result.reason} detail=${result.detail.slice(0, MAX_DETAIL)}`,
+      },
+    ];
+  }
+  return result.exchanges.map((exchange) => ({
+    ...common,
+    kind: 'smsp_exchange',
+    time: exchange.startedAt,
+    interaction: exchange.interaction,
+    messageId: exchange.messageId,
+    // The exchange that decided the row involved the number PDS returned; the others, the one supplied.
+    nhsNumber: exchange.messageId === result.messageId ? (wellFormed(result.nhsNumber) ?? input) : input,
+    outcome: exchange.status,
+    detail: exchangeDetail(exchange),
+  }));
+}

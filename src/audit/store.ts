@@ -1,0 +1,80 @@
+import path from 'node:path';
+import type { Config } from '../config.js';
+import type { AuditEvent, AuditEventKind, NewAuditEvent } from './event.js';
+import type { ChainHead, VerifyResult } from './hash-chain.js';
+
+/**
+ * The audit store: where every audited event ends up, in one linear hash chain (MSCA-AUD;
+ * ARCHITECTURE property 7). Two implementations: PostgreSQL (`AUDIT_DATABASE_URL`; many writers on
+ * many machines, UPDATE/DELETE refused by the database) and an append-only file (single machine).
+ */
+
+/** Search keys MSCA-AUD names (user, message id, patient id, date/time), plus kind and batch. */
+export interface AuditFilter {
+  user?: string;
+  messageId?: string;
+  nhsNumber?: string;
+  batchId?: string;
+  kind?: AuditEventKind;
+  /** Events at or after this time. */
+  from?: Date;
+  /** Events strictly before this time. */
+  to?: Date;
+  /** At most this many events (the first by seq). */
+  limit?: number;
+}
+
+export interface VerifyOptions {
+  /** Heads noted earlier and kept elsewhere: each must still be in the chain with the same hash. */
+  expectedHeads?: readonly ChainHead[];
+}
+
+export interface AuditStore {
+  /** Where the events are, for messages (no credentials). */
+  readonly location: string;
+  /**
+   * Numbers, chains and stores the events in order, as one unit. Durable when the promise resolves
+   * (file: fsync; PostgreSQL: commit), so a row's result may count as done only after it resolves.
+   */
+  append(events: readonly NewAuditEvent[]): Promise<AuditEvent[]>;
+  /** Matching events in seq order, at most `filter.limit`. */
+  search(filter?: AuditFilter): Promise<AuditEvent[]>;
+  /** Matching events in seq order, streamed: for exports of any size. */
+  events(filter?: AuditFilter): AsyncIterable<AuditEvent>;
+  /** Writes matching events to a CSV file (owner-only, atomic); returns how many. */
+  exportCsv(file: string, filter?: AuditFilter): Promise<number>;
+  /** Checks the whole chain against the store's anchor (and any expected heads). */
+  verify(options?: VerifyOptions): Promise<VerifyResult>;
+  close(): Promise<void>;
+}
+
+export function matchesFilter(event: AuditEvent, filter: AuditFilter): boolean {
+  if (filter.user !== undefined && event.user !== filter.user) return false;
+  if (filter.messageId !== undefined && event.messageId !== filter.messageId) return false;
+  if (filter.nhsNumber !== undefined && event.nhsNumber !== filter.nhsNumber) return false;
+  if (filter.batchId !== undefined && event.batchId !== filter.batchId) return false;
+  if (filter.kind !== undefined && event.kind !== filter.kind) return false;
+  const time = Date.parse(event.time);
+  if (filter.from !== undefined && time < filter.from.getTime()) return false;
+  if (filter.to !== undefined && time >= filter.to.getTime()) return false;
+  return true;
+}
+
+/** The file store's folder under the data folder. */
+export function auditDir(dataDir: string): string {
+  return path.join(dataDir, 'audit');
+}
+
+/**
+ * The store the configuration names: PostgreSQL when `AUDIT_DATABASE_URL` is set, else the file
+ * store under `<dataDir>/audit/`. The PostgreSQL schema must already exist (`pds-trace audit
+ * migrate`): the application role cannot create it, by design.
+ */
+export async function openAuditStore(config: Pick<Config, 'dataDir' | 'auditDatabaseUrl'>): Promise<AuditStore> {
+  if (config.auditDatabaseUrl) {
+    const { openPgAuditStore } = await import('./pg-store.js');
+    return openPgAuditStore({ connectionString: config.auditDatabaseUrl });
+  }
+  const { openFileAuditStore } = await import('./file-store.js');
+  return openFileAuditStore(auditDir(config.dataDir));
+}

@@ -1,0 +1,202 @@
+import type { NewAuditEvent } from '../audit/event.js';
+import { roleField } from '../audit/event.js';
+import type { AuditStore } from '../audit/store.js';
+import type { Principal } from './authorise.js';
+import { DEFAULT_SCRYPT_PARAMS, verifyPassword, type ScryptParams } from './password.js';
+import { verifyServiceToken } from './service-token.js';
+import { USER_ID_PATTERN, type UserRecord, type UserStore } from './users.js';
+
+/**
+ * Signing in: a user id and a password for people, a user id and a token for service accounts,
+ * each turned into a {@link Principal} or refused — and every attempt, either way, recorded in the
+ * audit trail before the answer is given (MSCA-AUD: logins and failures).
+ *
+ * Lockout: after 5 failed passwords in a row an account is refused for 15 minutes, whatever
+ * password is offered, and the refusals are audited too; success or the end of the lockout starts
+ * the count again; an admin setting a new password lifts it. Service tokens are not locked out:
+ * a 256-bit token cannot be guessed, and a lockout would only let anyone stop the watched folders
+ * by failing five times.
+ *
+ * How the CLI finds credentials ({@link signInCli}), in this order:
+ * 1. `PDS_TRACE_SERVICE_ACCOUNT` (+ `PDS_TRACE_SERVICE_TOKEN`): unattended runs (systemd units,
+ *    cron, watched folders). The token was printed once by `users add --service` and is kept in
+ *    the service's environment or credential file, never in the repository. Naming a different
+ *    `--as` user at the same time is refused as ambiguous.
+ * 2. `--as <id>` (or `PDS_TRACE_USER`) with a password from `PDS_TRACE_PASSWORD` — for scripts;
+ *    other processes of the same OS user can read a process's environment, so prefer —
+ *    3. the interactive prompt on the terminal, which never echoes.
+ * A service account never gets the prompt or a password: it cannot sign in interactively.
+ */
+
+export const LOCKOUT_THRESHOLD = 5;
+export const LOCKOUT_MS = 15 * 60 * 1000;
+
+/** Where the CLI reads credentials; see the comment above. */
+export const CREDENTIAL_ENV = {
+  user: 'PDS_TRACE_USER',
+  password: 'PDS_TRACE_PASSWORD',
+  serviceAccount: 'PDS_TRACE_SERVICE_ACCOUNT',
+  serviceToken: 'PDS_TRACE_SERVICE_TOKEN',
+} as const;
+
+export type SignInRefusal =
+  | 'unknown_user'
+  | 'bad_password'
+  | 'locked'
+  | 'disabled'
+  | 'service_account'
+  | 'not_a_service_account'
+  | 'bad_token';
+
+/**
+ * Sign-in refused. The message does not say whether the user exists or which part was wrong
+ * (`reason` does, for the audit trail); only a lockout is named, so its owner knows to wait.
+ */
+export class AuthenticationError extends Error {
+  override readonly name = 'AuthenticationError';
+  constructor(
+    readonly userId: string,
+    readonly reason: SignInRefusal,
+    readonly lockedUntil?: string,
+  ) {
+    super(
+      reason === 'locked'
+        ? `sign-in refused: account ${userId} is locked after ${LOCKOUT_THRESHOLD} failed attempts until ${lockedUntil}`
+        : `sign-in refused for ${userId}: unknown user, wrong credentials, or a disabled account`,
+    );
+  }
+}
+
+/** No credentials to try (nothing to audit: no attempt was made). */
+export class CredentialsError extends Error {
+  override readonly name = 'CredentialsError';
+}
+
+export interface AuthenticatorDeps {
+  users: UserStore;
+  /** Where attempts are recorded; the store, or a buffer flushed to it later. */
+  audit: Pick<AuditStore, 'append'>;
+  /** Originating system id for the events (the ASID / ODS identity). */
+  origin?: string;
+  clock?: () => Date;
+  /** Cost of the stand-in hash checked for unknown users, so they take as long as known ones. */
+  passwordParams?: ScryptParams;
+}
+
+type Method = 'password' | 'service_token';
+
+function auditedUser(userId: string): string {
+  return USER_ID_PATTERN.test(userId) ? userId : '(invalid user id)';
+}
+
+function event(deps: AuthenticatorDeps, fields: Omit<NewAuditEvent, 'time' | 'origin'>): NewAuditEvent {
+  return { ...fields, time: (deps.clock ?? (() => new Date()))().toISOString(), origin: deps.origin };
+}
+
+async function refuse(deps: AuthenticatorDeps, userId: string, user: UserRecord | undefined, reason: SignInRefusal, method: Method, extra: NewAuditEvent[] = []): Promise<never> {
+  const failed = event(deps, {
+    kind: 'sign_in_failed',
+    user: auditedUser(userId),
+    role: user ? roleField(user.roles) : '',
+    outcome: reason,
+    detail: `method=${method}`,
+  });
+  await deps.audit.append([failed, ...extra]);
+  throw new AuthenticationError(userId, reason, user?.lockoutUntil);
+}
+
+function principalOf(user: UserRecord): Principal {
+  return { userId: user.id, roles: [...user.roles], kind: user.kind };
+}
+
+async function admit(deps: AuthenticatorDeps, user: UserRecord, method: Method): Promise<Principal> {
+  await deps.audit.append([event(deps, { kind: 'sign_in', user: user.id, role: roleField(user.roles), outcome: 'success', detail: `method=${method}` })]);
+  return principalOf(user);
+}
+
+function lockedAt(user: UserRecord, now: Date): boolean {
+  return user.lockoutUntil !== undefined && Date.parse(user.lockoutUntil) > now.getTime();
+}
+
+/** A stand-in for unknown users: same cost as a real hash, never matches (its key is not scrypt's output). */
+function standInHash(params: ScryptParams): string {
+  const zeros = (n: number) => Buffer.alloc(n).toString('base64');
+  return `scrypt$N=${params.cost},r=${params.blockSize},p=${params.parallelism}$${zeros(16)}$${zeros(32)}`;
+}
+
+export async function signInWithPassword(deps: AuthenticatorDeps, userId: string, password: string): Promise<Principal> {
+  const now = () => (deps.clock ?? (() => new Date()))();
+  const user = await deps.users.get(userId);
+  if (!user) {
+    await verifyPassword(password, standInHash(deps.passwordParams ?? DEFAULT_SCRYPT_PARAMS));
+    return refuse(deps, userId, undefined, 'unknown_user', 'password');
+  }
+  if (user.kind === 'service' || user.passwordHash === undefined) return refuse(deps, userId, user, 'service_account', 'password');
+  if (user.disabled) return refuse(deps, userId, user, 'disabled', 'password');
+  if (lockedAt(user, now())) return refuse(deps, userId, user, 'locked', 'password');
+
+  if (await verifyPassword(password, user.passwordHash)) {
+    const fresh = await deps.users.updateSignInState(userId, (u) => {
+      u.failedAttempts = 0;
+      delete u.lockoutUntil;
+    });
+    return admit(deps, fresh, 'password');
+  }
+
+  let lockedNow = false;
+  const counted = await deps.users.updateSignInState(userId, (u) => {
+    const at = now();
+    // A lockout that has run out starts a fresh count.
+    if (u.lockoutUntil !== undefined && !lockedAt(u, at)) {
+      u.failedAttempts = 0;
+      delete u.lockoutUntil;
+    }
+    u.failedAttempts += 1;
+    if (u.failedAttempts >= LOCKOUT_THRESHOLD && u.lockoutUntil === undefined) {
+      u.lockoutUntil = new Date(at.getTime() + LOCKOUT_MS).toISOString();
+      lockedNow = true;
+    }
+  });
+  const lockout = lockedNow
+    ? [event(deps, { kind: 'lockout', user: userId, role: roleField(counted.roles), outcome: 'locked', detail: `attempts=${counted.failedAttempts} until=${counted.lockoutUntil}` })]
+    : [];
+  return refuse(deps, userId, counted, 'bad_password', 'password', lockout);
+}
+
+export async function signInWithServiceToken(deps: AuthenticatorDeps, userId: string, token: string): Promise<Principal> {
+  const user = await deps.users.get(userId);
+  if (!user) return refuse(deps, userId, undefined, 'unknown_user', 'service_token');
+  if (user.kind !== 'service' || user.tokenHash === undefined) return refuse(deps, userId, user, 'not_a_service_account', 'service_token');
+  if (user.disabled) return refuse(deps, userId, user, 'disabled', 'service_token');
+  if (!verifyServiceToken(token, user.tokenHash)) return refuse(deps, userId, user, 'bad_token', 'service_token');
+  return admit(deps, user, 'service_token');
+}
+
+export interface CliCredentialSources {
+  /** The `--as` option. */
+  userId?: string;
+  env: Readonly<Record<string, string | undefined>>;
+  /** Reads a secret without echo; undefined when there is no terminal to ask at. */
+  promptSecret?: (question: string) => Promise<string>;
+}
+
+const nonEmpty = (value: string | undefined) => (value === undefined || value === '' ? undefined : value);
+
+/** Signs the CLI's caller in from the sources described at the top of this file. */
+export async function signInCli(deps: AuthenticatorDeps, sources: CliCredentialSources): Promise<Principal> {
+  const { env } = sources;
+  const service = nonEmpty(env[CREDENTIAL_ENV.serviceAccount]);
+  if (service !== undefined) {
+    if (sources.userId !== undefined && sources.userId !== service) {
+      throw new CredentialsError(`both ${CREDENTIAL_ENV.serviceAccount} and --as name an account: give one`);
+    }
+    const token = nonEmpty(env[CREDENTIAL_ENV.serviceToken]);
+    if (token === undefined) throw new CredentialsError(`${CREDENTIAL_ENV.serviceAccount} is set but ${CREDENTIAL_ENV.serviceToken} is not`);
+    return signInWithServiceToken(deps, service, token);
+  }
+  const userId = sources.userId ?? nonEmpty(env[CREDENTIAL_ENV.user]);
+  if (userId === undefined) throw new CredentialsError(`sign in: name a user with --as or ${CREDENTIAL_ENV.user} (or a service account with ${CREDENTIAL_ENV.serviceAccount})`);
+  const password = nonEmpty(env[CREDENTIAL_ENV.password]) ?? (sources.promptSecret ? await sources.promptSecret(`Password for ${userId}: `) : undefined);
+  if (password === undefined) throw new CredentialsError(`no password for ${userId}: run in a terminal to be asked, or set ${CREDENTIAL_ENV.password}`);
+  return signInWithPassword(deps, userId, password);
+}

@@ -1,0 +1,179 @@
+import { Option } from 'commander';
+import { AuditEventError, roleField, type NewAuditEvent } from '../audit/event.js';
+import { LockTimeoutError } from '../audit/file-lock.js';
+import { AuditStoreCorruptError } from '../audit/file-store.js';
+import { PgIdentifierError } from '../audit/pg-schema.js';
+import { AuditDatabaseError, AuditSchemaMissingError } from '../audit/pg-errors.js';
+import { openAuditStore, type AuditStore } from '../audit/store.js';
+import { CliError, EXIT } from '../cli/errors.js';
+import type { Config } from '../config.js';
+import { AuthenticationError, CredentialsError, signInCli } from './authenticate.js';
+import { AccessDeniedError, requireAccess, type Principal } from './authorise.js';
+import { PasswordPolicyError, type ScryptParams } from './password.js';
+import { terminalSecretPrompt } from './prompt.js';
+import { UnknownAccessRuleError } from './roles.js';
+import { UserStore, UserStoreError } from './users.js';
+
+/**
+ * What a `pds-trace` command needs to act for someone: sign in (authenticate.ts), check the
+ * command's rule in the permission table (roles.ts), record what it does in the audit trail, and
+ * turn the typed refusals into one-line CLI errors. Every command runs through
+ * {@link withCliSession}, so none can forget a step:
+ *
+ *   .addOption(signInOption())
+ *   .action(cliAction(async (flags) => withCliSession(deps, 'resume', flags.as, async (session) => { … })))
+ */
+
+/** Where a command reads and writes; tests pass their own. */
+export interface CliIo {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+  /** Environment for configuration and credentials. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** No-echo prompt; undefined when there is no terminal. */
+  promptSecret?: (question: string) => Promise<string>;
+}
+
+export function processCliIo(): CliIo {
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, promptSecret: terminalSecretPrompt() };
+}
+
+export interface CliDeps {
+  io: CliIo;
+  /** The configuration (from `io.env` by default). */
+  config: () => Readonly<Config>;
+  /** scrypt cost for new passwords and the unknown-user stand-in; tests lower it. */
+  passwordParams?: ScryptParams;
+}
+
+/** The `--as <id>` option every signed-in command takes. */
+export function signInOption(): Option {
+  return new Option('--as <id>', 'sign in as this user (default: PDS_TRACE_USER; services: PDS_TRACE_SERVICE_ACCOUNT)');
+}
+
+/** Fields a command fills in; the session stamps time, user, role and origin. */
+export type SessionEvent = Omit<NewAuditEvent, 'time' | 'user' | 'role' | 'origin'>;
+
+/** A signed-in, authorised caller. */
+export interface SignedInSession {
+  readonly principal: Principal;
+  readonly config: Readonly<Config>;
+  readonly users: UserStore;
+  /** Records events as done by the signed-in principal; durable when it resolves. */
+  record(events: readonly SessionEvent[]): Promise<void>;
+}
+
+export interface CliSession extends SignedInSession {
+  readonly audit: AuditStore;
+}
+
+/** Audit events held until the store can take them (only `audit migrate`, before the schema exists). */
+export class PendingAudit {
+  readonly events: NewAuditEvent[] = [];
+  async append(events: readonly NewAuditEvent[]): Promise<never[]> {
+    this.events.push(...events);
+    return [];
+  }
+}
+
+function stamp(principal: Principal, origin: string, events: readonly SessionEvent[]): NewAuditEvent[] {
+  const time = new Date().toISOString();
+  return events.map((e) => ({ ...e, time, user: principal.userId, role: roleField(principal.roles), origin }));
+}
+
+/** Check access here instead of by the command's rule (e.g. "or their own password"). */
+export type Authorise = (principal: Principal) => void;
+
+async function signIn(
+  deps: CliDeps,
+  config: Readonly<Config>,
+  sink: Pick<AuditStore, 'append'>,
+  command: string,
+  asUser: string | undefined,
+  authorise: Authorise | undefined,
+): Promise<SignedInSession> {
+  const origin = config.smsp.auditIdentity.uri;
+  const users = await UserStore.open(config.dataDir);
+  const principal = await signInCli(
+    { users, audit: sink, origin, passwordParams: deps.passwordParams },
+    { userId: asUser, env: deps.io.env, promptSecret: deps.io.promptSecret },
+  );
+  try {
+    if (authorise) authorise(principal);
+    else requireAccess(principal, 'cli', command);
+  } catch (err) {
+    if (err instanceof AccessDeniedError) await sink.append(stamp(principal, origin, [{ kind: 'access_denied', outcome: 'refused', detail: `command=${command}` }]));
+    throw err;
+  }
+  return {
+    principal,
+    config,
+    users,
+    record: async (events) => {
+      await sink.append(stamp(principal, origin, events));
+    },
+  };
+}
+
+/** Signs in, checks `command`'s rule (recording a refusal), runs `fn`, and closes the audit store. */
+export async function withCliSession<T>(
+  deps: CliDeps,
+  command: string,
+  asUser: string | undefined,
+  fn: (session: CliSession) => Promise<T>,
+  authorise?: Authorise,
+): Promise<T> {
+  const config = deps.config();
+  const audit = await openAuditStore(config);
+  try {
+    const session = await signIn(deps, config, audit, command, asUser, authorise);
+    return await fn({ ...session, audit });
+  } finally {
+    await audit.close();
+  }
+}
+
+/**
+ * The same with the audit events held in `buffer`, for the one command that runs before the audit
+ * store exists (`audit migrate`): it appends `buffer.events` once the store is there.
+ */
+export async function withBufferedCliSession<T>(
+  deps: CliDeps,
+  command: string,
+  asUser: string | undefined,
+  buffer: PendingAudit,
+  fn: (session: SignedInSession) => Promise<T>,
+): Promise<T> {
+  const config = deps.config();
+  return fn(await signIn(deps, config, buffer, command, asUser, undefined));
+}
+
+/** Typed refusals and failures of auth and audit, as the one-line errors the CLI prints. */
+export function toCliError(err: unknown): unknown {
+  if (err instanceof CredentialsError || err instanceof PasswordPolicyError || err instanceof PgIdentifierError) return new CliError(err.message, EXIT.usage);
+  if (err instanceof AuditSchemaMissingError) return new CliError(err.message, EXIT.config);
+  if (
+    err instanceof AuthenticationError ||
+    err instanceof AccessDeniedError ||
+    err instanceof UserStoreError ||
+    err instanceof UnknownAccessRuleError ||
+    err instanceof AuditDatabaseError ||
+    err instanceof AuditStoreCorruptError ||
+    err instanceof AuditEventError ||
+    err instanceof LockTimeoutError
+  ) {
+    return new CliError(err.message, EXIT.failure);
+  }
+  return err;
+}
+
+/** Wraps a commander action so auth and audit errors reach the user as CliErrors. */
+export function cliAction<A extends unknown[]>(action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args) => {
+    try {
+      await action(...args);
+    } catch (err) {
+      throw toCliError(err);
+    }
+  };
+}

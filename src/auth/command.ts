@@ -1,0 +1,223 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { roleField } from '../audit/event.js';
+import { openAuditStore } from '../audit/store.js';
+import { loadConfig } from '../config.js';
+import { CredentialsError } from './authenticate.js';
+import { requireAccess, type Principal } from './authorise.js';
+import { cliAction, processCliIo, signInOption, withCliSession, type CliDeps, type CliIo, type CliSession } from './cli-session.js';
+import { formatPermissionMatrix } from './matrix-text.js';
+import { DEFAULT_SCRYPT_PARAMS, checkPasswordPolicy, hashPassword } from './password.js';
+import { isRole, ROLE_NAMES, type Role } from './roles.js';
+import { issueServiceToken } from './service-token.js';
+import { UserStore, type UserRecord } from './users.js';
+
+/**
+ * `pds-trace users add | passwd | disable | enable | set-roles | list | roles`.
+ *
+ * First use (bootstrap): on an empty user store `users add` needs no sign-in — there is nobody yet
+ * to sign in as — and the store only accepts a person with the `admin` role as that first user.
+ * Whoever can run pds-trace against the data folder at that moment is trusted to create them (the
+ * folder is owner-only); the add is audited like any other. From then on every subcommand signs in
+ * and needs `users.manage`, except `passwd` for one's own password and `roles` (any signed-in user).
+ *
+ * New passwords come from `PDS_TRACE_NEW_PASSWORD` (scripts) or are asked for twice at the
+ * terminal, never echoed. A service account gets a token instead, printed once on standard output.
+ */
+
+export const NEW_PASSWORD_ENV = 'PDS_TRACE_NEW_PASSWORD';
+
+function defaultDeps(): CliDeps {
+  const io = processCliIo();
+  return { io, config: () => loadConfig(io.env) };
+}
+
+function roleArg(value: string, previous: Role[] = []): Role[] {
+  if (!isRole(value)) throw new InvalidArgumentError(`choose from ${ROLE_NAMES.join(', ')}`);
+  return [...previous, value];
+}
+
+async function newPassword(io: CliIo, userId: string): Promise<string> {
+  const fromEnv = io.env[NEW_PASSWORD_ENV];
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  if (!io.promptSecret) throw new CredentialsError(`no new password for ${userId}: run in a terminal to be asked, or set ${NEW_PASSWORD_ENV}`);
+  const first = await io.promptSecret(`New password for ${userId}: `);
+  checkPasswordPolicy(first);
+  const again = await io.promptSecret('Repeat the new password: ');
+  if (again !== first) throw new CredentialsError('the two passwords differ; nothing changed');
+  return first;
+}
+
+function describeUser(user: UserRecord, now: Date): string {
+  const locked = user.lockoutUntil !== undefined && Date.parse(user.lockoutUntil) > now.getTime();
+  const state = user.disabled ? 'disabled' : locked ? `locked until ${user.lockoutUntil}` : 'enabled';
+  return `${user.id.padEnd(20)} ${user.kind.padEnd(7)} ${roleField(user.roles).padEnd(24)} ${state.padEnd(12)} ${user.displayName}`;
+}
+
+interface AddFlags {
+  role: Role[];
+  service?: boolean;
+  name?: string;
+  as?: string;
+}
+
+/** `users add` on an empty store: the first admin, without sign-in (see the comment at the top). */
+async function bootstrapFirstAdmin(deps: CliDeps, id: string, flags: AddFlags): Promise<void> {
+  const config = deps.config();
+  const users = await UserStore.open(config.dataDir);
+  if (flags.service) throw new CredentialsError('the first user must be a person with the admin role, not a service account');
+  const passwordHash = await hashPassword(await newPassword(deps.io, id), deps.passwordParams ?? DEFAULT_SCRYPT_PARAMS);
+  const user = await users.add({ id, displayName: flags.name, roles: flags.role, kind: 'person', passwordHash }, { firstOnly: true });
+  const audit = await openAuditStore(config);
+  try {
+    await audit.append([
+      {
+        time: new Date().toISOString(),
+        kind: 'user_changed',
+        user: user.id,
+        role: roleField(user.roles),
+        origin: config.smsp.auditIdentity.uri,
+        outcome: 'added',
+        detail: `action=add target=${user.id} kind=person roles=${roleField(user.roles)} bootstrap=first-user`,
+      },
+    ]);
+  } finally {
+    await audit.close();
+  }
+  deps.io.stdout.write(`Added ${user.id} (${roleField(user.roles)}), the first user. Sign in with --as ${user.id}.\n`);
+}
+
+async function addUser(deps: CliDeps, session: CliSession, id: string, flags: AddFlags): Promise<void> {
+  const kind = flags.service ? 'service' : 'person';
+  const issued = flags.service ? issueServiceToken() : undefined;
+  const passwordHash = flags.service ? undefined : await hashPassword(await newPassword(deps.io, id), deps.passwordParams ?? DEFAULT_SCRYPT_PARAMS);
+  const user = await session.users.add({ id, displayName: flags.name, roles: flags.role, kind, passwordHash, tokenHash: issued?.hash });
+  await session.record([{ kind: 'user_changed', outcome: 'added', detail: `action=add target=${user.id} kind=${kind} roles=${roleField(user.roles)}` }]);
+  deps.io.stdout.write(`Added ${user.id} (${kind}, ${roleField(user.roles)}).\n`);
+  if (issued) printToken(deps.io, user.id, issued.token);
+}
+
+function printToken(io: CliIo, userId: string, token: string): void {
+  io.stdout.write(
+    `Service token for ${userId} (shown once; give it to the service as PDS_TRACE_SERVICE_TOKEN with PDS_TRACE_SERVICE_ACCOUNT=${userId}):\n${token}\n`,
+  );
+}
+
+/** `passwd` is allowed for one's own password, else needs the `users passwd` rule. */
+function ownPasswordOr(target: string): (principal: Principal) => void {
+  return (principal) => {
+    if (principal.kind === 'person' && principal.userId === target) return;
+    requireAccess(principal, 'cli', 'users passwd');
+  };
+}
+
+export function registerUsersCommand(program: Command, deps: CliDeps = defaultDeps()): void {
+  const { io } = deps;
+  const users = program.command('users').description('local users, service accounts and roles');
+
+  users
+    .command('add')
+    .description('add a person (asked for a password) or, with --service, a service account (given a token)')
+    .argument('<id>', 'user id: lower-case letters, digits, ".", "_", "-"')
+    .requiredOption('--role <role>', `a role (repeat for several): ${ROLE_NAMES.join(', ')}`, roleArg)
+    .option('--service', 'a service account for unattended work: no password, cannot sign in interactively')
+    .option('--name <display name>', 'the name shown in lists')
+    .addOption(signInOption())
+    .action(
+      cliAction(async (id: string, flags: AddFlags) => {
+        const store = await UserStore.open(deps.config().dataDir);
+        if (await store.isEmpty()) return bootstrapFirstAdmin(deps, id, flags);
+        await withCliSession(deps, 'users add', flags.as, (session) => addUser(deps, session, id, flags));
+      }),
+    );
+
+  users
+    .command('passwd')
+    .description("set a person's password (your own, or anyone's with users.manage); for a service account, issue a new token")
+    .argument('<id>', 'user id')
+    .addOption(signInOption())
+    .action(
+      cliAction(async (id: string, flags: { as?: string }) => {
+        await withCliSession(
+          deps,
+          'users passwd',
+          flags.as,
+          async (session) => {
+            const target = await session.users.get(id);
+            if (target?.kind === 'service') {
+              const issued = issueServiceToken();
+              await session.users.setTokenHash(id, issued.hash);
+              await session.record([{ kind: 'user_changed', outcome: 'token_replaced', detail: `action=passwd target=${id}` }]);
+              printToken(io, id, issued.token);
+              return;
+            }
+            const hash = await hashPassword(await newPassword(io, id), deps.passwordParams ?? DEFAULT_SCRYPT_PARAMS);
+            await session.users.setPasswordHash(id, hash);
+            await session.record([{ kind: 'user_changed', outcome: 'password_set', detail: `action=passwd target=${id}` }]);
+            io.stdout.write(`Password set for ${id}.\n`);
+          },
+          ownPasswordOr(id),
+        );
+      }),
+    );
+
+  for (const [name, disabled] of [['disable', true], ['enable', false]] as const) {
+    users
+      .command(name)
+      .description(disabled ? 'refuse all sign-ins by a user or service account (kept for the audit trail)' : 'allow a disabled user to sign in again')
+      .argument('<id>', 'user id')
+      .addOption(signInOption())
+      .action(
+        cliAction(async (id: string, flags: { as?: string }) => {
+          await withCliSession(deps, `users ${name}`, flags.as, async (session) => {
+            await session.users.setDisabled(id, disabled);
+            await session.record([{ kind: 'user_changed', outcome: disabled ? 'disabled' : 'enabled', detail: `action=${name} target=${id}` }]);
+            io.stdout.write(`${id} ${disabled ? 'disabled' : 'enabled'}.\n`);
+          });
+        }),
+      );
+  }
+
+  users
+    .command('set-roles')
+    .description("replace a user's roles")
+    .argument('<id>', 'user id')
+    .requiredOption('--role <role>', `a role (repeat for several): ${ROLE_NAMES.join(', ')}`, roleArg)
+    .addOption(signInOption())
+    .action(
+      cliAction(async (id: string, flags: { role: Role[]; as?: string }) => {
+        await withCliSession(deps, 'users set-roles', flags.as, async (session) => {
+          const before = await session.users.get(id);
+          const after = await session.users.setRoles(id, flags.role);
+          await session.record([
+            { kind: 'role_changed', outcome: 'changed', detail: `target=${id} roles=${roleField(after.roles)} previous=${roleField(before?.roles ?? [])}` },
+          ]);
+          io.stdout.write(`${id}: ${roleField(after.roles)}.\n`);
+        });
+      }),
+    );
+
+  users
+    .command('list')
+    .description('list users and service accounts with their roles and state')
+    .addOption(signInOption())
+    .action(
+      cliAction(async (flags: { as?: string }) => {
+        await withCliSession(deps, 'users list', flags.as, async (session) => {
+          const now = new Date();
+          for (const user of await session.users.list()) io.stdout.write(`${describeUser(user, now)}\n`);
+        });
+      }),
+    );
+
+  users
+    .command('roles')
+    .description('print the roles, their permissions, and what every command, route and page requires')
+    .addOption(signInOption())
+    .action(
+      cliAction(async (flags: { as?: string }) => {
+        await withCliSession(deps, 'users roles', flags.as, async () => {
+          io.stdout.write(formatPermissionMatrix());
+        });
+      }),
+    );
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { normaliseNewEvent } from '../../src/audit/event.js';
+import { rowAuditEvents, type RowAuditContext } from '../../src/audit/row-events.js';
+import type { RowResult, TraceExchange } from '../../src/domain/row-result.js';
+
+const context: RowAuditContext = { batchId: 'b-1', user: 'alice', role: 'tracer', origin: '999000000001', inputNhsNumber: '9990000018', now: () => new Date('2025-02-01T12:00:00Z') };
+
+function exchange(n: number, overrides: Partial<TraceExchange> = {}): TraceExchange {
+  return {
+    interaction: 'verifyNHSNumber',
+    messageId: `MSG-${n}`,
+    attempt: n,
+    startedAt: `2025-02-01T11:00:0${n}.000Z`,
+    durationMs: 123.4,
+    responseCode: 'SMSP-0000',
+    status: 'verified',
+    reason: 'ok',
+    ...overrides,
+  };
+}
+
+describe('rowAuditEvents', () => {
+  it('gives one smsp_exchange per attempt, with the accountable user, time, message and outcome', () => {
+    const result: RowResult = {
+      rowNumber: 7,
+      status: 'verified',
+      reason: 'ok',
+      interaction: 'verifyNHSNumber',
+      messageId: 'MSG-2',
+      nhsNumber: '9990000018',
+      exchanges: [exchange(1, { responseCode: undefined, status: 'error', reason: 'timeout' }), exchange(2)],
+    };
+    const events = rowAuditEvents(result, context);
+    expect(events).toEqual([
+      {
+        kind: 'smsp_exchange', time: '2025-02-01T11:00:01.000Z', user: 'alice', role: 'tracer', origin: '999000000001', batchId: 'b-1', row: 7,
+        interaction: 'verifyNHSNumber', messageId: 'MSG-1', nhsNumber: '9990000018', outcome: 'error', detail: 'attempt=1 response=none reason=timeout duration_ms=123',
+      },
+      {
+        kind: 'smsp_exchange', time: '2025-02-01T11:00:02.000Z', user: 'alice', role: 'tracer', origin: '999000000001', batchId: 'b-1', row: 7,
+        interaction: 'verifyNHSNumber', messageId: 'MSG-2', nhsNumber: '9990000018', outcome: 'verified', detail: 'attempt=2 response=SMSP-0000 reason=ok duration_ms=123',
+      },
+    ]);
+    for (const event of events) expect(() => normaliseNewEvent(event)).not.toThrow();
+  });
+
+  it('records the number PDS returned on the deciding exchange of a search', () => {
+    const result: RowResult = {
+      rowNumber: 3, status: 'matched', reason: 'ok', messageId: 'MSG-1', nhsNumber: '9990000026',
+      exchanges: [exchange(1, { interaction: 'getNHSNumber', status: 'matched' })],
+    };
+    const [event] = rowAuditEvents(result, { ...context, inputNhsNumber: undefined });
+    expect(event).toMatchObject({ messageId: 'MSG-1', nhsNumber: '9990000026', outcome: 'matched' });
+  });
+
+  it('gives one row_rejected for a row refused before any request, without a malformed input number', () => {
+    const result: RowResult = { rowNumber: 9, status: 'invalid_input', reason: 'nhs_number_format', detail: 'nhs_number', exchanges: [] };
+    const events = rowAuditEvents(result, { ...context, inputNhsNumber: '12345' });
+    expect(events).toEqual([
+      { kind: 'row_rejected', time: '2025-02-01T12:00:00.000Z', user: 'alice', role: 'tracer', origin: '999000000001', batchId: 'b-1', row: 9, nhsNumber: undefined, outcome: 'invalid_input', detail: 'reason=nhs_number_format detail=nhs_number' },
+    ]);
+    expect(() => normaliseNewEvent(events[0]!)).not.toThrow();
+  });
+});
