@@ -10,6 +10,7 @@ import { BatchWatcher } from '../src/pipeline/watch-batch.js';
 import { writeCohort } from '../src/simulator/cohort.js';
 import type { SimulatorMetricsSnapshot } from '../src/simulator/metrics.js';
 import { ProcessSampler } from './process-stats.js';
+import { provisionServiceAccount } from '../test/support/accounts.js';
 
 /**
  * Whole-pipeline throughput against the simulator running as its own process (so its CPU is not
@@ -129,6 +130,8 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
     REDIS_PREFIX: prefix,
     ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
   };
+  // A configured SMSP means governance is on: the processes sign in as a service account.
+  Object.assign(env, await provisionServiceAccount(path.join(options.dir, 'data')));
   const cohort = await writeCohort({ ...POPULATION, rows: options.rows, outDir: options.dir, name: `bench-${options.runner}` });
 
   // Poll the simulator to find the trace phase: from its first request to its last.
@@ -157,7 +160,7 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
       const redis = new Redis(options.redisUrl!, { maxRetriesPerRequest: null });
       const queues = openQueues(redis, prefix);
       const batch = await createBatch(path.join(options.dir, 'data'), cohort.csvPath, {
-        format: 'native', minimal: false, fallbacks: [], user: 'bench', outDir: path.join(options.dir, 'out'), bom: false, dayFirst: true, chunkSize: 500,
+        format: 'native', minimal: false, fallbacks: [], user: 'bench', roles: ['tracer'], outDir: path.join(options.dir, 'out'), bom: false, dayFirst: true, chunkSize: 500,
       });
       await submitBatch(queues, batch);
       await new BatchWatcher(path.join(options.dir, 'data'), batch.id).waitUntilFinished({ intervalMs: 100 });

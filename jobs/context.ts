@@ -1,4 +1,5 @@
 import type { Logger } from '../src/log.js';
+import type { AuditSink } from '../src/pipeline/audit-sink.js';
 import type { PipelineQueues } from '../src/pipeline/queues.js';
 import type { SmspCaller } from '../src/pipeline/strategy.js';
 
@@ -10,4 +11,5 @@ export interface JobContext {
   /** Rows of one chunk traced at once in this process; the global limiter has the last word. */
   rowConcurrency: number;
   logger: Logger;
+  audit: AuditSink;
 }

@@ -8,7 +8,7 @@ import type { JobContext } from './context.js';
 export function ingestProcessor(ctx: JobContext) {
   return async (job: Job<IngestJobData>) => {
     const stored = await loadBatch(ctx.dataDir, job.data.batchId);
-    const meta = stored.state === 'created' ? await ingestBatch(ctx.dataDir, stored) : stored;
+    const meta = stored.state === 'created' ? await ingestBatch(ctx.dataDir, stored, ctx.audit) : stored;
     ctx.logger.info('batch ingested', { batchId: meta.id, state: meta.state, rows: meta.rows, chunks: meta.chunks?.length });
     return enqueueRemaining(ctx.queues, ctx.dataDir, meta);
   };

@@ -7,6 +7,10 @@ import { registerCohortCommands } from './cli/cohort-command.js';
 import { registerTraceCommand } from './cli/trace-command.js';
 import { registerWorkerCommand } from './cli/worker-command.js';
 import { registerSimulatorCommand } from './simulator/command.js';
+import { registerAuditCommand } from './audit/command.js';
+import { signInOption } from './auth/cli-session.js';
+import { registerUsersCommand } from './auth/command.js';
+import { commandGuard } from './cli/session.js';
 
 const program = new Command();
 program
@@ -18,7 +22,9 @@ program
 registerTraceCommand(program);
 registerWorkerCommand(program);
 registerBatchCommands(program);
-registerSimulatorCommand(program);
+registerSimulatorCommand(program, undefined, commandGuard('simulator')).addOption(signInOption());
+registerUsersCommand(program);
+registerAuditCommand(program);
 registerCohortCommands(program);
 
 try {

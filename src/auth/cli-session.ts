@@ -152,9 +152,9 @@ export async function withBufferedCliSession<T>(
 export function toCliError(err: unknown): unknown {
   if (err instanceof CredentialsError || err instanceof PasswordPolicyError || err instanceof PgIdentifierError) return new CliError(err.message, EXIT.usage);
   if (err instanceof AuditSchemaMissingError) return new CliError(err.message, EXIT.config);
+  // Refused sign-in or permission: their own exit code, so scripts can tell them apart.
+  if (err instanceof AuthenticationError || err instanceof AccessDeniedError) return new CliError(err.message, EXIT.denied);
   if (
-    err instanceof AuthenticationError ||
-    err instanceof AccessDeniedError ||
     err instanceof UserStoreError ||
     err instanceof UnknownAccessRuleError ||
     err instanceof AuditDatabaseError ||

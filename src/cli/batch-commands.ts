@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
+import { permissionsOf } from '../auth/roles.js';
 import { createLogger } from '../log.js';
 import { assembleBatch } from '../pipeline/assemble.js';
 import { retryErrorRows } from '../pipeline/retry-errors.js';
@@ -13,6 +13,12 @@ import { enqueueRemaining } from '../pipeline/queues.js';
 import { BatchWatcher } from '../pipeline/watch-batch.js';
 import { CliError, EXIT } from './errors.js';
 import { openRedisRuntime } from './redis-runtime.js';
+import { signedInCommand, type CommandSession } from './session.js';
+
+/** Without batch.read.any, a user sees only the batches they submitted (MSCA-IG-01). */
+function visibleTo(session: CommandSession, meta: BatchMeta): boolean {
+  return permissionsOf(session.principal.roles).has('batch.read.any') || meta.options.user === session.principal.userId;
+}
 
 async function listBatchIds(dataDir: string): Promise<string[]> {
   const names = await readdir(path.join(dataDir, 'batches')).catch(() => [] as string[]);
@@ -34,31 +40,40 @@ function describe(meta: BatchMeta, done: number, byStatus: Record<string, number
 }
 
 export function registerBatchCommands(program: Command): void {
-  program
-    .command('status')
-    .description('list batches with their progress and counts by status, or one batch in detail')
-    .argument('[batch]', 'a batch id')
-    .action(async (id?: string) => {
-      const config = loadConfig();
+  signedInCommand(
+    program
+      .command('status')
+      .description('list batches with their progress and counts by status, or one batch in detail')
+      .argument('[batch]', 'a batch id'),
+    'status',
+    async (session, id?: string) => {
+      const { config } = session;
       const ids = id ? [id] : await listBatchIds(config.dataDir);
       if (ids.length === 0) process.stdout.write(`no batches under ${config.dataDir}\n`);
       for (const batchId of ids) {
-        await batchOrExplain(config.dataDir, batchId);
+        const stored = await batchOrExplain(config.dataDir, batchId);
+        if (!visibleTo(session, stored)) {
+          if (id) throw new CliError(`batch ${id} was submitted by another user`, EXIT.denied);
+          continue;
+        }
         const watcher = new BatchWatcher(config.dataDir, batchId);
         const meta = await watcher.poll();
         process.stdout.write(`${describe(meta, watcher.progress.done, watcher.progress.byStatus)}\n`);
         if (id && meta.rejection) process.stdout.write(`  rejected: ${meta.rejection.message}\n`);
         if (id && meta.outputs) for (const [k, v] of Object.entries(meta.outputs)) process.stdout.write(`  ${k.padEnd(12)} ${v}\n`);
       }
-    });
+    },
+  );
 
-  program
-    .command('resume')
-    .description('finish an interrupted batch from its folder: re-queue its jobs (REDIS_URL) or run the rest here')
-    .argument('<batch>', 'a batch id')
-    .option('--embedded', 'finish the batch in this process even when REDIS_URL is set')
-    .action(async (id: string, flags: { embedded?: boolean }) => {
-      const config = loadConfig();
+  signedInCommand(
+    program
+      .command('resume')
+      .description('finish an interrupted batch from its folder: re-queue its jobs (REDIS_URL) or run the rest here')
+      .argument('<batch>', 'a batch id')
+      .option('--embedded', 'finish the batch in this process even when REDIS_URL is set'),
+    'resume',
+    async (session, id: string, flags: { embedded?: boolean }) => {
+      const { config } = session;
       const meta = await batchOrExplain(config.dataDir, id);
       if (meta.state === 'assembled' || meta.state === 'rejected') {
         process.stdout.write(`batch ${id} is already ${meta.state}: nothing to resume\n`);
@@ -70,7 +85,7 @@ export function registerBatchCommands(program: Command): void {
         const smsp = await connectSmsp(config, logger);
         if (smsp.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
         try {
-          const run = await runBatchEmbedded(config.dataDir, meta, { caller: smsp.client, concurrency: config.smsp.maxInFlight });
+          const run = await runBatchEmbedded(config.dataDir, meta, { caller: smsp.client, audit: session.audit, concurrency: config.smsp.maxInFlight });
           process.stdout.write(`batch ${id}: ${run.meta.state}${run.meta.outputs ? `, results in ${run.meta.outputs.results}` : ''}\n`);
         } finally {
           await smsp.close();
@@ -89,14 +104,17 @@ export function registerBatchCommands(program: Command): void {
       } finally {
         await runtime.close();
       }
-    });
+    },
+  );
 
-  program
-    .command('retry')
-    .description('trace again only the rows of a finished batch that ended as error, and rewrite its outputs')
-    .argument('<batch>', 'a batch id')
-    .action(async (id: string) => {
-      const config = loadConfig();
+  signedInCommand(
+    program
+      .command('retry')
+      .description('trace again only the rows of a finished batch that ended as error, and rewrite its outputs')
+      .argument('<batch>', 'a batch id'),
+    'retry',
+    async (session, id: string) => {
+      const { config } = session;
       const logger = createLogger({ level: config.logLevel });
       const meta = await batchOrExplain(config.dataDir, id);
       if (meta.state !== 'assembled') throw new CliError(`batch ${id} is ${meta.state}: only a finished batch can be retried (see \`pds-trace resume\`)`, EXIT.usage);
@@ -115,12 +133,13 @@ export function registerBatchCommands(program: Command): void {
       const smsp = await connectSmsp(config, logger, limiter);
       if (smsp.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
       try {
-        const { retried, stillErrors } = await retryErrorRows(config.dataDir, meta, smsp.client, { concurrency: config.smsp.maxInFlight });
+        const { retried, stillErrors } = await retryErrorRows(config.dataDir, meta, smsp.client, { concurrency: config.smsp.maxInFlight, audit: session.audit });
         if (retried > 0) await assembleBatch(config.dataDir, meta, { startedAt: new Date(meta.createdAt) });
         process.stdout.write(`batch ${id}: ${retried} error row(s) traced again, ${stillErrors} still error; outputs rewritten\n`);
       } finally {
         await smsp.close();
         await runtime?.close();
       }
-    });
+    },
+  );
 }

@@ -6,6 +6,7 @@ export const EXIT = {
   config: 3,
   fileRejected: 4,
   smspUnreachable: 5,
+  denied: 6,
 } as const;
 
 /** A failure the command reports in one clear message and an exit code, without a stack trace. */

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import type { AuditSink } from '../pipeline/audit-sink.js';
 import { createRedisLimiter } from '../pipeline/redis-limiter.js';
 import { openQueues, type PipelineQueues } from '../pipeline/queues.js';
 import { startWorkers, type PipelineWorkers } from '../../jobs/workers.js';
@@ -41,7 +42,7 @@ export interface LocalWorkers {
 }
 
 /** Starts this process's ingest, trace and assemble workers, calling SMSP under the Redis-held limit. */
-export async function startLocalWorkers(config: Config, logger: Logger, runtime: RedisRuntime, traceConcurrency: number): Promise<LocalWorkers> {
+export async function startLocalWorkers(config: Config, logger: Logger, runtime: RedisRuntime, traceConcurrency: number, audit: AuditSink): Promise<LocalWorkers> {
   const limiter = createRedisLimiter({
     redis: runtime.redis,
     prefix: config.redisPrefix,
@@ -54,7 +55,7 @@ export async function startLocalWorkers(config: Config, logger: Logger, runtime:
   const smsp = await connectSmsp(config, logger, limiter);
   if (smsp.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
   const workers = startWorkers(
-    { dataDir: config.dataDir, queues: runtime.queues, caller: smsp.client, rowConcurrency: config.smsp.maxInFlight, logger },
+    { dataDir: config.dataDir, queues: runtime.queues, caller: smsp.client, rowConcurrency: config.smsp.maxInFlight, logger, audit },
     {
       connection: runtime.redis,
       prefix: config.redisPrefix,

@@ -1,3 +1,5 @@
+import { accountableIdentity } from '../auth/accountable-identity.js';
+import type { Principal } from '../auth/authorise.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { createLocalLimiter, type RequestLimiter } from '../pipeline/limiter.js';
@@ -21,7 +23,9 @@ export const SIMULATOR_NOTICE =
  * The SMSP client the commands use: the configured provider, or, with no SMSP_URL, the built-in
  * simulator started in this process over mutual TLS with throwaway certificates.
  */
-export async function connectSmsp(config: Config, logger: Logger, limiter?: RequestLimiter): Promise<SmspConnection> {
+export async function connectSmsp(config: Config, logger: Logger, limiter?: RequestLimiter, principal?: Pick<Principal, 'userId' | 'kind'>): Promise<SmspConnection> {
+  // SMSP is told who is accountable (MSCA-AUD-04): the signed-in user where the provider takes it.
+  const smsp = principal ? { ...config.smsp, ...accountableIdentity(config.smsp, principal) } : config.smsp;
   const gate =
     limiter ??
     createLocalLimiter({
@@ -30,11 +34,11 @@ export async function connectSmsp(config: Config, logger: Logger, limiter?: Requ
       windowSlackMs: config.smsp.rateSlackMs,
     });
   if (config.smsp.url) {
-    const client = await createSmspClient(config.smsp, { limiter: gate });
+    const client = await createSmspClient(smsp, { limiter: gate });
     return { client, simulated: false, url: config.smsp.url, close: async () => client.close?.() };
   }
   const simulator = await startSimulator({ ...DEFAULT_POPULATION, logger });
-  const client = await createSmspClient({ ...config.smsp, url: simulator.url }, { limiter: gate, tls: simulator.clientTls });
+  const client = await createSmspClient({ ...smsp, url: simulator.url }, { limiter: gate, tls: simulator.clientTls });
   return {
     client,
     simulated: true,

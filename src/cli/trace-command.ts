@@ -1,8 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { loadConfig, type Config } from '../config.js';
 import { createLogger, type Logger } from '../log.js';
 import type { BatchSummary } from '../csv/output/summary.js';
 import { createBatch, type BatchMeta, type BatchOptions } from '../pipeline/batch.js';
@@ -16,6 +14,7 @@ import { startProgressDisplay } from './progress-bar.js';
 import { connectSmsp, SIMULATOR_NOTICE } from './smsp-connection.js';
 import { CliError, EXIT } from './errors.js';
 import { openRedisRuntime, startLocalWorkers } from './redis-runtime.js';
+import { signedInCommand, type CommandSession } from './session.js';
 
 interface TraceFlags {
   out?: string;
@@ -35,7 +34,7 @@ interface TraceFlags {
 const UNREACHABLE = new Set(['connection_refused', 'tls_error', 'timeout', 'network_error', 'connection_reset', 'provider_busy']);
 
 export function registerTraceCommand(program: Command): void {
-  program
+  const command = program
     .command('trace')
     .description('trace every row of a CSV file against PDS and write results, audit and summary files')
     .argument('<file>', 'the CSV file to trace')
@@ -43,7 +42,7 @@ export function registerTraceCommand(program: Command): void {
     .addOption(new Option('--format <format>', 'results layout').choices(['native', 'mesh']).default('native'))
     .option('--mapping <file>', 'mapping file naming the column for each field')
     .option('--minimal', 'verify / find NHS numbers only (verifyNHSNumber, getNHSNumber), no demographics')
-    .option('--user <id>', 'the local user accountable for this batch (default: the OS user)')
+    .option('--user <id>', 'sign in as this user, who is accountable for the batch (same as --as)')
     .option('--embedded', 'run the whole batch in this process, without Redis, even when REDIS_URL is set')
     .option('--no-worker', 'with REDIS_URL: only submit and follow the batch; other worker processes trace it')
     .addOption(
@@ -53,14 +52,12 @@ export function registerTraceCommand(program: Command): void {
     )
     .option('--bom', 'start CSV outputs with a UTF-8 byte order mark (for Excel)')
     .option('--month-first', 'read ambiguous dates such as 03/04/2001 as month first (default: day first, UK)')
-    .option('--chunk-size <rows>', 'rows per trace job', '500')
-    .action(async (file: string, flags: TraceFlags) => {
-      await traceFile(file, flags);
-    });
+    .option('--chunk-size <rows>', 'rows per trace job', '500');
+  signedInCommand(command, 'trace', (session, file: string, flags: TraceFlags) => traceFile(session, file, flags));
 }
 
-async function traceFile(file: string, flags: TraceFlags): Promise<void> {
-  const config = loadConfig();
+async function traceFile(session: CommandSession, file: string, flags: TraceFlags): Promise<void> {
+  const { config } = session;
   const logger = createLogger({ level: config.logLevel });
   const chunkSize = Number(flags.chunkSize);
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new CliError('--chunk-size must be a positive whole number', EXIT.usage);
@@ -70,7 +67,9 @@ async function traceFile(file: string, flags: TraceFlags): Promise<void> {
     mappingFile: flags.mapping ? path.resolve(flags.mapping) : undefined,
     minimal: Boolean(flags.minimal),
     fallbacks: flags.fallback,
-    user: flags.user ?? os.userInfo().username,
+    user: session.principal.userId,
+    roles: [...session.principal.roles],
+    origin: config.smsp.auditIdentity.uri,
     outDir: flags.out ?? path.dirname(path.resolve(file)),
     bom: Boolean(flags.bom),
     dayFirst: !flags.monthFirst,
@@ -83,10 +82,13 @@ async function traceFile(file: string, flags: TraceFlags): Promise<void> {
   process.once('SIGTERM', onSignal);
   try {
     const batch = await createBatch(config.dataDir, file, options);
+    await session.record([{ kind: 'batch_submitted', batchId: batch.id, outcome: 'submitted', detail: `sha256=${batch.inputSha256}` }]);
     logger.info('batch created', { batchId: batch.id, inputSha256: batch.inputSha256 });
     process.stderr.write(`Batch ${batch.id}\n`);
     const useRedis = Boolean(config.redisUrl) && !flags.embedded;
-    const run = useRedis ? await runOnBullmq(config, logger, batch, flags, abort.signal) : await runEmbedded(config, logger, batch, abort.signal);
+    const run = useRedis
+      ? await runOnBullmq(session, logger, batch, flags, abort.signal)
+      : await runEmbedded(session, logger, batch, abort.signal);
     await report(run.meta, run.simulated, run.url);
   } finally {
     process.off('SIGINT', onSignal);
@@ -100,14 +102,16 @@ interface FinishedRun {
   url: string;
 }
 
-async function runEmbedded(config: Config, logger: Logger, batch: BatchMeta, signal: AbortSignal): Promise<FinishedRun> {
-  const connection = await connectSmsp(config, logger);
+async function runEmbedded(session: CommandSession, logger: Logger, batch: BatchMeta, signal: AbortSignal): Promise<FinishedRun> {
+  const { config } = session;
+  const connection = await connectSmsp(config, logger, undefined, session.principal);
   if (connection.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
   const progress = new BatchProgress();
   const stopDisplay = startProgressDisplay(progress, process.stderr);
   try {
     const run = await runBatchEmbedded(config.dataDir, batch, {
       caller: connection.client,
+      audit: session.audit,
       concurrency: config.smsp.maxInFlight,
       progress,
       signal,
@@ -123,9 +127,10 @@ async function runEmbedded(config: Config, logger: Logger, batch: BatchMeta, sig
  * Submits the batch to the queues and follows it from its folder. Unless told otherwise this
  * process also works on the queues, so a lone `pds-trace trace` finishes; workers elsewhere help.
  */
-async function runOnBullmq(config: Config, logger: Logger, batch: BatchMeta, flags: TraceFlags, signal: AbortSignal): Promise<FinishedRun> {
+async function runOnBullmq(session: CommandSession, logger: Logger, batch: BatchMeta, flags: TraceFlags, signal: AbortSignal): Promise<FinishedRun> {
+  const { config } = session;
   const runtime = await openRedisRuntime(config);
-  const local = flags.worker === false ? undefined : await startLocalWorkers(config, logger, runtime, 2);
+  const local = flags.worker === false ? undefined : await startLocalWorkers(config, logger, runtime, 2, session.audit);
   const watcher = new BatchWatcher(config.dataDir, batch.id);
   const stopDisplay = startProgressDisplay(watcher.progress, process.stderr);
   try {

@@ -1,22 +1,23 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import { CliError, EXIT } from './errors.js';
 import { openRedisRuntime, startLocalWorkers } from './redis-runtime.js';
+import { signedInCommand } from './session.js';
 
 export function registerWorkerCommand(program: Command): void {
-  program
+  const command = program
     .command('worker')
     .description('run a long-lived BullMQ worker for the ingest, trace and assemble queues (needs REDIS_URL)')
     .option('--concurrency <n>', 'trace jobs (chunks) this process works on at once', '2')
-    .option('--shutdown-timeout <ms>', 'how long to wait for running jobs on SIGINT/SIGTERM before aborting them', '30000')
-    .action(async (flags: { concurrency: string; shutdownTimeout: string }) => {
+    .option('--shutdown-timeout <ms>', 'how long to wait for running jobs on SIGINT/SIGTERM before aborting them', '30000');
+  // Unattended workers sign in as a service account (PDS_TRACE_SERVICE_ACCOUNT / _TOKEN).
+  signedInCommand(command, 'worker', async (session, flags: { concurrency: string; shutdownTimeout: string }) => {
       const concurrency = Number(flags.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1) throw new CliError('--concurrency must be a positive whole number', EXIT.usage);
-      const config = loadConfig();
+      const { config } = session;
       const logger = createLogger({ level: config.logLevel });
       const runtime = await openRedisRuntime(config);
-      const local = await startLocalWorkers(config, logger, runtime, concurrency);
+      const local = await startLocalWorkers(config, logger, runtime, concurrency, session.audit);
       logger.info('worker started', { concurrency, maxInFlight: config.smsp.maxInFlight, maxRatePerSecond: config.smsp.maxRatePerSecond });
       process.stderr.write(`pds-trace worker running (trace concurrency ${concurrency}); SIGINT or SIGTERM stops it\n`);
       await new Promise<void>((resolve) => {
@@ -28,5 +29,5 @@ export function registerWorkerCommand(program: Command): void {
       await local.close(Number(flags.shutdownTimeout));
       await runtime.close();
       logger.info('worker stopped');
-    });
+  });
 }

@@ -27,6 +27,10 @@ export interface BatchOptions {
   fallbacks: Fallback[];
   /** The local user accountable for the batch (audit trail, SMSP username). */
   user: string;
+  /** That user's roles when they submitted it, for the audit trail. */
+  roles: string[];
+  /** The audit identity SMSP was told (ASID or ITK form), recorded as each event's origin. */
+  origin?: string;
   /** Folder the results, audit and summary files are written into. */
   outDir: string;
   /** Write a UTF-8 BOM at the start of CSV outputs (Excel). */

@@ -2,6 +2,7 @@ import { access } from 'node:fs/promises';
 import type { PatientQuery } from '../domain/demographics.js';
 import type { RowResult } from '../domain/row-result.js';
 import { InputFileError, openInput, type InputOptions, type InputRow } from '../csv/read-input.js';
+import { batchRowEvents, type AuditSink } from './audit-sink.js';
 import { batchPaths, saveBatch, type BatchMeta, type ChunkRef } from './batch.js';
 import { openJsonLinesWriter, writeJsonLines } from './jsonl.js';
 
@@ -33,7 +34,7 @@ export function rejectedRowResult(row: InputRow): RowResult {
  * after a crash rewrites the same chunks. A file that cannot be read as a table of demographics
  * leaves the batch `rejected` with the reason and returns normally.
  */
-export async function ingestBatch(dataDir: string, meta: BatchMeta): Promise<BatchMeta> {
+export async function ingestBatch(dataDir: string, meta: BatchMeta, audit: AuditSink): Promise<BatchMeta> {
   const paths = batchPaths(dataDir, meta.id);
   const chunkSize = meta.options.chunkSize;
   let input;
@@ -47,6 +48,15 @@ export async function ingestBatch(dataDir: string, meta: BatchMeta): Promise<Bat
   }
 
   const rejectedWriter = await openJsonLinesWriter<RowResult>(paths.rejected);
+  // Rejected rows are audited in batches, each batch durable before its rows are written.
+  let rejectedPending: Array<{ result: RowResult; nhsNumber?: string }> = [];
+  const flushRejected = async () => {
+    if (rejectedPending.length === 0) return;
+    const batch = rejectedPending;
+    rejectedPending = [];
+    await audit.append(batchRowEvents(meta, batch.map((r) => r.result), new Map(batch.map((r) => [r.result.rowNumber, r.nhsNumber]))));
+    for (const { result } of batch) await rejectedWriter.write(result);
+  };
   const chunks: ChunkRef[] = [];
   let pending: ChunkRow[] = [];
   let rows = 0;
@@ -66,13 +76,15 @@ export async function ingestBatch(dataDir: string, meta: BatchMeta): Promise<Bat
       rows++;
       if (row.problem || !row.query) {
         rejectedRows++;
-        await rejectedWriter.write(rejectedRowResult(row));
+        rejectedPending.push({ result: rejectedRowResult(row), nhsNumber: row.query?.nhsNumber });
+        if (rejectedPending.length >= chunkSize) await flushRejected();
         continue;
       }
       pending.push({ rowNumber: row.rowNumber, query: row.query });
       if (pending.length >= chunkSize) await flush();
     }
     await flush();
+    await flushRejected();
     await rejectedWriter.commit();
   } catch (err) {
     await rejectedWriter.abort();

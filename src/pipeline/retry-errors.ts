@@ -1,5 +1,6 @@
 import pLimit from 'p-limit';
 import type { RowResult } from '../domain/row-result.js';
+import { batchRowEvents, type AuditSink } from './audit-sink.js';
 import { batchPaths, type BatchMeta } from './batch.js';
 import type { ChunkRow } from './ingest.js';
 import { readAllJsonLines, writeJsonLines } from './jsonl.js';
@@ -9,6 +10,7 @@ export interface RetryErrorsOptions {
   concurrency: number;
   signal?: AbortSignal;
   onRow?: (result: RowResult) => void;
+  audit: AuditSink;
 }
 
 /**
@@ -48,6 +50,16 @@ export async function retryErrorRows(
     );
     // As in traceChunk: a shutdown leaves these rows as they were rather than half-retried.
     if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
+    // Only the new exchanges are audited: the earlier ones were when they happened.
+    const retriedResults = updated.filter((r) => failed.has(r.rowNumber));
+    const previous = new Map(results.map((r) => [r.rowNumber, r.exchanges.length]));
+    await options.audit.append(
+      batchRowEvents(
+        meta,
+        retriedResults.map((r) => ({ ...r, exchanges: r.exchanges.slice(previous.get(r.rowNumber) ?? 0) })),
+        queries.size > 0 ? new Map([...queries].map(([row, q]) => [row, q.nhsNumber])) : new Map(),
+      ),
+    );
     await writeJsonLines(paths.chunkResults(chunk.index), updated);
     retried += failed.size;
     stillErrors += updated.filter((r) => failed.has(r.rowNumber) && r.status === 'error').length;

@@ -1,4 +1,5 @@
 import pLimit from 'p-limit';
+import type { AuditSink } from './audit-sink.js';
 import { assembleBatch } from './assemble.js';
 import { batchPaths, type BatchMeta } from './batch.js';
 import { ingestBatch } from './ingest.js';
@@ -10,6 +11,7 @@ import type { BatchSummary } from '../csv/output/summary.js';
 
 export interface EmbeddedRunOptions {
   caller: SmspCaller;
+  audit: AuditSink;
   /** Rows traced at once: match SMSP_MAX_IN_FLIGHT, the limiter holds the real line. */
   concurrency: number;
   progress?: BatchProgress;
@@ -29,7 +31,7 @@ export interface BatchRunResult {
  */
 export async function runBatchEmbedded(dataDir: string, created: BatchMeta, options: EmbeddedRunOptions): Promise<BatchRunResult> {
   const startedAt = new Date(created.createdAt);
-  const meta = created.state === 'created' ? await ingestBatch(dataDir, created) : created;
+  const meta = created.state === 'created' ? await ingestBatch(dataDir, created, options.audit) : created;
   if (meta.state === 'rejected') return { meta };
 
   const { progress } = options;
@@ -46,6 +48,7 @@ export async function runBatchEmbedded(dataDir: string, created: BatchMeta, opti
       chunkLimit(() => traceChunk(dataDir, meta, chunk.index, caller, {
         concurrency: options.concurrency,
         signal: options.signal,
+        audit: options.audit,
         onRow: (result) => progress?.record(result),
       })),
     ),

@@ -1,5 +1,7 @@
 import pLimit from 'p-limit';
 import type { RowResult } from '../domain/row-result.js';
+import type { AuditSink } from './audit-sink.js';
+import { batchRowEvents } from './audit-sink.js';
 import { batchPaths, type BatchMeta } from './batch.js';
 import { chunkIsDone, type ChunkRow } from './ingest.js';
 import { readAllJsonLines, writeJsonLines } from './jsonl.js';
@@ -10,6 +12,8 @@ export interface TraceChunkOptions {
   concurrency: number;
   signal?: AbortSignal;
   onRow?: (result: RowResult) => void;
+  /** Every exchange is audited, durably, before the chunk's results are written. */
+  audit: AuditSink;
 }
 
 /**
@@ -46,6 +50,7 @@ export async function traceChunk(
   // A shutdown mid-chunk leaves `aborted` errors behind: do not record them as the chunk's answer,
   // let the chunk be traced again when the batch resumes.
   if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
+  await options.audit.append(batchRowEvents(meta, results, new Map(rows.map((r) => [r.rowNumber, r.query.nhsNumber]))));
   await writeJsonLines(paths.chunkResults(index), results);
   return 'traced';
 }

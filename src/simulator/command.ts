@@ -35,8 +35,14 @@ export interface SimulatorCommandIo {
 
 const PROCESS_IO: SimulatorCommandIo = { stdout: process.stdout, signals: process };
 
-export function registerSimulatorCommand(program: Command, io: SimulatorCommandIo = PROCESS_IO): void {
-  program
+/**
+ * Runs the command's body on behalf of someone: the CLI passes its sign-in and permission check
+ * (src/cli/session.ts), so the simulator itself knows nothing of users.
+ */
+export type CommandGuard = (flags: Record<string, unknown>, body: () => Promise<void>) => Promise<void>;
+
+export function registerSimulatorCommand(program: Command, io: SimulatorCommandIo = PROCESS_IO, guard?: CommandGuard): Command {
+  return program
     .command('simulator')
     .description('run the SMSP simulator: a synthetic PDS behind the SMSP interface, over mutual TLS (never real data)')
     .option('--port <n>', 'port to listen on (0 picks a free one)', nonNegativeInteger, 0)
@@ -53,6 +59,7 @@ export function registerSimulatorCommand(program: Command, io: SimulatorCommandI
     .option('--cert-dir <dir>', 'folder for the generated certificates (reused when it already holds a set); default a temporary folder')
     .addOption(new Option('--log-level <level>', 'log detail on standard error').choices(['error', 'warn', 'info', 'debug']).default('info'))
     .action(async (flags: SimulatorFlags) => {
+      const body = async () => {
       const simulator = await startSimulator({
         port: flags.port,
         host: flags.host,
@@ -75,6 +82,8 @@ export function registerSimulatorCommand(program: Command, io: SimulatorCommandI
       });
       await simulator.close();
       io.stdout.write('SMSP simulator stopped.\n');
+      };
+      await (guard ? guard(flags as unknown as Record<string, unknown>, body) : body());
     });
 }
 

@@ -5,6 +5,7 @@ import { startTestSimulator, type TestSimulator } from '../support/simulator.js'
 import { expectResultsMatchGroundTruth, tempDir } from '../support/pipeline.js';
 import { runCli } from '../support/worker-process.js';
 import { writeCohort } from '../../src/simulator/cohort.js';
+import { provisionServiceAccount } from '../support/accounts.js';
 
 describe('pds-trace trace, as a user runs it', () => {
   it('traces the README sample against the built-in simulator, says so loudly, and matches its ground truth', async () => {
@@ -35,6 +36,18 @@ describe('pds-trace trace, as a user runs it', () => {
     expect(run.output()).toContain('SMSP_MAX_IN_FLIGHT');
   }, 30_000);
 
+  it('once governance is on, refuses a signed-in account whose roles do not allow tracing, and one with no credentials', async () => {
+    const dir = await tempDir('denied');
+    const env = { PDS_TRACE_DATA_DIR: `${dir}/data`, SMSP_URL: 'https://127.0.0.1:9/smsp/pds', SMSP_ASID: '999000000001', SMSP_TLS_CERT: 'x.pem', SMSP_TLS_KEY: 'y.pem' };
+    const operator = await provisionServiceAccount(`${dir}/data`, ['operator']);
+    const refused = runCli(['trace', 'samples/cohort-small.csv'], { ...env, ...operator });
+    expect(await refused.exited, refused.output()).toBe(6);
+    expect(refused.output()).toMatch(/batch\.submit/);
+    const anonymous = runCli(['trace', 'samples/cohort-small.csv'], env);
+    expect(await anonymous.exited, anonymous.output()).not.toBe(0);
+    expect(anonymous.output()).toContain('Computer Misuse Act 1990');
+  }, 30_000);
+
   describe('interrupted and resumed', () => {
     let simulator: TestSimulator;
     let dir: string;
@@ -55,6 +68,7 @@ describe('pds-trace trace, as a user runs it', () => {
         SMSP_TLS_CA: simulator.clientTlsPaths!.ca,
         SMSP_MAX_IN_FLIGHT: '4',
         SMSP_MAX_RATE: '1000',
+        ...(await provisionServiceAccount(`${dir}/data`)),
       };
       const run = runCli(['trace', cohort.csvPath, '--out', `${dir}/out`, '--chunk-size', '100'], env);
       while (!/ (\d{3,})\/1500 rows/.test(run.output())) await new Promise((r) => setTimeout(r, 100));

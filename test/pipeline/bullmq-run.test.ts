@@ -8,6 +8,7 @@ import { connectTestRedis, deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../s
 import { startTestSimulator, type TestSimulator } from '../support/simulator.js';
 import { batchOptions, expectResultsMatchGroundTruth, tempDir } from '../support/pipeline.js';
 import { startWorkerProcess, type CliProcess } from '../support/worker-process.js';
+import { provisionServiceAccount } from '../support/accounts.js';
 
 const POPULATION = { seed: 'bullmq-e2e', size: 20_000 };
 // A wider rate margin than the default: on a loaded 2-core CI machine arrivals jitter by 100 ms and more.
@@ -41,6 +42,8 @@ describe('BullMQ runner: several worker processes on real Redis against the simu
       JOB_LOCK_MS: '4000',
       JOB_STALLED_INTERVAL_MS: '1000',
       ...LIMITS,
+      // A configured SMSP means governance is on: workers sign in as a service account.
+      ...(await provisionServiceAccount(`${dir}/data`)),
     };
   });
   afterEach(async () => {

@@ -8,6 +8,7 @@ import { startTestSimulator, type TestSimulator } from '../support/simulator.js'
 import { batchOptions, readCsv, tempDir, expectResultsMatchGroundTruth } from '../support/pipeline.js';
 import { PrivateRedis } from '../support/private-redis.js';
 import { runCli, startWorkerProcess, type CliProcess } from '../support/worker-process.js';
+import { provisionServiceAccount } from '../support/accounts.js';
 
 const POPULATION = { seed: 'chaos', size: 20_000 };
 const MAX_IN_FLIGHT = 8;
@@ -18,11 +19,13 @@ describe('chaos: faults, killed Redis, every row accounted for', () => {
   let simulator: TestSimulator;
   let redis: PrivateRedis;
   let dir: string;
+  let account: Record<string, string>;
   const workers: CliProcess[] = [];
 
   beforeAll(async () => {
     dir = await tempDir('chaos');
     redis = await PrivateRedis.start();
+    account = await provisionServiceAccount(`${dir}/data`);
   });
   afterEach(async () => {
     for (const w of workers.splice(0)) {
@@ -51,6 +54,7 @@ describe('chaos: faults, killed Redis, every row accounted for', () => {
       SMSP_RETRY_BASE_MS: '20',
       JOB_LOCK_MS: '4000',
       JOB_STALLED_INTERVAL_MS: '1000',
+      ...account,
     };
   }
 

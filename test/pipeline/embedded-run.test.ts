@@ -7,7 +7,8 @@ import { writeCohort } from '../../src/simulator/cohort.js';
 import { createSmspClient, type SmspClient } from '../../src/smsp/client.js';
 import { loadConfig } from '../../src/config.js';
 import { startTestSimulator, type TestSimulator } from '../support/simulator.js';
-import { batchOptions, expectResultsMatchGroundTruth, readCsv, tempDir } from '../support/pipeline.js';
+import { batchOptions, expectResultsMatchGroundTruth, openTestAudit, readCsv, tempDir } from '../support/pipeline.js';
+import type { AuditStore } from '../../src/audit/store.js';
 
 const POPULATION = { seed: 'embedded-e2e', size: 20_000 };
 // A wider rate margin than the default: on a loaded 2-core CI machine arrivals jitter by 100 ms and more.
@@ -17,14 +18,17 @@ describe('embedded runner end to end against the simulator over mutual TLS', () 
   let simulator: TestSimulator;
   let client: SmspClient;
   let dir: string;
+  let audit: AuditStore;
 
   beforeAll(async () => {
     simulator = await startTestSimulator({ ...POPULATION, latencyMs: 3, jitterMs: 2 });
     const settings = { ...loadConfig({}).smsp, url: simulator.url, maxInFlight: LIMITS.maxInFlight, maxRatePerSecond: LIMITS.maxRatePerSecond };
     client = await createSmspClient(settings, { tls: simulator.clientTls, limiter: createLocalLimiter(LIMITS) });
     dir = await tempDir('embedded');
+    audit = await openTestAudit(dir);
   });
   afterAll(async () => {
+    await audit?.close();
     client?.close();
     await simulator?.close();
   });
@@ -33,7 +37,7 @@ describe('embedded runner end to end against the simulator over mutual TLS', () 
     const cohort = await writeCohort({ ...POPULATION, rows: 2500, outDir: dir, name: 'cohort' });
     const batch = await createBatch(`${dir}/data`, cohort.csvPath, batchOptions(`${dir}/out`, { chunkSize: 250 }));
     const progress = new BatchProgress();
-    const run = await runBatchEmbedded(`${dir}/data`, batch, { caller: client, concurrency: LIMITS.maxInFlight, progress });
+    const run = await runBatchEmbedded(`${dir}/data`, batch, { caller: client, audit, concurrency: LIMITS.maxInFlight, progress });
 
     expect(run.meta.state).toBe('assembled');
     expect(progress.done).toBe(2500);
@@ -46,9 +50,16 @@ describe('embedded runner end to end against the simulator over mutual TLS', () 
     expect(Object.values(metrics.violations).reduce((a, b) => a + b, 0)).toBe(0);
 
     // One audit line per exchange, plus one per locally rejected row.
-    const audit = readCsv(run.meta.outputs!.audit);
+    const auditCsv = readCsv(run.meta.outputs!.audit);
     const rejected = results.filter((r) => r.trace_status === 'invalid_input').length;
-    expect(audit.length).toBe(metrics.requestsTotal + rejected);
+    expect(auditCsv.length).toBe(metrics.requestsTotal + rejected);
+
+    // The audit store holds the same: every exchange and every rejected row, in one verified chain.
+    const stored = await audit.search({ batchId: batch.id });
+    expect(stored.filter((e) => e.kind === 'smsp_exchange')).toHaveLength(metrics.requestsTotal);
+    expect(stored.filter((e) => e.kind === 'row_rejected')).toHaveLength(rejected);
+    expect(stored.every((e) => e.user === 'tester' && e.role === 'tracer')).toBe(true);
+    expect((await audit.verify()).ok).toBe(true);
   });
 
   it('rejects a file whose columns cannot be mapped, with the reason, and writes no results', async () => {
@@ -56,7 +67,7 @@ describe('embedded runner end to end against the simulator over mutual TLS', () 
     const file = `${dir}/nonsense.csv`;
     await writeFile(file, 'colour,flavour\nred,sweet\n');
     const batch = await createBatch(`${dir}/data`, file, batchOptions(`${dir}/out2`));
-    const run = await runBatchEmbedded(`${dir}/data`, batch, { caller: client, concurrency: 2 });
+    const run = await runBatchEmbedded(`${dir}/data`, batch, { caller: client, audit, concurrency: 2 });
     expect(run.meta.state).toBe('rejected');
     expect(run.meta.rejection?.message).toMatch(/colour/);
     expect(run.meta.outputs).toBeUndefined();

@@ -8,6 +8,7 @@ import { connectTestRedis, deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../s
 import { startTestSimulator, type TestSimulator } from '../support/simulator.js';
 import { batchOptions, readCsv, tempDir } from '../support/pipeline.js';
 import { startWorkerProcess, type CliProcess } from '../support/worker-process.js';
+import { provisionServiceAccount } from '../support/accounts.js';
 
 /**
  * Property 6 of the architecture: no patient data in logs, job data or error messages. A cohort is
@@ -52,6 +53,7 @@ describe('no patient data leaves the batch folder', () => {
       SMSP_MAX_RATE: '1000',
       SMSP_RETRY_BASE_MS: '5',
       LOG_LEVEL: 'debug',
+      ...(await provisionServiceAccount(`${dir}/data`)),
     };
     workers.push(await startWorkerProcess(env), await startWorkerProcess(env));
     const cohort = await writeCohort({ seed: 'leak', size: 5000, rows: 800, outDir: dir, name: 'cohort' });
@@ -82,7 +84,7 @@ describe('no patient data leaves the batch folder', () => {
         if (type === 'hash') redisText += JSON.stringify(await redis.hgetall(key));
         else if (type === 'string') redisText += await redis.get(key);
         else if (type === 'list') redisText += (await redis.lrange(key, 0, -1)).join('\n');
-        else if (type === 'zset') redisText += (await redis.zrange(key, 0, -1)).join('\n');
+        else if (type === 'zset') redisText += (await redis.zrange(key, '0', '-1')).join('\n');
         else if (type === 'stream') redisText += JSON.stringify(await redis.xrange(key, '-', '+'));
       }
     } while (cursor !== '0');

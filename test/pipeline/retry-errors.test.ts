@@ -8,7 +8,7 @@ import { runBatchEmbedded } from '../../src/pipeline/run-embedded.js';
 import { writeCohort } from '../../src/simulator/cohort.js';
 import { createSmspClient, type SmspClient } from '../../src/smsp/client.js';
 import { startTestSimulator, type TestSimulator } from '../support/simulator.js';
-import { batchOptions, expectResultsMatchGroundTruth, readCsv, tempDir } from '../support/pipeline.js';
+import { batchOptions, expectResultsMatchGroundTruth, openTestAudit, readCsv, tempDir } from '../support/pipeline.js';
 
 const POPULATION = { seed: 'retry-errors', size: 10_000 };
 
@@ -31,17 +31,18 @@ describe('retrying the error rows of a finished batch', () => {
 
   it('traces only the error rows again, keeps their earlier exchanges in the audit, and rewrites the outputs', async () => {
     const dir = await tempDir('retry');
+    const audit = await openTestAudit(dir);
     const cohort = await writeCohort({ ...POPULATION, rows: 600, outDir: dir, name: 'cohort' });
     const faulty = await connect('fault2200=0.15');
     const batch = await createBatch(`${dir}/data`, cohort.csvPath, batchOptions(`${dir}/out`));
-    const first = await runBatchEmbedded(`${dir}/data`, batch, { caller: faulty.client, concurrency: 8 });
+    const first = await runBatchEmbedded(`${dir}/data`, batch, { caller: faulty.client, audit, concurrency: 8 });
     const before = readCsv(first.meta.outputs!.results);
     const errorRows = before.filter((r) => r.trace_status === 'error').length;
     expect(errorRows).toBeGreaterThan(30);
     const auditBefore = readCsv(first.meta.outputs!.audit).length;
 
     const healthy = await connect();
-    const { retried, stillErrors } = await retryErrorRows(`${dir}/data`, first.meta, healthy.client, { concurrency: 8 });
+    const { retried, stillErrors } = await retryErrorRows(`${dir}/data`, first.meta, healthy.client, { concurrency: 8, audit });
     expect(retried).toBe(errorRows);
     expect(stillErrors).toBe(0);
     // Only the error rows were sent again.
@@ -50,5 +51,9 @@ describe('retrying the error rows of a finished batch', () => {
     const again = await assembleBatch(`${dir}/data`, first.meta, { startedAt: new Date(first.meta.createdAt) });
     expectResultsMatchGroundTruth(again.meta.outputs!.results, cohort.expectedPath);
     expect(readCsv(again.meta.outputs!.audit).length).toBe(auditBefore + errorRows);
+    // The store gained exactly the new exchanges, not the old ones twice.
+    const exchanges = await audit.search({ batchId: batch.id, kind: 'smsp_exchange' });
+    expect(exchanges).toHaveLength(faulty.simulator.metrics().requestsTotal + errorRows);
+    await audit.close();
   });
 });

@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { expect } from 'vitest';
+import { openFileAuditStore } from '../../src/audit/file-store.js';
+import type { AuditStore } from '../../src/audit/store.js';
 import type { BatchOptions } from '../../src/pipeline/batch.js';
 
 export async function tempDir(name: string): Promise<string> {
@@ -11,7 +13,12 @@ export async function tempDir(name: string): Promise<string> {
 }
 
 export function batchOptions(outDir: string, overrides: Partial<BatchOptions> = {}): BatchOptions {
-  return { format: 'native', minimal: false, fallbacks: [], user: 'tester', outDir, bom: false, dayFirst: true, chunkSize: 100, ...overrides };
+  return { format: 'native', minimal: false, fallbacks: [], user: 'tester', roles: ['tracer'], outDir, bom: false, dayFirst: true, chunkSize: 100, ...overrides };
+}
+
+/** The append-only file audit store of a test's data folder. */
+export function openTestAudit(dir: string): Promise<AuditStore> {
+  return openFileAuditStore(path.join(dir, 'audit'));
 }
 
 export function readCsv(file: string): Array<Record<string, string>> {
