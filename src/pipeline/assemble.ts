@@ -1,11 +1,16 @@
 import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { RowResult } from '../domain/row-result.js';
-import { openInput } from '../csv/read-input.js';
+import { openInput, type InputFile, type InputRow } from '../csv/read-input.js';
 import { createAuditCsvWriter } from '../csv/output/audit-writer.js';
 import { createResultsWriter } from '../csv/output/results-writer.js';
 import { SummaryBuilder, writeSummaryHtml, writeSummaryJson, type BatchSummary } from '../csv/output/summary.js';
-import { batchPaths, saveBatch, type BatchMeta } from './batch.js';
+import { openBackOfficeReport } from '../quality/back-office-report.js';
+import { openDiscrepancyReport } from '../quality/discrepancy-report.js';
+import { NhsNumberIndex, rowNhsNumbers } from '../quality/duplicates.js';
+import { localColumns, localIdentity } from '../quality/local-record.js';
+import { assessRow, type QualityContext } from '../quality/row-quality.js';
+import { batchPaths, saveBatch, type BatchMeta, type BatchOutputs } from './batch.js';
 import { inputOptionsFor } from './ingest.js';
 import { readJsonLines } from './jsonl.js';
 
@@ -22,16 +27,21 @@ async function* resultsInRowOrder(dataDir: string, meta: BatchMeta): AsyncGenera
   }
   const rejected = readJsonLines<RowResult>(paths.rejected);
   const traced = chunkResults();
-  let r = await rejected.next();
-  let t = await traced.next();
-  while (!r.done || !t.done) {
-    if (t.done || (!r.done && r.value.rowNumber < t.value.rowNumber)) {
-      yield r.value as RowResult;
-      r = await rejected.next();
-    } else {
-      yield t.value;
-      t = await traced.next();
+  try {
+    let r = await rejected.next();
+    let t = await traced.next();
+    while (!r.done || !t.done) {
+      if (t.done || (!r.done && r.value.rowNumber < t.value.rowNumber)) {
+        yield r.value as RowResult;
+        r = await rejected.next();
+      } else {
+        yield t.value;
+        t = await traced.next();
+      }
     }
+  } finally {
+    await rejected.return(undefined);
+    await traced.return(undefined);
   }
 }
 
@@ -41,46 +51,91 @@ export interface AssembleOptions {
 }
 
 /**
- * Writes the batch's outputs: every input row once, in input order, with its result; the audit
- * CSV; the summary as JSON and HTML. Each file appears complete or not at all.
+ * Each input row with its result, in input order. An input row with no result, or a result with
+ * no input row, is an AssemblyError: assembling would lose or invent a row.
  */
-export async function assembleBatch(dataDir: string, meta: BatchMeta, options: AssembleOptions): Promise<{ meta: BatchMeta; summary: BatchSummary }> {
-  const now = options.now ?? (() => new Date());
-  const outDir = meta.options.outDir;
-  await mkdir(outDir, { recursive: true });
-  const outputs = {
-    results: path.join(outDir, `${meta.name}.results.csv`),
-    audit: path.join(outDir, `${meta.name}.audit.csv`),
-    summaryJson: path.join(outDir, `${meta.name}.summary.json`),
-    summaryHtml: path.join(outDir, `${meta.name}.summary.html`),
-  };
-  const input = await openInput(meta.inputPath, inputOptionsFor(meta));
-  const results = await createResultsWriter(outputs.results, {
-    inputHeaders: input.layout.headers,
-    format: meta.options.format,
-    bom: meta.options.bom,
-  });
-  const audit = await createAuditCsvWriter(outputs.audit, { batchId: meta.id, user: meta.options.user });
-  const summary = new SummaryBuilder({ batchId: meta.id, inputFile: path.basename(meta.inputPath), user: meta.options.user, startedAt: options.startedAt });
-
+async function* rowsWithResults(input: InputFile, dataDir: string, meta: BatchMeta): AsyncGenerator<{ row: InputRow; result: RowResult }> {
+  const ordered = resultsInRowOrder(dataDir, meta);
   try {
-    const ordered = resultsInRowOrder(dataDir, meta);
     for await (const row of input.rows) {
       const next = await ordered.next();
       if (next.done || next.value.rowNumber !== row.rowNumber) {
         throw new AssemblyError(`batch ${meta.id}: no result for row ${row.rowNumber} (found ${next.done ? 'none' : `row ${next.value.rowNumber}`})`);
       }
-      await results.write({ cells: row.cells, query: row.query, result: next.value });
-      await audit.write(next.value);
-      summary.add(next.value);
+      yield { row, result: next.value };
     }
     const extra = await ordered.next();
     if (!extra.done) throw new AssemblyError(`batch ${meta.id}: a result for row ${extra.value.rowNumber} has no input row`);
-    await results.close();
-    await audit.close();
+  } finally {
+    // Closes the result files when a pass stops early.
+    await ordered.return(undefined);
+  }
+}
+
+/**
+ * First pass: every NHS number each row supplied or got back, so the second pass can tell which
+ * rows share one (MSCA-DQ-01, MSCA-DQ-03). It also proves rows and results line up before any
+ * output file is opened.
+ */
+async function indexNhsNumbers(input: InputFile, dataDir: string, meta: BatchMeta): Promise<NhsNumberIndex> {
+  const index = new NhsNumberIndex();
+  for await (const { row, result } of rowsWithResults(input, dataDir, meta)) index.add(row.rowNumber, rowNhsNumbers(row.query, result));
+  index.seal();
+  return index;
+}
+
+/**
+ * Writes the batch's outputs: every input row once, in input order, with its result and its
+ * data-quality findings; the audit CSV; the back-office and discrepancy reports; the summary as
+ * JSON and HTML. Each file appears complete or not at all.
+ *
+ * Two passes over the input and the results: the first indexes NHS numbers (memory: a few bytes
+ * per number, no rows), the second writes. Both stream, so memory stays flat in the file's size.
+ */
+export async function assembleBatch(dataDir: string, meta: BatchMeta, options: AssembleOptions): Promise<{ meta: BatchMeta; summary: BatchSummary }> {
+  const now = options.now ?? (() => new Date());
+  const outDir = meta.options.outDir;
+  await mkdir(outDir, { recursive: true });
+  const outputs: BatchOutputs = {
+    results: path.join(outDir, `${meta.name}.results.csv`),
+    audit: path.join(outDir, `${meta.name}.audit.csv`),
+    summaryJson: path.join(outDir, `${meta.name}.summary.json`),
+    summaryHtml: path.join(outDir, `${meta.name}.summary.html`),
+    backOffice: path.join(outDir, `${meta.name}.back-office.csv`),
+    discrepancies: path.join(outDir, `${meta.name}.discrepancies.csv`),
+  };
+  const input = await openInput(meta.inputPath, inputOptionsFor(meta));
+  const quality: QualityContext = {
+    index: await indexNhsNumbers(input, dataDir, meta),
+    columns: localColumns(input.layout),
+    dates: { dayFirst: meta.options.dayFirst, today: now() },
+  };
+
+  const files: Array<{ close(): Promise<void>; abort(): Promise<void> }> = [];
+  const open = async <T extends { close(): Promise<void>; abort(): Promise<void> }>(opening: Promise<T>): Promise<T> => {
+    const file = await opening;
+    files.push(file);
+    return file;
+  };
+  const summary = new SummaryBuilder({ batchId: meta.id, inputFile: path.basename(meta.inputPath), user: meta.options.user, startedAt: options.startedAt });
+
+  try {
+    const results = await open(createResultsWriter(outputs.results, { inputHeaders: input.layout.headers, format: meta.options.format, bom: meta.options.bom }));
+    const audit = await open(createAuditCsvWriter(outputs.audit, { batchId: meta.id, user: meta.options.user }));
+    const backOffice = await open(openBackOfficeReport(outputs.backOffice, { bom: meta.options.bom }));
+    const discrepancies = await open(openDiscrepancyReport(outputs.discrepancies, { bom: meta.options.bom }));
+    for await (const { row, result } of rowsWithResults(input, dataDir, meta)) {
+      const findings = assessRow(row, result, quality);
+      await results.write({ cells: row.cells, query: row.query, result, flags: findings.flags, discrepancies: findings.discrepancies });
+      await audit.write(result);
+      const report = { rowNumber: row.rowNumber, identity: localIdentity(row, quality.columns), suppliedNhsNumber: row.query?.nhsNumber, result, quality: findings };
+      await backOffice.write(report);
+      await discrepancies.write(report);
+      summary.add(result, findings);
+    }
+    for (const file of files) await file.close();
   } catch (err) {
-    await results.abort();
-    await audit.abort();
+    for (const file of files) await file.abort();
     throw err;
   }
 

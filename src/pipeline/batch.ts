@@ -66,8 +66,20 @@ export interface BatchMeta {
   layout?: { kind: string; encoding: string; delimiter: string; headers: string[]; warnings: string[] };
   /** Why the file itself was rejected (state `rejected`): no patient data. */
   rejection?: { reason: string; message: string };
-  outputs?: { results: string; audit: string; summaryJson: string; summaryHtml: string };
+  outputs?: BatchOutputs;
   finishedAt?: string;
+}
+
+/** The files assemble writes, beside each other in the batch's output folder. */
+export interface BatchOutputs {
+  results: string;
+  audit: string;
+  summaryJson: string;
+  summaryHtml: string;
+  /** Every data-quality finding per row, for the back office (src/quality/back-office-report.ts). */
+  backOffice: string;
+  /** Every difference from PDS per row and field (src/quality/discrepancy-report.ts). */
+  discrepancies: string;
 }
 
 export interface BatchPaths {

@@ -1,5 +1,6 @@
 import { reasonMessage } from '../../domain/reasons.js';
 import type { RowResult } from '../../domain/row-result.js';
+import type { RowFindings } from '../../quality/row-quality.js';
 import { guardFormula } from './formula-guard.js';
 import { addressText, givenNamesText, homeAddress, isoDateFromPds, sensitiveText } from './patient-fields.js';
 
@@ -12,6 +13,11 @@ import { addressText, givenNamesText, homeAddress, isoDateFromPds, sensitiveText
  * exactly as PDS sent them, while a malformed value that PDS passed through is still neutralised.
  * Only our own closed vocabulary (status, reason code, interaction, sex code, true/false) and the
  * message ids we generated are written without it.
+ *
+ * The last two carry the data-quality findings (src/quality/): `trace_dq_flags` the row's flags
+ * (flags.ts, e.g. `duplicate_nhs_number;demographic_discrepancy`) and `trace_discrepancies` the
+ * fields where the local details differ from PDS (discrepancies.ts), each joined with `;`. The
+ * warnings and values are in the back-office and discrepancy reports.
  */
 export const TRACE_COLUMNS = [
   'trace_status',
@@ -32,6 +38,8 @@ export const TRACE_COLUMNS = [
   'trace_sensitive',
   'trace_superseded_nhs_number',
   'trace_message_id',
+  'trace_dq_flags',
+  'trace_discrepancies',
 ] as const;
 
 export type TraceColumn = (typeof TRACE_COLUMNS)[number];
@@ -42,7 +50,7 @@ export function traceMessage(result: RowResult): string {
   return result.detail ? `${message}: ${result.detail}` : message;
 }
 
-export function traceCells(result: RowResult): string[] {
+export function traceCells(result: RowResult, findings: RowFindings = {}): string[] {
   const patient = result.patient;
   const home = homeAddress(patient);
   const cells: Record<TraceColumn, string> = {
@@ -63,6 +71,9 @@ export function traceCells(result: RowResult): string[] {
     trace_sensitive: sensitiveText(patient),
     trace_superseded_nhs_number: guardFormula(result.supersededNhsNumber ?? ''),
     trace_message_id: result.messageId ?? '',
+    // Flags come from pds-trace's table or the CSV reader's own codes; guarded all the same.
+    trace_dq_flags: guardFormula((findings.flags ?? []).join(';')),
+    trace_discrepancies: (findings.discrepancies ?? []).map((d) => d.field).join(';'),
   };
   return TRACE_COLUMNS.map((column) => cells[column]);
 }

@@ -1,5 +1,6 @@
 import type { PatientQuery } from '../../domain/demographics.js';
 import type { RowResult } from '../../domain/row-result.js';
+import type { Discrepancy } from '../../quality/discrepancies.js';
 import { openCsvSink, type CsvSink } from './csv-sink.js';
 import { guardFormula } from './formula-guard.js';
 import { MeshRecordBuilder, MESH_RESPONSE_COLUMNS } from './mesh-layout.js';
@@ -12,6 +13,10 @@ export interface ResultRow {
   cells: string[];
   query?: PatientQuery;
   result: RowResult;
+  /** Data-quality flags of the row (src/quality/flags.ts and the CSV reader's), native layout only. */
+  flags?: string[];
+  /** Where the local details differ from PDS (src/quality/discrepancies.ts), native layout only. */
+  discrepancies?: Discrepancy[];
 }
 
 export interface ResultsWriterOptions {
@@ -53,7 +58,7 @@ async function openNativeResults(path: string, options: ResultsWriterOptions): P
     throw err;
   }
   return {
-    write: (row) => sink.write([...atHeaderWidth(row.cells, width).map(guardFormula), ...traceCells(row.result)]),
+    write: (row) => sink.write([...atHeaderWidth(row.cells, width).map(guardFormula), ...traceCells(row.result, row)]),
     close: () => sink.close(),
     abort: () => sink.abort(),
   };

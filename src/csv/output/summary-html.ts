@@ -1,5 +1,7 @@
 import { TRACE_STATUSES, TRACE_STATUS_MEANING, type TraceStatus } from '../../domain/outcome.js';
 import { reasonMessage } from '../../domain/reasons.js';
+import { DISCREPANCY_FIELDS, DISCREPANCY_FIELD_LABELS } from '../../quality/discrepancies.js';
+import { flagLabel, isDqFlag, DQ_FLAGS } from '../../quality/flags.js';
 import { DATA_QUALITY_FIELDS, DATA_QUALITY_FIELD_LABELS } from './data-quality.js';
 import type { BatchSummary } from './summary.js';
 
@@ -8,6 +10,12 @@ import type { BatchSummary } from './summary.js';
  * chart, no scripts, fonts, images or links to fetch (it is opened from shared drives and mail,
  * often offline), and a Content-Security-Policy that forbids loading anything. Every value is
  * escaped: file names, user names and reason details come from outside.
+ *
+ * Labelled for people (MSCA-IG-04): the protective marking heads and ends the page, and printed
+ * pages carry it in their margins with "Page X of Y" through CSS `@page` margin boxes and the
+ * `page` / `pages` counters (CSS Paged Media; printed from Chromium 131+, and by PDF renderers
+ * such as WeasyPrint and Prince). The page lists no NHS number; were one added, it must go
+ * through formatNhsNumberForDisplay (3-3-4, MSCA-PDS-06).
  */
 
 export const STATUS_LABELS: Readonly<Record<TraceStatus, string>> = {
@@ -77,7 +85,7 @@ export function outcomeChartSvg(byStatus: Record<TraceStatus, number>, rows: num
 }
 
 function detailRows(summary: BatchSummary): string[][] {
-  const known = new Set(['label', 'batchId', 'inputFile', 'user', 'startedAt', 'finishedAt', 'durationSeconds', 'rows', 'tracedRows', 'byStatus', 'byReason', 'matchRate', 'dataQuality', 'timings']);
+  const known = new Set(['label', 'batchId', 'inputFile', 'user', 'startedAt', 'finishedAt', 'durationSeconds', 'rows', 'tracedRows', 'byStatus', 'byReason', 'matchRate', 'dataQuality', 'flaggedRows', 'discrepancies', 'timings']);
   return Object.entries(summary)
     .filter(([key, value]) => !known.has(key) && ['string', 'number', 'boolean'].includes(typeof value))
     .map(([key, value]) => [key, String(value)]);
@@ -93,6 +101,25 @@ th,td{border-bottom:1px solid #d8dde0;padding:.3rem .6rem;text-align:left;vertic
 .figures strong{display:block;font-size:1.5rem}svg text{font-family:Arial,Helvetica,sans-serif;font-size:14px;fill:#212b32}
 .meta{color:#4c6272}footer{margin-top:2rem}`;
 
+/**
+ * A CSS string literal: backslashes, quotes and line breaks escaped as hex (CSS Syntax §4.3.7), and
+ * `<` too, so the text cannot close the <style> element it sits in.
+ */
+function cssString(value: string): string {
+  return `"${value.replace(/[\\"\n\r<]/g, (c) => `\\${c.charCodeAt(0).toString(16)} `)}"`;
+}
+
+/** Print margins: the marking at the top and, at the foot, the marking and "Page X of Y" (MSCA-IG-04). */
+function printStyle(label: string): string {
+  const marking = cssString(label);
+  return `
+@page{size:A4;margin:18mm 15mm 20mm;
+@top-center{content:${marking};font:bold 9pt Arial,Helvetica,sans-serif;color:#003087}
+@bottom-left{content:${marking};font:9pt Arial,Helvetica,sans-serif}
+@bottom-right{content:"Page " counter(page) " of " counter(pages);font:9pt Arial,Helvetica,sans-serif}}
+@media print{body{max-width:none;padding:0}.label{background:none;color:#003087;border:1px solid #003087}table,svg{break-inside:avoid}h2{break-after:avoid}}`;
+}
+
 export function renderSummaryHtml(summary: BatchSummary): string {
   const t = summary.timings;
   const reasons = Object.entries(summary.byReason).sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
@@ -104,6 +131,14 @@ export function renderSummaryHtml(summary: BatchSummary): string {
       .map(([reason, n]) => [DATA_QUALITY_FIELD_LABELS[field], reasonMessage(reason), count(n)]);
   });
   const invalid = summary.byStatus.invalid_input;
+  const flagged = Object.entries(summary.flaggedRows)
+    .filter(([, n]) => n > 0)
+    .map(([flag, n]) => [flagLabel(flag), flag, isDqFlag(flag) ? DQ_FLAGS[flag].requirement : '', count(n)]);
+  const differences = DISCREPANCY_FIELDS.filter((field) => summary.discrepancies.byField[field] > 0).map((field) => [
+    DISCREPANCY_FIELD_LABELS[field],
+    field,
+    count(summary.discrepancies.byField[field]),
+  ]);
   const details = detailRows(summary);
   const title = `Trace summary: ${summary.inputFile}`;
 
@@ -114,7 +149,7 @@ export function renderSummaryHtml(summary: BatchSummary): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
+<style>${STYLE}${printStyle(summary.label)}</style>
 </head>
 <body>
 <p class="label" role="note">${escapeHtml(summary.label)}</p>
@@ -138,6 +173,12 @@ ${reasons.length === 0 ? '<p>No rows.</p>' : table('Rows by reason', ['Reason', 
 
 <h2>Data quality</h2>
 ${quality.length === 0 ? '<p>No rows were rejected for problems in the file.</p>' : table(`Problems found in ${count(invalid)} rejected rows, by field`, ['Field', 'Problem', 'Rows'], quality, 2)}
+
+<h2>Back-office review</h2>
+${flagged.length === 0 ? '<p>No row was flagged for the back office.</p>' : `<p>Every flagged row is listed, with its warning, in the back-office report beside this summary.</p>\n${table('Rows flagged for the back office, by finding', ['Finding', 'Flag', 'Requirement', 'Rows'], flagged, 3)}`}
+
+<h2>Differences from PDS</h2>
+${differences.length === 0 ? '<p>No traced row differs from its PDS record.</p>' : `<p>${escapeHtml(count(summary.discrepancies.rows))} traced rows differ from their PDS record; each difference is listed in the discrepancy report beside this summary.</p>\n${table('Differences from PDS, by field', ['Field', 'Field code', 'Rows'], differences, 2)}`}
 
 <h2>Timings</h2>
 ${table('Run and SMSP exchange timings', ['Measure', 'Value'], [

@@ -1,5 +1,8 @@
 import { TRACE_STATUSES, type TraceStatus } from '../../domain/outcome.js';
 import type { RowResult } from '../../domain/row-result.js';
+import { DISCREPANCY_FIELDS, type DiscrepancyField } from '../../quality/discrepancies.js';
+import { DQ_FLAG_ORDER } from '../../quality/flags.js';
+import type { RowFindings } from '../../quality/row-quality.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { NHS_CONFIDENTIAL_LABEL } from './confidential-label.js';
 import { fieldOfReason, type DataQualityField } from './data-quality.js';
@@ -20,6 +23,13 @@ export interface DataQualityFinding {
   /** Rows rejected for a problem with this field. */
   rows: number;
   byReason: Record<string, number>;
+}
+
+/** Rows whose local details differ from PDS (MSCA-DQ-06), and how many differ in each field. */
+export interface DiscrepancyCounts {
+  rows: number;
+  /** Every field, zeros included. */
+  byField: Record<DiscrepancyField, number>;
 }
 
 export interface BatchTimings {
@@ -57,6 +67,12 @@ export interface BatchSummary {
   matchRate: number | null;
   /** Rejected rows (`invalid_input`) per input field at fault; fields without problems are absent. */
   dataQuality: Partial<Record<DataQualityField, DataQualityFinding>>;
+  /**
+   * Rows per data-quality flag (MSCA-DQ-05 data-quality reports): every flag of src/quality/flags.ts,
+   * zeros included, plus any other flag the CSV reader raised.
+   */
+  flaggedRows: Record<string, number>;
+  discrepancies: DiscrepancyCounts;
   timings: BatchTimings;
   /** Further details the pipeline passes to finish() (e.g. the runner, the simulator flag). */
   [detail: string]: unknown;
@@ -93,6 +109,11 @@ export class SummaryBuilder {
   private readonly byStatus = zeroByStatus();
   private readonly byReason: Record<string, number> = {};
   private readonly dataQuality: Partial<Record<DataQualityField, DataQualityFinding>> = {};
+  private readonly flaggedRows: Record<string, number> = Object.fromEntries(DQ_FLAG_ORDER.map((flag) => [flag, 0]));
+  private readonly discrepancies: DiscrepancyCounts = {
+    rows: 0,
+    byField: Object.fromEntries(DISCREPANCY_FIELDS.map((field) => [field, 0])) as Record<DiscrepancyField, number>,
+  };
   private readonly durations = new DurationStats();
   private retries = 0;
   private rowsRetried = 0;
@@ -101,8 +122,12 @@ export class SummaryBuilder {
 
   constructor(private readonly start: SummaryStart) {}
 
-  add(result: RowResult): void {
+  add(result: RowResult, findings: RowFindings = {}): void {
     this.rows++;
+    for (const flag of new Set(findings.flags)) increment(this.flaggedRows, flag);
+    const fields = new Set((findings.discrepancies ?? []).map((d) => d.field));
+    if (fields.size > 0) this.discrepancies.rows++;
+    for (const field of fields) this.discrepancies.byField[field]++;
     this.byStatus[result.status]++;
     increment(this.byReason, result.reason);
     if (result.status === 'invalid_input') {
@@ -146,6 +171,8 @@ export class SummaryBuilder {
       byReason: { ...this.byReason },
       matchRate: tracedRows === 0 ? null : round(matchedRows / tracedRows, 4),
       dataQuality: structuredClone(this.dataQuality),
+      flaggedRows: { ...this.flaggedRows },
+      discrepancies: structuredClone(this.discrepancies),
       timings: {
         rowsPerSecond: rowsPerSecond ?? (durationSeconds > 0 ? round(this.rows / durationSeconds, 2) : null),
         exchanges: this.durations.count,

@@ -30,8 +30,9 @@ describe('native results layout', () => {
     const { header } = await writeNative([]);
     expect(header).toEqual([...HEADERS, ...TRACE_COLUMNS]);
     expect(TRACE_COLUMNS.slice(0, 4)).toEqual(['trace_status', 'trace_reason', 'trace_message', 'trace_nhs_number']);
-    expect(TRACE_COLUMNS.at(-1)).toBe('trace_message_id');
-    expect(TRACE_COLUMNS).toHaveLength(17);
+    // The data-quality columns come last, right after the message id.
+    expect(TRACE_COLUMNS.slice(-3)).toEqual(['trace_message_id', 'trace_dq_flags', 'trace_discrepancies']);
+    expect(TRACE_COLUMNS).toHaveLength(19);
   });
 
   it('flattens a matched PDS record: ISO dates, sex code, joined names, home address, GP, sensitivity', async () => {
@@ -58,7 +59,26 @@ describe('native results layout', () => {
       trace_sensitive: 'false',
       trace_superseded_nhs_number: '',
       trace_message_id: MESSAGE_ID,
+      trace_dq_flags: '',
+      trace_discrepancies: '',
     });
+  });
+
+  it('writes the row\'s data-quality flags and the fields that differ from PDS, each joined with ;', async () => {
+    const { records } = await writeNative([
+      {
+        cells: ['L1', 'testpatient', 'ada', '04/07/1980'],
+        result: matchedResult(1),
+        flags: ['duplicate_nhs_number', 'demographic_discrepancy', 'duplicate_local_id'],
+        discrepancies: [{ field: 'postcode', local: 'LS1 1AA', pds: 'LS1 6AE' }, { field: 'date_of_death', pds: '2024-01-15' }],
+      },
+      { cells: ['L2', 'x', 'y', 'z'], result: matchedResult(2), flags: [], discrepancies: [] },
+    ]);
+    expect(records[0]).toMatchObject({
+      trace_dq_flags: 'duplicate_nhs_number;demographic_discrepancy;duplicate_local_id',
+      trace_discrepancies: 'postcode;date_of_death',
+    });
+    expect(records[1]).toMatchObject({ trace_dq_flags: '', trace_discrepancies: '' });
   });
 
   it('keeps partial PDS dates at their precision and drops a time of death', async () => {

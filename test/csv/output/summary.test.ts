@@ -71,6 +71,28 @@ describe('SummaryBuilder', () => {
     });
   });
 
+  it('counts rows per data-quality flag, zeros included, and rows and differences per PDS field (MSCA-DQ-05)', () => {
+    const builder = new SummaryBuilder({ batchId: 'b1', inputFile: 'cohort.csv', user: 'analyst1', startedAt: START });
+    builder.add(matchedResult(1), { flags: ['duplicate_nhs_number', 'demographic_discrepancy'], discrepancies: [{ field: 'postcode', local: 'LS1 1AA', pds: 'LS1 6AE' }, { field: 'sex', local: '1', pds: '2' }] });
+    builder.add(matchedResult(2), { flags: ['duplicate_nhs_number', 'date_of_birth_excel_serial'], discrepancies: [] });
+    builder.add(matchedResult(3), { flags: ['demographic_discrepancy'], discrepancies: [{ field: 'postcode', local: 'LS2 1AA', pds: 'LS1 6AE' }] });
+    builder.add(matchedResult(4));
+    const s = builder.finish({ finishedAt: FINISH });
+    expect(s.flaggedRows).toEqual({
+      duplicate_nhs_number: 2,
+      superseded_nhs_number: 0,
+      superseded_replacement_in_file: 0,
+      invalidated_record: 0,
+      demographic_discrepancy: 2,
+      duplicate_local_id: 0,
+      date_of_birth_excel_serial: 1,
+    });
+    expect(s.discrepancies).toEqual({
+      rows: 2,
+      byField: { family_name: 0, given_name: 0, date_of_birth: 0, sex: 1, postcode: 2, address: 0, date_of_death: 0, gp_practice: 0 },
+    });
+  });
+
   it('reports exchange timings, retries and the rate from the run time', () => {
     const s = build([matchedResult(1), noMatch(2), failed(3), rejectedResult(4, 'missing_sex')]);
     expect(s.durationSeconds).toBe(10);
@@ -119,6 +141,38 @@ describe('summary files', () => {
     expect(html).toContain('NHS number fails the Modulus 11 check digit');
     // Match rate: 1 matched of the 2 rows PDS answered about (the rejected and failed rows are outside it).
     expect(html).toMatch(/<strong>50\.0%<\/strong>match rate \(of 2 rows/);
+  });
+
+  it('shows the back-office and PDS-difference counts, and says so when there are none', async () => {
+    const builder = new SummaryBuilder({ batchId: 'b1', inputFile: 'cohort.csv', user: 'analyst1', startedAt: START });
+    builder.add(matchedResult(1), { flags: ['invalidated_record', 'demographic_discrepancy'], discrepancies: [{ field: 'gp_practice', local: 'Y90002', pds: 'Y90001' }] });
+    const file = tmp.file('flagged.html');
+    await writeSummaryHtml(file, builder.finish({ finishedAt: FINISH }));
+    const html = await readFile(file, 'utf8');
+    expect(html).toMatch(/<td>Invalidated NHS number<\/td><td>invalidated_record<\/td><td>MSCA-DQ-04[^<]*<\/td><td class="num">1<\/td>/);
+    expect(html).toMatch(/<td>GP practice<\/td><td>gp_practice<\/td><td class="num">1<\/td>/);
+    expect(html).not.toContain('duplicate_nhs_number');
+
+    const clean = tmp.file('clean.html');
+    await writeSummaryHtml(clean, build([matchedResult(1)]));
+    const cleanHtml = await readFile(clean, 'utf8');
+    expect(cleanHtml).toContain('No row was flagged for the back office.');
+    expect(cleanHtml).toContain('No traced row differs from its PDS record.');
+  });
+
+  it('labels printed pages in their margins with the marking and "Page X of Y" (MSCA-IG-04)', async () => {
+    const file = tmp.file('print.html');
+    await writeSummaryHtml(file, build([matchedResult(1)]));
+    const html = await readFile(file, 'utf8');
+    const style = html.slice(html.indexOf('<style>'), html.indexOf('</style>'));
+    expect(style).toMatch(/@page\s*\{/);
+    expect(style).toContain(`@top-center{content:"${NHS_CONFIDENTIAL_LABEL}"`);
+    expect(style).toContain(`@bottom-left{content:"${NHS_CONFIDENTIAL_LABEL}"`);
+    expect(style).toContain('@bottom-right{content:"Page " counter(page) " of " counter(pages)');
+    // And on screen: the marking heads the page and ends it.
+    const body = html.slice(html.indexOf('<body>'));
+    expect(body.indexOf(NHS_CONFIDENTIAL_LABEL)).toBeLessThan(body.indexOf('<h1>'));
+    expect(body.lastIndexOf(NHS_CONFIDENTIAL_LABEL)).toBeGreaterThan(body.indexOf('<h2>Timings</h2>'));
   });
 
   it('loads nothing from anywhere: no scripts, external links, fonts or images', async () => {
