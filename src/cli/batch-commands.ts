@@ -60,7 +60,7 @@ export function registerBatchCommands(program: Command): void {
         const meta = await watcher.poll();
         process.stdout.write(`${describe(meta, watcher.progress.done, watcher.progress.byStatus)}\n`);
         if (id && meta.rejection) process.stdout.write(`  rejected: ${meta.rejection.message}\n`);
-        if (id && meta.outputs) for (const [k, v] of Object.entries(meta.outputs)) process.stdout.write(`  ${k.padEnd(12)} ${v}\n`);
+        if (id && meta.outputs) for (const [k, v] of Object.entries(meta.outputs)) process.stdout.write(`  ${k.padEnd(14)} ${v}\n`);
       }
     },
   );

@@ -152,7 +152,7 @@ async function report(meta: BatchMeta, simulated: boolean, url: string): Promise
   const out = process.stdout;
   out.write(`\nBatch ${meta.id}: ${summary.rows} rows${simulated ? ' (SIMULATOR, synthetic data)' : ''}\n`);
   for (const status of TRACE_STATUSES) out.write(`  ${status.padEnd(17)} ${summary.byStatus[status]}\n`);
-  for (const [name, p] of Object.entries(meta.outputs ?? {})) out.write(`  ${name.padEnd(12)} ${p}\n`);
+  for (const [name, p] of Object.entries(meta.outputs ?? {})) out.write(`  ${name.padEnd(14)} ${p}\n`);
 
   const traced = summary.rows - summary.byStatus.invalid_input;
   const unreachableReasons = Object.keys(summary.byReason).filter((r) => UNREACHABLE.has(r));
