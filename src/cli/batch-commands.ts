@@ -6,13 +6,12 @@ import { createLogger } from '../log.js';
 import { assembleBatch } from '../pipeline/assemble.js';
 import { retryErrorRows } from '../pipeline/retry-errors.js';
 import { runBatchEmbedded } from '../pipeline/run-embedded.js';
-import { createRedisLimiter } from '../pipeline/redis-limiter.js';
 import { connectSmsp, SIMULATOR_NOTICE } from './smsp-connection.js';
 import { loadBatch, type BatchMeta } from '../pipeline/batch.js';
 import { enqueueRemaining } from '../pipeline/queues.js';
 import { BatchWatcher } from '../pipeline/watch-batch.js';
 import { CliError, EXIT } from './errors.js';
-import { openRedisRuntime } from './redis-runtime.js';
+import { openRedisRuntime, sharedSmspLimiter } from './redis-runtime.js';
 import { signedInCommand, type CommandSession } from './session.js';
 
 /** Without batch.read.any, a user sees only the batches they submitted (MSCA-IG-01). */
@@ -120,17 +119,7 @@ export function registerBatchCommands(program: Command): void {
       if (meta.state !== 'assembled') throw new CliError(`batch ${id} is ${meta.state}: only a finished batch can be retried (see \`pds-trace resume\`)`, EXIT.usage);
       // With Redis, share the global SMSP limit with any workers running.
       const runtime = config.redisUrl ? await openRedisRuntime(config) : undefined;
-      const limiter = runtime
-        ? createRedisLimiter({
-            redis: runtime.redis,
-            prefix: config.redisPrefix,
-            maxInFlight: config.smsp.maxInFlight,
-            maxRatePerSecond: config.smsp.maxRatePerSecond,
-            windowSlackMs: config.smsp.rateSlackMs,
-            leaseTtlMs: config.smsp.timeoutMs * 2 + 5_000,
-          })
-        : undefined;
-      const smsp = await connectSmsp(config, logger, limiter);
+      const smsp = await connectSmsp(config, logger, runtime ? sharedSmspLimiter(config, runtime) : undefined);
       if (smsp.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
       try {
         const { retried, stillErrors } = await retryErrorRows(config.dataDir, meta, smsp.client, { concurrency: config.smsp.maxInFlight, audit: session.audit });

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { AuditSink } from '../pipeline/audit-sink.js';
+import type { RequestLimiter } from '../pipeline/limiter.js';
 import { createRedisLimiter } from '../pipeline/redis-limiter.js';
 import { openQueues, type PipelineQueues } from '../pipeline/queues.js';
 import { startWorkers, type PipelineWorkers } from '../../jobs/workers.js';
@@ -41,9 +42,9 @@ export interface LocalWorkers {
   close(timeoutMs?: number): Promise<void>;
 }
 
-/** Starts this process's ingest, trace and assemble workers, calling SMSP under the Redis-held limit. */
-export async function startLocalWorkers(config: Config, logger: Logger, runtime: RedisRuntime, traceConcurrency: number, audit: AuditSink): Promise<LocalWorkers> {
-  const limiter = createRedisLimiter({
+/** The SMSP limit every process of this deployment shares through Redis. */
+export function sharedSmspLimiter(config: Config, runtime: RedisRuntime): RequestLimiter {
+  return createRedisLimiter({
     redis: runtime.redis,
     prefix: config.redisPrefix,
     maxInFlight: config.smsp.maxInFlight,
@@ -52,7 +53,11 @@ export async function startLocalWorkers(config: Config, logger: Logger, runtime:
     // A request's lease outlives its timeout and all its retries' waits.
     leaseTtlMs: config.smsp.timeoutMs * 2 + 5_000,
   });
-  const smsp = await connectSmsp(config, logger, limiter);
+}
+
+/** Starts this process's ingest, trace and assemble workers, calling SMSP under the Redis-held limit. */
+export async function startLocalWorkers(config: Config, logger: Logger, runtime: RedisRuntime, traceConcurrency: number, audit: AuditSink): Promise<LocalWorkers> {
+  const smsp = await connectSmsp(config, logger, sharedSmspLimiter(config, runtime));
   if (smsp.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
   const workers = startWorkers(
     { dataDir: config.dataDir, queues: runtime.queues, caller: smsp.client, rowConcurrency: config.smsp.maxInFlight, logger, audit },

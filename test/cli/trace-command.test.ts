@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestSimulator, type TestSimulator } from '../support/simulator.js';
+import { smspClientEnv, startTestSimulator, type TestSimulator } from '../support/simulator.js';
 import { expectResultsMatchGroundTruth, tempDir } from '../support/pipeline.js';
 import { runCli } from '../support/worker-process.js';
 import { writeCohort } from '../../src/simulator/cohort.js';
@@ -60,12 +60,7 @@ describe('pds-trace trace, as a user runs it', () => {
     it('stops on SIGINT keeping finished chunks, and `resume` finishes the batch to the ground truth', async () => {
       const cohort = await writeCohort({ seed: 'interrupt', size: 5000, rows: 1500, outDir: dir, name: 'cohort' });
       const env = {
-        PDS_TRACE_DATA_DIR: `${dir}/data`,
-        SMSP_URL: simulator.url,
-        SMSP_ASID: '999000000001',
-        SMSP_TLS_CERT: simulator.clientTlsPaths!.cert,
-        SMSP_TLS_KEY: simulator.clientTlsPaths!.key,
-        SMSP_TLS_CA: simulator.clientTlsPaths!.ca,
+        ...smspClientEnv(simulator, `${dir}/data`),
         SMSP_MAX_IN_FLIGHT: '4',
         SMSP_MAX_RATE: '1000',
         ...(await provisionServiceAccount(`${dir}/data`)),

@@ -4,7 +4,7 @@ import { createBatch, type BatchMeta } from '../../src/pipeline/batch.js';
 import { openQueues, submitBatch } from '../../src/pipeline/queues.js';
 import { BatchWatcher } from '../../src/pipeline/watch-batch.js';
 import { writeCohort } from '../../src/simulator/cohort.js';
-import { startTestSimulator, type TestSimulator } from '../support/simulator.js';
+import { smspClientEnv, startTestSimulator, type TestSimulator } from '../support/simulator.js';
 import { batchOptions, readCsv, tempDir, expectResultsMatchGroundTruth } from '../support/pipeline.js';
 import { PrivateRedis } from '../support/private-redis.js';
 import { runCli, startWorkerProcess, type CliProcess } from '../support/worker-process.js';
@@ -41,12 +41,7 @@ describe('chaos: faults, killed Redis, every row accounted for', () => {
   function env(): Record<string, string> {
     return {
       REDIS_URL: redis.url,
-      PDS_TRACE_DATA_DIR: `${dir}/data`,
-      SMSP_URL: simulator.url,
-      SMSP_ASID: '999000000001',
-      SMSP_TLS_CERT: simulator.clientTlsPaths!.cert,
-      SMSP_TLS_KEY: simulator.clientTlsPaths!.key,
-      SMSP_TLS_CA: simulator.clientTlsPaths!.ca,
+      ...smspClientEnv(simulator, `${dir}/data`),
       SMSP_MAX_IN_FLIGHT: String(MAX_IN_FLIGHT),
       SMSP_MAX_RATE: String(MAX_RATE),
       SMSP_RATE_SLACK_MS: '150', // see bullmq-run.test.ts

@@ -5,7 +5,7 @@ import { openQueues, submitBatch, type PipelineQueues } from '../../src/pipeline
 import { BatchWatcher } from '../../src/pipeline/watch-batch.js';
 import { writeCohort } from '../../src/simulator/cohort.js';
 import { connectTestRedis, deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
-import { startTestSimulator, type TestSimulator } from '../support/simulator.js';
+import { smspClientEnv, startTestSimulator, type TestSimulator } from '../support/simulator.js';
 import { batchOptions, readCsv, tempDir } from '../support/pipeline.js';
 import { startWorkerProcess, type CliProcess } from '../support/worker-process.js';
 import { provisionServiceAccount } from '../support/accounts.js';
@@ -43,12 +43,7 @@ describe('no patient data leaves the batch folder', () => {
     const env = {
       REDIS_URL: TEST_REDIS_URL,
       REDIS_PREFIX: prefix,
-      PDS_TRACE_DATA_DIR: `${dir}/data`,
-      SMSP_URL: simulator.url,
-      SMSP_ASID: '999000000001',
-      SMSP_TLS_CERT: simulator.clientTlsPaths!.cert,
-      SMSP_TLS_KEY: simulator.clientTlsPaths!.key,
-      SMSP_TLS_CA: simulator.clientTlsPaths!.ca,
+      ...smspClientEnv(simulator, `${dir}/data`),
       SMSP_MAX_IN_FLIGHT: '8',
       SMSP_MAX_RATE: '1000',
       SMSP_RETRY_BASE_MS: '5',

@@ -203,3 +203,18 @@ export function itkErrorCodeOf(body: string): string | undefined {
 export function fakeDirectory(answer: (interaction: Interaction, query: PatientQuery) => SimulatedAnswer): PdsDirectory {
   return { size: 1, answer };
 }
+
+/**
+ * Settings that point a pds-trace process at a test simulator (which must have written its
+ * certificates to a `certDir`), with its data folder.
+ */
+export function smspClientEnv(simulator: RunningSimulator, dataDir: string): Record<string, string> {
+  return {
+    PDS_TRACE_DATA_DIR: dataDir,
+    SMSP_URL: simulator.url,
+    SMSP_ASID: '999000000001',
+    SMSP_TLS_CERT: simulator.clientTlsPaths!.cert,
+    SMSP_TLS_KEY: simulator.clientTlsPaths!.key,
+    SMSP_TLS_CA: simulator.clientTlsPaths!.ca,
+  };
+}
