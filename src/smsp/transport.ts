@@ -62,25 +62,27 @@ const TLS_ERROR_CODE = /^(CERT_|ERR_SSL_|ERR_TLS_|UNABLE_TO_|SELF_SIGNED_|DEPTH_
 export function createHttpsTransport(options: HttpsTransportOptions): SmspTransport & { close(): void } {
   const url = new URL(options.url);
   if (url.protocol !== 'https:') throw new TypeError('SMSP transport: the URL must use https');
-  // Fail at start-up, not on every request, when the key does not fit the certificate or the
-  // PKCS#12 passphrase is wrong.
-  tls.createSecureContext(options.tls);
+  // Built once, which also fails at start-up, not on every request, when the key does not fit the
+  // certificate or the PKCS#12 passphrase is wrong.
+  const secureContext = tls.createSecureContext(options.tls);
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   // One keep-alive agent per transport: SMSP calls are many and small, and a TLS handshake per
   // call would cost more than the call. Certificate verification is always on, by design.
+  // The material goes in as a secure context, not as cert/key/ca: the agent names its connection
+  // pool by concatenating those options on every request (https.Agent#getName), kilobytes of PEM.
   const agent = new https.Agent({
-    ...options.tls,
+    secureContext,
     keepAlive: true,
     maxSockets: options.maxSockets ?? DEFAULT_MAX_SOCKETS,
     rejectUnauthorized: true,
   });
+  const target = { protocol: url.protocol, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, path: `${url.pathname}${url.search}` };
 
   function send(request: SmspRequest, signal?: AbortSignal): Promise<SmspHttpResponse> {
     const fail = (message: string, reason: ReasonCode, retryable: boolean, extra: { httpStatus?: number; cause?: unknown } = {}) =>
       new SmspTransportError(`SMSP ${request.interaction}: ${message}`, { reason, retryable, interaction: request.interaction, ...extra });
 
     if (signal?.aborted) return Promise.reject(fail('abandoned before sending', 'aborted', false));
-    const body = Buffer.from(request.body, 'utf8');
 
     return new Promise<SmspHttpResponse>((resolve, reject) => {
       let response: IncomingMessage | undefined;
@@ -103,13 +105,14 @@ export function createHttpsTransport(options: HttpsTransportOptions): SmspTransp
       };
       const onAbort = () => settle(fail('abandoned by the caller', 'aborted', false));
 
-      const req = https.request(url, {
+      const req = https.request({
+        ...target,
         method: 'POST',
         agent,
         headers: {
           'Content-Type': 'text/xml; charset=UTF-8',
           SOAPAction: options.soapActionQuoted ? `"${request.soapAction}"` : request.soapAction,
-          'Content-Length': body.length,
+          'Content-Length': Buffer.byteLength(request.body, 'utf8'),
         },
       });
       // A plain timer rather than AbortSignal.timeout/any: it is cleared the moment the exchange
@@ -146,7 +149,8 @@ export function createHttpsTransport(options: HttpsTransportOptions): SmspTransp
         res.on('end', () => settle({ status, body: Buffer.concat(chunks).toString('utf8') }));
         res.on('error', (err) => settle(classifyNetworkError(err, fail)));
       });
-      req.end(body);
+      // Sent as a string: Node then writes the headers and the body in one TLS write.
+      req.end(request.body, 'utf8');
     });
   }
 

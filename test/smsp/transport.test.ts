@@ -14,6 +14,7 @@ import {
   type TlsMaterial,
 } from '../../src/smsp/transport.js';
 import type { SmspRequest } from '../../src/smsp/types.js';
+import { issueCertificate } from '../../src/tls/pki.js';
 import { createMtlsFixtures, startMtlsServer, type MtlsFixtures, type MtlsServer } from '../support/mtls-server.js';
 
 const REQUEST: SmspRequest = {
@@ -78,6 +79,13 @@ describe('createHttpsTransport over mutual TLS', () => {
     expect(seen?.headers.soapaction).toBe('urn:nhs-itk:services:201005:getNHSNumber-v1-0');
     expect(seen?.body).toBe(REQUEST.body);
     expect(seen?.clientCommonName).toBe('pds-trace client');
+  });
+
+  it('sends a body holding multi-byte characters whole, with its length in bytes', async () => {
+    const body = REQUEST.body.replace('SYNTHETIC-MARKER', 'ZOË O’BRIEN 𝔸');
+    await transport().send({ ...REQUEST, body });
+    expect(server.requests[0]?.body).toBe(body);
+    expect(server.requests[0]?.headers['content-length']).toBe(String(Buffer.byteLength(body, 'utf8')));
   });
 
   it('quotes the SOAPAction when configured to', async () => {
@@ -161,6 +169,19 @@ describe('createHttpsTransport over mutual TLS', () => {
       expect(impostor.requests).toHaveLength(0);
     } finally {
       await impostor.close();
+    }
+  });
+
+  it('refuses a server whose certificate the trusted CA issued for another host name, as a non-retryable tls_error', async () => {
+    const elsewhere = await issueCertificate(pki.ca, { commonName: 'smsp.example.org', hosts: ['smsp.example.org'], usage: 'server' });
+    const misnamed = await startMtlsServer({ server: elsewhere, clientCa: pki.ca.cert });
+    try {
+      const error = await sendError(transport({ url: misnamed.url }));
+      expect(error).toMatchObject({ reason: 'tls_error', retryable: false });
+      expect(error.message).toContain('ERR_TLS_CERT_ALTNAME_INVALID');
+      expect(misnamed.requests).toHaveLength(0);
+    } finally {
+      await misnamed.close();
     }
   });
 
