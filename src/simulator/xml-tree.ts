@@ -46,7 +46,10 @@ const parser = new XMLParser({
   // Only the predefined XML entities and character references can occur: DOCTYPEs are refused
   // before parsing, so no entity can be declared (XXE, billion laughs).
   processEntities: true,
+  // Numeric character references (&#233;) are decoded by this option.
   htmlEntities: true,
+  // Callbacks get the parser's path object, not a string built for every element nobody reads.
+  jPath: false,
 });
 
 /** Parses `xml` into its root element. Throws `XmlReadError` for a DOCTYPE or malformed XML. */

@@ -491,6 +491,13 @@ describe('demographic details', () => {
     expect(parsed.patient).toMatchObject({ title: 'MRS', givenNames: ['ANNA', 'MARIA'], familyName: "O'BRIEN & SMITH" });
   });
 
+  it('decodes decimal and hexadecimal character references in names', () => {
+    const parsed = asPayload(
+      parseResponse(detailsPayload(`<name><given>Zo&#235;</given><family>J&#xF3;zsef-&#39;O</family></name>`)),
+    );
+    expect(parsed.patient).toMatchObject({ givenNames: ['Zoë'], familyName: "József-'O" });
+  });
+
   it('keeps leading zeros in identifiers, codes and text', () => {
     const parsed = asPayload(
       parseResponse(
