@@ -171,22 +171,23 @@ function checkSequence(element: XmlElement, path: string, slots: readonly Slot[]
   const counts = new Array<number>(sequence.length).fill(0);
   let position = 0;
   for (const child of element.children) {
-    const childPath = `${path}/${child.name}`;
+    // Built only for a problem: a well-formed payload (nearly every request) needs no path strings.
+    const childPath = () => `${path}/${child.name}`;
     if (child.ns !== NS.hl7) {
-      problems.add(childPath, 'is not in the HL7 V3 namespace');
+      problems.add(childPath(), 'is not in the HL7 V3 namespace');
       continue;
     }
     const index = sequence.findIndex((slot, i) => i >= position && slot.name === child.name);
     if (index < 0) {
       const earlier = sequence.findIndex((slot) => slot.name === child.name);
-      problems.add(childPath, earlier < 0 ? 'is not allowed here' : 'is out of schema order');
+      problems.add(childPath(), earlier < 0 ? 'is not allowed here' : 'is out of schema order');
       // Counted where it belongs, so an element sent in the wrong place is not also called missing.
       if (earlier >= 0) counts[earlier] = (counts[earlier] ?? 0) + 1;
       continue;
     }
     position = index;
     counts[index] = (counts[index] ?? 0) + 1;
-    if ((counts[index] ?? 0) > sequence[index]!.max) problems.add(childPath, `may occur at most ${sequence[index]!.max} time(s)`);
+    if ((counts[index] ?? 0) > sequence[index]!.max) problems.add(childPath(), `may occur at most ${sequence[index]!.max} time(s)`);
   }
   sequence.forEach((slot, i) => {
     if ((counts[i] ?? 0) < slot.min) problems.add(`${path}/${slot.name}`, 'is required');

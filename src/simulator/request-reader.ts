@@ -185,5 +185,7 @@ function unquote(value: string | undefined): string | undefined {
 }
 
 function withoutUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+  const defined: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) if (v !== undefined) defined[key] = v;
+  return defined as T;
 }

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
 import { interactionForService } from '../smsp/interactions.js';
 import type { KeyPair } from '../tls/pki.js';
@@ -31,7 +30,11 @@ export interface SimulatorOptions {
   seed?: string | number;
   size?: number;
   populationFile?: string;
-  /** Added to every answer, in milliseconds; `jitterMs` varies it uniformly by ± that much. */
+  /**
+   * How long after its request arrives each answer is sent, in milliseconds, the simulator's own
+   * work included (as a provider's response time includes its own); `jitterMs` varies it uniformly
+   * by ± that much.
+   */
   latencyMs?: number;
   jitterMs?: number;
   /** Provider-side cap: above this many requests in flight, answer HTTP 503 at once. */
@@ -85,10 +88,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const recentMessageIds = new RecentMessageIds();
   const faults = createFaultPlan({ rates, latencyMs: options.latencyMs, jitterMs: options.jitterMs, seed: options.faultSeed });
   const endpoint = createSmspEndpoint({ directory, faults, recentMessageIds, clock: options.clock });
-  const closing = new AbortController();
+  /** Cancels each answer still waiting out its latency (close() ends them at once). */
+  const waiting = new Set<() => void>();
   const sockets = new Set<Socket>();
 
   async function serveSmsp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const arrived = performance.now();
     metrics.requestStarted();
     // Out of flight as soon as the answer is sent (or the socket is gone). Counting until 'finish'
     // would let a lagging event loop see the client's next request before this one's 'finish',
@@ -123,12 +128,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     }
     const result = endpoint.handle({ body, soapAction, contentType: header(req, 'content-type') });
     record(result);
-    if (result.answer.kind !== 'hang') {
-      try {
-        await sleep(faults.delayMs(), undefined, { signal: closing.signal });
-      } catch {
-        return; // closing: the socket is being destroyed
-      }
+    // Counted from arrival: the time spent reading, checking and writing is part of the latency,
+    // so a benchmark's ideal (in flight / latency) is not moved by how fast this process runs.
+    if (result.answer.kind !== 'hang' && !(await delay(faults.delayMs() - (performance.now() - arrived)))) {
+      return; // closing: the socket is being destroyed
     }
     if (result.violations.length > 0) res.setHeader('X-Simulator-Violations', result.violations.map((v) => v.rule).join(','));
     answer(result.answer);
@@ -144,8 +147,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         answer: result.code,
         rules: result.violations.map((v) => `${v.rule}: ${v.detail}`),
       });
-    } else {
-      logger?.debug('SMSP simulator: answered', { interaction: result.interaction, answer: result.code, fault: result.fault });
+    } else if (logger?.isDebugEnabled()) {
+      // Asked first: winston formats (redacts, stamps, serialises) a line before its level is filtered.
+      logger.debug('SMSP simulator: answered', { interaction: result.interaction, answer: result.code, fault: result.fault });
     }
   }
 
@@ -229,7 +233,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     resetMetrics: () => metrics.reset(),
     close: () => {
       closed ??= (async () => {
-        closing.abort();
+        for (const cancel of waiting) cancel();
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         // Kept-alive and hanging connections would hold close() open: end them now.
         for (const socket of sockets) socket.destroy();
@@ -239,6 +243,22 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       return closed;
     },
   };
+
+  /** Resolves true after `ms`, or false at once if the simulator closes first. */
+  function delay(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        waiting.delete(cancel);
+        resolve(true);
+      }, Math.max(0, ms));
+      const cancel = () => {
+        clearTimeout(timer);
+        waiting.delete(cancel);
+        resolve(false);
+      };
+      waiting.add(cancel);
+    });
+  }
 
   function send(res: ServerResponse, answer: EndpointAnswer): void {
     if (res.destroyed || res.writableEnded) return;

@@ -201,4 +201,19 @@ describe('faults over mutual TLS', () => {
     await rawPost(simulator, rawRequest('getNHSNumber', QUERY));
     expect(Date.now() - started).toBeGreaterThanOrEqual(240);
   });
+
+  it('count their own work in the latency, as the response time of a provider does', async () => {
+    const slow = fakeDirectory(() => {
+      const until = performance.now() + 150;
+      while (performance.now() < until); // the simulator busy for 150 ms
+      return { responseCode: 'DEMOG-0001' };
+    });
+    simulator = await startTestSimulator({ directory: slow, latencyMs: 250 });
+    const started = Date.now();
+    await rawPost(simulator, rawRequest('getNHSNumber', QUERY));
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(240);
+    // 250 ms from arrival, not 150 + 250.
+    expect(elapsed).toBeLessThan(370);
+  });
 });

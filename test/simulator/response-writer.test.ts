@@ -1,9 +1,12 @@
+import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import type { PdsPatient } from '../../src/domain/demographics.js';
+import { SEX_CODES, type PdsPatient } from '../../src/domain/demographics.js';
 import { INTERACTIONS, type Interaction } from '../../src/domain/interaction.js';
-import { writeFault, writeResponse, type ResponseContent } from '../../src/simulator/response-writer.js';
+import { writeFault, writeResponse, type FaultContent, type ResponseContent } from '../../src/simulator/response-writer.js';
+import { parseResponse } from '../../src/smsp/parse-response.js';
 import { extractElement, validateXml } from '../support/schemas.js';
 import { match, responseCodeOf } from '../support/simulator.js';
+import { writeFaultWithXmlbuilder2, writeResponseWithXmlbuilder2 } from './xmlbuilder2-response-writer.js';
 
 const IDS = {
   messageId: '11111111-AAAA-4BBB-8CCC-000000000001',
@@ -156,5 +159,65 @@ describe('ITK SOAP faults', () => {
   it('carry a ToolkitErrorInfo valid against the ITK message types schema', async () => {
     const result = await validateXml(extractElement(fault, 'ToolkitErrorInfo'), 'Schemas/ITKMessageTypes-2010-05.xsd');
     expect(result.errors).toEqual([]);
+  });
+});
+
+describe('the string writer against xmlbuilder2', () => {
+  /** Any text, seeded with what trips XML writers: entity-like runs, markup, quotes, CDATA ends. */
+  const XML_TRAPS = ['&', '&amp;', '&lt;', '&copy;', '&#65;', '&#x41;', '<', '>', '"', "'", ']]>', ' ', ''];
+  const text = fc
+    .array(fc.oneof(fc.string({ unit: 'binary', maxLength: 6 }), fc.constantFrom(...XML_TRAPS)), { maxLength: 6 })
+    .map((pieces) => pieces.join(''));
+  const optional = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
+  const patient: fc.Arbitrary<PdsPatient> = fc.record({
+    nhsNumber: text,
+    title: optional(text),
+    givenNames: fc.array(text, { maxLength: 3 }),
+    familyName: optional(text),
+    sex: optional(fc.constantFrom(...SEX_CODES)),
+    dateOfBirth: optional(text),
+    dateOfDeath: optional(text),
+    addresses: fc.array(fc.record({ use: optional(text), postcode: optional(text), lines: fc.array(text, { maxLength: 6 }) }), { maxLength: 4 }),
+    telecoms: fc.array(fc.record({ use: optional(text), value: text }), { maxLength: 3 }),
+    gpPractice: optional(fc.record({ odsCode: text, name: optional(text) })),
+  });
+  const content: fc.Arbitrary<ResponseContent> = fc.record({
+    interaction: fc.constantFrom(...INTERACTIONS),
+    responseCode: fc.oneof(fc.constantFrom('SMSP-0000', 'SMSP-0003', 'DEMOG-0017', 'DEMOG-0001', 'SMSP-0001'), text),
+    nhsNumber: optional(text),
+    verified: optional(fc.boolean()),
+    patient: optional(patient),
+    localIdentifier: optional(fc.record({ root: text, extension: text })),
+  });
+  const ids = fc.record({ messageId: text, trackingId: text, payloadId: text });
+
+  test.prop([content, ids], { numRuns: 300 })('writes exactly the bytes xmlbuilder2 writes for any content and ids', (response, responseIds) => {
+    expect(writeResponse(response, responseIds)).toBe(writeResponseWithXmlbuilder2(response, responseIds));
+  });
+
+  const fault: fc.Arbitrary<FaultContent> = fc.record({
+    faultCode: fc.constantFrom('Client', 'Server', 'VersionMismatch'),
+    itkCode: text,
+    errorText: text,
+    diagnosticText: optional(text),
+    errorId: text,
+  });
+
+  test.prop([fault, text], { numRuns: 200 })('writes exactly the fault bytes xmlbuilder2 writes', (content, messageId) => {
+    expect(writeFault(content, messageId)).toBe(writeFaultWithXmlbuilder2(content, messageId));
+  });
+
+  it('escapes entity-like text in every field, so the client reads back exactly what the directory holds', () => {
+    const tricky = 'A &amp; B &#65; <C> "D" ]]>';
+    const body = answer('getPatientDetailsBySearch', 'SMSP-0000', {
+      patient: { ...PATIENT, familyName: tricky, givenNames: [tricky], addresses: [{ use: 'H', postcode: tricky, lines: [tricky] }], telecoms: [{ use: 'H', value: tricky }] },
+      localIdentifier: { root: '1.2.826.0.1', extension: tricky },
+    });
+    expect(body).not.toContain(']]>');
+    const parsed = parseResponse(body);
+    expect(parsed).toMatchObject({
+      localId: tricky,
+      patient: { familyName: tricky, givenNames: [tricky], addresses: [{ postcode: tricky, lines: [tricky, '', '', '', ''] }], telecoms: [{ value: tricky }] },
+    });
   });
 });
