@@ -14,12 +14,20 @@ export interface TraceChunkOptions {
   onRow?: (result: RowResult) => void;
   /** Every exchange is audited, durably, before the chunk's results are written. */
   audit: AuditSink;
+  /** Rows whose audit events are appended together while the chunk is traced. Default 128. */
+  auditGroupRows?: number;
 }
+
+const DEFAULT_AUDIT_GROUP_ROWS = 128;
 
 /**
  * Traces every row of one chunk and writes the chunk's results in one atomic step. A chunk whose
  * results file exists is done and is never traced again, so a job re-run after a crash or a stall
  * sends nothing twice and writes nothing twice.
+ *
+ * Exchanges are audited in groups as their rows finish, not all at the end: building, hashing and
+ * writing a whole chunk's audit events in one go held the event loop for tens of milliseconds, and
+ * every answer arriving meanwhile waited with its SMSP slot held.
  */
 export async function traceChunk(
   dataDir: string,
@@ -30,7 +38,6 @@ export async function traceChunk(
 ): Promise<'traced' | 'already_done'> {
   if (await chunkIsDone(dataDir, meta, index)) return 'already_done';
   const paths = batchPaths(dataDir, meta.id);
-  const rows = await readAllJsonLines<ChunkRow>(paths.chunk(index));
   const limit = pLimit(options.concurrency);
   const strategy = {
     minimal: meta.options.minimal,
@@ -38,19 +45,70 @@ export async function traceChunk(
     username: meta.options.user,
     signal: options.signal,
   };
+  // Read whole before the first request: a chunk file that cannot be read sends nothing.
+  const rows = await readAllJsonLines<ChunkRow>(paths.chunk(index));
+  const suppliedNhsNumbers = new Map(rows.map((r) => [r.rowNumber, r.query.nhsNumber]));
+  const audit = new GroupedAudit(options.audit, options.auditGroupRows ?? DEFAULT_AUDIT_GROUP_ROWS, (results) =>
+    batchRowEvents(meta, results, suppliedNhsNumbers),
+  );
   const results = await Promise.all(
     rows.map((row) =>
       limit(async () => {
         const result = await traceRow(caller, row.rowNumber, row.query, strategy);
         options.onRow?.(result);
+        audit.add(result);
         return result;
       }),
     ),
   );
+  // Exchanges that happened are audited even when the chunk is abandoned below.
+  await audit.flush();
   // A shutdown mid-chunk leaves `aborted` errors behind: do not record them as the chunk's answer,
   // let the chunk be traced again when the batch resumes.
   if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
-  await options.audit.append(batchRowEvents(meta, results, new Map(rows.map((r) => [r.rowNumber, r.query.nhsNumber]))));
   await writeJsonLines(paths.chunkResults(index), results);
   return 'traced';
+}
+
+/**
+ * Row results waiting for their audit events to be appended: a group goes to the sink once
+ * `groupRows` have finished, one append at a time (rows finishing meanwhile join the next group),
+ * each group in row order. `flush` appends the rest and reports the first failure.
+ */
+class GroupedAudit {
+  #pending: RowResult[] = [];
+  #appending: Promise<void> | undefined;
+  #failure: { error: unknown } | undefined;
+
+  constructor(
+    private readonly sink: AuditSink,
+    private readonly groupRows: number,
+    private readonly events: (results: readonly RowResult[]) => ReturnType<typeof batchRowEvents>,
+  ) {}
+
+  add(result: RowResult): void {
+    this.#pending.push(result);
+    if (this.#appending === undefined && this.#failure === undefined && this.#pending.length >= this.groupRows) {
+      this.#appending = this.#appendWhile(this.groupRows);
+    }
+  }
+
+  async flush(): Promise<void> {
+    await this.#appending;
+    if (this.#failure === undefined && this.#pending.length > 0) await (this.#appending = this.#appendWhile(1));
+    if (this.#failure !== undefined) throw this.#failure.error;
+  }
+
+  async #appendWhile(minRows: number): Promise<void> {
+    try {
+      while (this.#pending.length >= minRows && this.#pending.length > 0) {
+        const group = this.#pending.splice(0).sort((a, b) => a.rowNumber - b.rowNumber);
+        await this.sink.append(this.events(group));
+      }
+    } catch (error) {
+      this.#failure = { error };
+    } finally {
+      this.#appending = undefined;
+    }
+  }
 }

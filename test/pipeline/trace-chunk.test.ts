@@ -1,0 +1,118 @@
+import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { NewAuditEvent } from '../../src/audit/event.js';
+import type { AuditSink } from '../../src/pipeline/audit-sink.js';
+import { batchPaths, type BatchMeta } from '../../src/pipeline/batch.js';
+import type { ChunkRow } from '../../src/pipeline/ingest.js';
+import { readAllJsonLines } from '../../src/pipeline/jsonl.js';
+import type { SmspCaller } from '../../src/pipeline/strategy.js';
+import { traceChunk } from '../../src/pipeline/trace-chunk.js';
+import type { RowResult } from '../../src/domain/row-result.js';
+import { batchOptions, tempDir } from '../support/pipeline.js';
+
+const ROWS = 150;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Answers every query as `no_match` after `delayMs`, with one exchange, as the SMSP client would. */
+function fakeCaller(delayMs: number, onCall?: () => void): SmspCaller {
+  let n = 0;
+  return {
+    async call(interaction, _query, options) {
+      onCall?.();
+      await sleep(delayMs);
+      const messageId = `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`;
+      const status = options?.signal?.aborted ? 'error' : 'no_match';
+      const reason = status === 'error' ? 'aborted' : 'no_match';
+      return {
+        interaction,
+        status,
+        reason,
+        retryable: false,
+        messageId,
+        exchanges: [{ interaction, messageId, attempt: 1, startedAt: new Date().toISOString(), durationMs: delayMs, status, reason }],
+        durationMs: delayMs,
+      };
+    },
+  };
+}
+
+/** Records each append: its events, and whether the chunk's results had been written by then. */
+function recordingSink(resultsFile: () => string, fail?: (call: number) => boolean): AuditSink & { appends: Array<{ events: readonly NewAuditEvent[]; resultsWritten: boolean }> } {
+  const appends: Array<{ events: readonly NewAuditEvent[]; resultsWritten: boolean }> = [];
+  return {
+    appends,
+    async append(events) {
+      await sleep(2); // an fsync's worth: rows finish meanwhile
+      if (fail?.(appends.length + 1)) throw new Error('audit store unavailable');
+      appends.push({ events, resultsWritten: existsSync(resultsFile()) });
+    },
+  };
+}
+
+describe('traceChunk', () => {
+  let dir: string;
+  let meta: BatchMeta;
+
+  beforeEach(async () => {
+    dir = await tempDir('trace-chunk');
+    meta = { id: 'b-test', createdAt: new Date().toISOString(), inputPath: '/dev/null', name: 'test', inputSha256: '0', options: batchOptions(dir), state: 'ingested' };
+    const paths = batchPaths(dir, meta.id);
+    await mkdir(paths.chunksDir, { recursive: true });
+    await mkdir(paths.resultsDir, { recursive: true });
+    const rows: ChunkRow[] = Array.from({ length: ROWS }, (_, i) => ({
+      rowNumber: i + 1,
+      query: { familyName: 'TESTER', givenName: 'ALEX', dateOfBirth: '19800101', sex: '1', postcode: 'LS1 4AP' },
+    }));
+    await writeFile(paths.chunk(0), rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const resultsFile = () => batchPaths(dir, meta.id).chunkResults(0);
+
+  it('audits every exchange in groups while the rows are traced, all before the results are written', async () => {
+    const sink = recordingSink(resultsFile);
+    expect(await traceChunk(dir, meta, 0, fakeCaller(3), { concurrency: 16, audit: sink, auditGroupRows: 20 })).toBe('traced');
+
+    const events = sink.appends.flatMap((a) => a.events);
+    expect(events).toHaveLength(ROWS);
+    expect(new Set(events.map((e) => e.row))).toEqual(new Set(Array.from({ length: ROWS }, (_, i) => i + 1)));
+    expect(sink.appends.length).toBeGreaterThan(2);
+    expect(sink.appends.every((a) => !a.resultsWritten)).toBe(true);
+    // Each group in row order.
+    for (const { events: group } of sink.appends) {
+      const rows = group.map((e) => e.row!);
+      expect(rows).toEqual([...rows].sort((a, b) => a - b));
+    }
+    const results = await readAllJsonLines<RowResult>(resultsFile());
+    expect(results.map((r) => r.rowNumber)).toEqual(Array.from({ length: ROWS }, (_, i) => i + 1));
+  });
+
+  it('writes no results when an audit append fails, so the chunk is traced again', async () => {
+    const sink = recordingSink(resultsFile, (call) => call === 2);
+    await expect(traceChunk(dir, meta, 0, fakeCaller(1), { concurrency: 16, audit: sink, auditGroupRows: 20 })).rejects.toThrow('audit store unavailable');
+    expect(existsSync(resultsFile())).toBe(false);
+  });
+
+  it('audits the exchanges that happened when the chunk is abandoned, and writes no results', async () => {
+    const controller = new AbortController();
+    let calls = 0;
+    const caller = fakeCaller(2, () => {
+      if (++calls === 40) controller.abort(new Error('shutting down'));
+    });
+    const sink = recordingSink(resultsFile);
+    await expect(traceChunk(dir, meta, 0, caller, { concurrency: 8, audit: sink, auditGroupRows: 20, signal: controller.signal })).rejects.toThrow('shutting down');
+    expect(existsSync(resultsFile())).toBe(false);
+    expect(sink.appends.flatMap((a) => a.events)).toHaveLength(ROWS);
+  });
+
+  it('does nothing for a chunk whose results exist', async () => {
+    await writeFile(resultsFile(), '');
+    const sink = recordingSink(resultsFile);
+    expect(await traceChunk(dir, meta, 0, fakeCaller(1), { concurrency: 4, audit: sink })).toBe('already_done');
+    expect(sink.appends).toHaveLength(0);
+  });
+});
