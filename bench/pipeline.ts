@@ -13,11 +13,12 @@ import { ProcessSampler } from './process-stats.js';
 import { provisionServiceAccount } from '../test/support/accounts.js';
 
 /**
- * Whole-pipeline throughput against the simulator running as its own process (so its CPU is not
- * counted): a cohort of `rows` traced by the embedded runner (one process) or by BullMQ worker
- * processes, with SMSP_MAX_IN_FLIGHT requests in flight and `latencyMs` per answer. The ideal is
- * maxInFlight / latency requests per second; the trace phase (first to last SMSP request, as the
- * simulator counts them) is compared with it.
+ * Whole-pipeline throughput against the simulator running as its own process (its CPU is counted
+ * apart from the client's, per row from the moment the client starts): a cohort of `rows` traced
+ * by the embedded runner (one process) or by BullMQ worker processes, with SMSP_MAX_IN_FLIGHT
+ * requests in flight and `latencyMs` per answer. The ideal is maxInFlight / latency requests per
+ * second; the trace phase (first to last SMSP request, as the simulator counts them) is compared
+ * with it. `nodeArgs` reach every process started, e.g. `--cpu-prof` to see where the CPU goes.
  */
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -32,6 +33,8 @@ export interface PipelineBenchOptions {
   workers?: number;
   dir: string;
   redisUrl?: string;
+  /** Extra Node flags for every process started (e.g. `--cpu-prof --cpu-prof-dir=DIR` to profile them). */
+  nodeArgs?: string[];
 }
 
 export interface PipelineBenchResult {
@@ -47,6 +50,10 @@ export interface PipelineBenchResult {
   maxInFlight: number;
   maxRate: number;
   clientCpuUsPerRow: number;
+  /** CPU seconds of each client process (user + system), in start order. */
+  clientCpuSeconds: number[];
+  /** The simulator's own CPU per row: it shares this machine's cores with the client. */
+  simulatorCpuUsPerRow: number;
   peakRssMb: number[];
 }
 
@@ -58,8 +65,8 @@ interface Simulator {
   stop(): Promise<void>;
 }
 
-function node(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [CLI, ...args], {
+function node(args: string[], env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
+  return spawn(process.execPath, [...nodeArgs, CLI, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -83,9 +90,9 @@ async function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 6
   });
 }
 
-async function startSimulatorProcess(dir: string, latencyMs: number): Promise<Simulator> {
+async function startSimulatorProcess(dir: string, latencyMs: number, nodeArgs: string[] = []): Promise<Simulator> {
   const certDir = path.join(dir, 'certs');
-  const child = node(['simulator', '--port', '0', '--latency', String(latencyMs), '--cert-dir', certDir, '--seed', POPULATION.seed, '--size', String(POPULATION.size), '--log-level', 'warn'], {});
+  const child = node(['simulator', '--port', '0', '--latency', String(latencyMs), '--cert-dir', certDir, '--seed', POPULATION.seed, '--size', String(POPULATION.size), '--log-level', 'warn'], {}, nodeArgs);
   const [, url] = await waitForOutput(child, /Listening on (https:\/\/\S+)/);
   const { readFile } = await import('node:fs/promises');
   const [cert, key, ca] = await Promise.all(['client.pem', 'client-key.pem', 'ca.pem'].map((f) => readFile(path.join(certDir, f), 'utf8')));
@@ -115,7 +122,7 @@ async function startSimulatorProcess(dir: string, latencyMs: number): Promise<Si
 }
 
 export async function benchPipeline(options: PipelineBenchOptions): Promise<PipelineBenchResult> {
-  const simulator = await startSimulatorProcess(options.dir, options.latencyMs);
+  const simulator = await startSimulatorProcess(options.dir, options.latencyMs, options.nodeArgs);
   const maxRate = 100_000; // effectively unbounded: in-flight / latency is the limit measured here
   const prefix = `pds-trace-bench-${randomUUID().slice(0, 8)}`;
   const env: Record<string, string> = {
@@ -141,18 +148,21 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
   }, 200);
 
   const samplers: ProcessSampler[] = [];
+  // Sampled from here on, so generating the population at start-up is not counted per row.
+  const simulatorSampler = new ProcessSampler(simulator.child.pid!);
+  const simulatorCpuAtStart = (simulatorSampler.sample(), simulatorSampler.cpuSeconds);
   const started = performance.now();
   let children: ChildProcess[] = [];
   try {
     if (options.runner === 'embedded') {
-      const child = node(['trace', cohort.csvPath, '--embedded', '--out', path.join(options.dir, 'out'), '--chunk-size', '500'], env);
+      const child = node(['trace', cohort.csvPath, '--embedded', '--out', path.join(options.dir, 'out'), '--chunk-size', '500'], env, options.nodeArgs);
       children = [child];
       samplers.push(new ProcessSampler(child.pid!));
       const code = await new Promise((r) => child.once('exit', r));
       if (code !== 0) throw new Error(`embedded trace exited ${code}`);
     } else {
       for (let i = 0; i < (options.workers ?? 2); i++) {
-        const child = node(['worker', '--concurrency', '2'], env);
+        const child = node(['worker', '--concurrency', '2'], env, options.nodeArgs);
         await waitForOutput(child, /worker running/);
         children.push(child);
         samplers.push(new ProcessSampler(child.pid!));
@@ -175,6 +185,7 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
     }
     const wallSeconds = (performance.now() - started) / 1000;
     for (const s of samplers) s.stop();
+    simulatorSampler.stop();
     clearInterval(poller);
     const final = await simulator.status();
     const first = counts.find((c) => c.n > 0);
@@ -196,10 +207,13 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
       maxInFlight: options.maxInFlight,
       maxRate,
       clientCpuUsPerRow: (samplers.reduce((a, s) => a + s.cpuSeconds, 0) * 1e6) / options.rows,
+      clientCpuSeconds: samplers.map((s) => s.cpuSeconds),
+      simulatorCpuUsPerRow: ((simulatorSampler.cpuSeconds - simulatorCpuAtStart) * 1e6) / options.rows,
       peakRssMb: samplers.map((s) => s.peakRssMb),
     };
   } finally {
     clearInterval(poller);
+    simulatorSampler.stop();
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
     await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
     await simulator.stop();
