@@ -18,5 +18,8 @@ RUN ln -s /app/dist/src/cli.js /usr/local/bin/pds-trace && chmod +x /app/dist/sr
   && mkdir -p /data /certs && chown node:node /data /certs
 USER node
 ENV PDS_TRACE_DATA_DIR=/data
+# V8 grows its heap lazily, to ~250 MB under load, though a process holds ~50 MB live: a limit makes
+# it collect sooner and keeps each process near 150 MB at no measured cost in throughput (README, Memory).
+ENV NODE_OPTIONS=--max-old-space-size=192
 ENTRYPOINT ["pds-trace"]
 CMD ["--help"]

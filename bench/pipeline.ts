@@ -17,7 +17,7 @@ import { provisionServiceAccount } from '../test/support/accounts.js';
  * apart from the client's, per row from the moment the client starts): a cohort of `rows` traced
  * by the embedded runner (one process) or by BullMQ worker processes, with SMSP_MAX_IN_FLIGHT
  * requests in flight and `latencyMs` per answer. The ideal is maxInFlight / latency requests per
- * second; the trace phase (first to last SMSP request, as the simulator counts them) is compared
+ * second; the trace phase (first to last SMSP request, timed by the simulator's clock) is compared
  * with it. `nodeArgs` reach every process started, e.g. `--cpu-prof` to see where the CPU goes.
  */
 
@@ -35,6 +35,8 @@ export interface PipelineBenchOptions {
   redisUrl?: string;
   /** Extra Node flags for every process started (e.g. `--cpu-prof --cpu-prof-dir=DIR` to profile them). */
   nodeArgs?: string[];
+  /** Extra Node flags for the client processes only (trace, workers), e.g. a heap limit. */
+  clientNodeArgs?: string[];
 }
 
 export interface PipelineBenchResult {
@@ -141,12 +143,7 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
   Object.assign(env, await provisionServiceAccount(path.join(options.dir, 'data')));
   const cohort = await writeCohort({ ...POPULATION, rows: options.rows, outDir: options.dir, name: `bench-${options.runner}` });
 
-  // Poll the simulator to find the trace phase: from its first request to its last.
-  const counts: Array<{ t: number; n: number }> = [];
-  const poller = setInterval(() => {
-    void simulator.status().then((s) => counts.push({ t: performance.now(), n: s.requestsTotal }), () => undefined);
-  }, 200);
-
+  const clientNodeArgs = [...(options.nodeArgs ?? []), ...(options.clientNodeArgs ?? [])];
   const samplers: ProcessSampler[] = [];
   // Sampled from here on, so generating the population at start-up is not counted per row.
   const simulatorSampler = new ProcessSampler(simulator.child.pid!);
@@ -155,14 +152,14 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
   let children: ChildProcess[] = [];
   try {
     if (options.runner === 'embedded') {
-      const child = node(['trace', cohort.csvPath, '--embedded', '--out', path.join(options.dir, 'out'), '--chunk-size', '500'], env, options.nodeArgs);
+      const child = node(['trace', cohort.csvPath, '--embedded', '--out', path.join(options.dir, 'out'), '--chunk-size', '500'], env, clientNodeArgs);
       children = [child];
       samplers.push(new ProcessSampler(child.pid!));
       const code = await new Promise((r) => child.once('exit', r));
       if (code !== 0) throw new Error(`embedded trace exited ${code}`);
     } else {
       for (let i = 0; i < (options.workers ?? 2); i++) {
-        const child = node(['worker', '--concurrency', '2'], env, options.nodeArgs);
+        const child = node(['worker', '--concurrency', '2'], env, clientNodeArgs);
         await waitForOutput(child, /worker running/);
         children.push(child);
         samplers.push(new ProcessSampler(child.pid!));
@@ -186,12 +183,14 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
     const wallSeconds = (performance.now() - started) / 1000;
     for (const s of samplers) s.stop();
     simulatorSampler.stop();
-    clearInterval(poller);
     const final = await simulator.status();
-    const first = counts.find((c) => c.n > 0);
-    const last = counts.find((c) => c.n >= final.requestsTotal) ?? counts.at(-1)!;
-    const traceSeconds = first && last && last.t > first.t ? (last.t - first.t) / 1000 : wallSeconds;
-    const traceRequests = final.requestsTotal - (first?.n ?? 0);
+    // The trace phase on the simulator's clock: the requests after the first, over the time from the
+    // first arrival to the last. The last answers' latency after it is the same for any client.
+    const traceSeconds =
+      final.firstRequestMs !== null && final.lastRequestMs !== null && final.lastRequestMs > final.firstRequestMs
+        ? (final.lastRequestMs - final.firstRequestMs) / 1000
+        : wallSeconds;
+    const traceRequests = Math.max(0, final.requestsTotal - 1);
     const ideal = options.maxInFlight / (options.latencyMs / 1000);
     const traceRps = traceRequests / traceSeconds;
     return {
@@ -212,7 +211,6 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
       peakRssMb: samplers.map((s) => s.peakRssMb),
     };
   } finally {
-    clearInterval(poller);
     simulatorSampler.stop();
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
     await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));

@@ -8,8 +8,6 @@ export interface JobContext {
   dataDir: string;
   queues: PipelineQueues;
   caller: SmspCaller;
-  /** Rows of one chunk traced at once in this process; the global limiter has the last word. */
-  rowConcurrency: number;
   logger: Logger;
   audit: AuditSink;
 }

@@ -8,7 +8,7 @@ import type { JobContext } from './context.js';
 export function traceProcessor(ctx: JobContext) {
   return async (job: Job<TraceJobData>, _token?: string, signal?: AbortSignal) => {
     const meta = await loadBatch(ctx.dataDir, job.data.batchId);
-    const outcome = await traceChunk(ctx.dataDir, meta, job.data.chunk, ctx.caller, { concurrency: ctx.rowConcurrency, signal, audit: ctx.audit });
+    const outcome = await traceChunk(ctx.dataDir, meta, job.data.chunk, ctx.caller, { signal, audit: ctx.audit });
     await enqueueRemaining(ctx.queues, ctx.dataDir, meta);
     return { outcome };
   };

@@ -60,7 +60,7 @@ export async function startLocalWorkers(config: Config, logger: Logger, runtime:
   const smsp = await connectSmsp(config, logger, sharedSmspLimiter(config, runtime));
   if (smsp.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
   const workers = startWorkers(
-    { dataDir: config.dataDir, queues: runtime.queues, caller: smsp.client, rowConcurrency: config.smsp.maxInFlight, logger, audit },
+    { dataDir: config.dataDir, queues: runtime.queues, caller: smsp.client, logger, audit },
     {
       connection: runtime.redis,
       prefix: config.redisPrefix,

@@ -26,8 +26,8 @@ export interface BatchRunResult {
 /**
  * Drives one batch through ingest → trace → assemble in this process, with no Redis: the same
  * stage functions the BullMQ jobs call. Two chunks are open at a time (so the tail of one never
- * leaves the SMSP limit idle, and memory stays flat in the file's size) and their rows share one
- * limit of `concurrency` calls in flight.
+ * leaves the SMSP limit idle, and memory stays flat in the file's size) and their rows queue, in
+ * order, on one limit of `concurrency` calls in flight.
  */
 export async function runBatchEmbedded(dataDir: string, created: BatchMeta, options: EmbeddedRunOptions): Promise<BatchRunResult> {
   const startedAt = new Date(created.createdAt);
@@ -46,7 +46,6 @@ export async function runBatchEmbedded(dataDir: string, created: BatchMeta, opti
   await Promise.all(
     (meta.chunks ?? []).map((chunk) =>
       chunkLimit(() => traceChunk(dataDir, meta, chunk.index, caller, {
-        concurrency: options.concurrency,
         signal: options.signal,
         audit: options.audit,
         onRow: (result) => progress?.record(result),

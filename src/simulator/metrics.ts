@@ -29,6 +29,13 @@ export interface SimulatorMetricsSnapshot {
   startedLastSecond: number;
   /** Most starts seen in any one-second window (sliding). */
   maxStartedPerSecond: number;
+  /**
+   * When the first and the last request counted arrived, in milliseconds after `since` (null before
+   * any): a benchmark's request rate is `requestsTotal - 1` over the time between them, read off
+   * the simulator's own clock rather than by polling it.
+   */
+  firstRequestMs: number | null;
+  lastRequestMs: number | null;
 }
 
 const WINDOW_MS = 1000;
@@ -37,6 +44,9 @@ const PREFIX = 'pds_trace_simulator';
 export class SimulatorMetrics {
   readonly #clock: () => number;
   #since = new Date();
+  #sinceClock: number;
+  #firstRequest: number | null = null;
+  #lastRequest: number | null = null;
   #requestsTotal = 0;
   #requests = new Map<string, Map<string, number>>();
   #faults = new Map<string, number>();
@@ -51,6 +61,7 @@ export class SimulatorMetrics {
   /** @param clock monotonic milliseconds (performance.now by default; tests pass their own). */
   constructor(clock: () => number = () => performance.now()) {
     this.#clock = clock;
+    this.#sinceClock = clock();
   }
 
   /** A request arrived: it is in flight until `requestFinished`. */
@@ -59,6 +70,8 @@ export class SimulatorMetrics {
     this.#inFlight++;
     this.#maxInFlight = Math.max(this.#maxInFlight, this.#inFlight);
     const now = this.#clock();
+    this.#firstRequest ??= now;
+    this.#lastRequest = now;
     this.#starts.push(now);
     this.#expire(now);
     this.#maxStartedPerSecond = Math.max(this.#maxStartedPerSecond, this.#starts.length - this.#head);
@@ -94,6 +107,9 @@ export class SimulatorMetrics {
    */
   reset(): void {
     this.#since = new Date();
+    this.#sinceClock = this.#clock();
+    this.#firstRequest = null;
+    this.#lastRequest = null;
     this.#requestsTotal = 0;
     this.#requests = new Map();
     this.#faults = new Map();
@@ -116,6 +132,8 @@ export class SimulatorMetrics {
       maxInFlight: this.#maxInFlight,
       startedLastSecond: this.#starts.length - this.#head,
       maxStartedPerSecond: this.#maxStartedPerSecond,
+      firstRequestMs: this.#firstRequest === null ? null : this.#firstRequest - this.#sinceClock,
+      lastRequestMs: this.#lastRequest === null ? null : this.#lastRequest - this.#sinceClock,
     };
   }
 

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import pLimit from 'p-limit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { PatientQuery } from '../../src/domain/demographics.js';
 import type { NewAuditEvent } from '../../src/audit/event.js';
 import type { AuditSink } from '../../src/pipeline/audit-sink.js';
 import { batchPaths, type BatchMeta } from '../../src/pipeline/batch.js';
@@ -14,12 +16,16 @@ import { batchOptions, tempDir } from '../support/pipeline.js';
 const ROWS = 150;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Answers every query as `no_match` after `delayMs`, with one exchange, as the SMSP client would. */
-function fakeCaller(delayMs: number, onCall?: () => void): SmspCaller {
+/**
+ * Answers every query as `no_match` after `delayMs`, with one exchange, as the SMSP client would,
+ * at most `inFlight` at a time in the order asked (as the client's limiter does).
+ */
+function fakeCaller(delayMs: number, onCall?: (query: PatientQuery) => void, inFlight = 16): SmspCaller {
   let n = 0;
+  const limit = pLimit(inFlight);
   return {
-    async call(interaction, _query, options) {
-      onCall?.();
+    call: (interaction, query, options) => limit(async () => {
+      onCall?.(query);
       await sleep(delayMs);
       const messageId = `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`;
       const status = options?.signal?.aborted ? 'error' : 'no_match';
@@ -33,7 +39,7 @@ function fakeCaller(delayMs: number, onCall?: () => void): SmspCaller {
         exchanges: [{ interaction, messageId, attempt: 1, startedAt: new Date().toISOString(), durationMs: delayMs, status, reason }],
         durationMs: delayMs,
       };
-    },
+    }),
   };
 }
 
@@ -60,11 +66,14 @@ describe('traceChunk', () => {
     const paths = batchPaths(dir, meta.id);
     await mkdir(paths.chunksDir, { recursive: true });
     await mkdir(paths.resultsDir, { recursive: true });
-    const rows: ChunkRow[] = Array.from({ length: ROWS }, (_, i) => ({
-      rowNumber: i + 1,
-      query: { familyName: 'TESTER', givenName: 'ALEX', dateOfBirth: '19800101', sex: '1', postcode: 'LS1 4AP' },
-    }));
-    await writeFile(paths.chunk(0), rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    for (const chunk of [0, 1]) {
+      const rows: ChunkRow[] = Array.from({ length: ROWS }, (_, i) => ({
+        rowNumber: chunk * ROWS + i + 1,
+        // The local id says which row asked (the fake caller sees queries only).
+        query: { familyName: 'TESTER', givenName: 'ALEX', dateOfBirth: '19800101', sex: '1', postcode: 'LS1 4AP', localId: String(chunk * ROWS + i + 1) },
+      }));
+      await writeFile(paths.chunk(chunk), rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    }
   });
 
   afterEach(async () => {
@@ -75,7 +84,7 @@ describe('traceChunk', () => {
 
   it('audits every exchange in groups while the rows are traced, all before the results are written', async () => {
     const sink = recordingSink(resultsFile);
-    expect(await traceChunk(dir, meta, 0, fakeCaller(3), { concurrency: 16, audit: sink, auditGroupRows: 20 })).toBe('traced');
+    expect(await traceChunk(dir, meta, 0, fakeCaller(3), { audit: sink, auditGroupRows: 20 })).toBe('traced');
 
     const events = sink.appends.flatMap((a) => a.events);
     expect(events).toHaveLength(ROWS);
@@ -91,9 +100,21 @@ describe('traceChunk', () => {
     expect(results.map((r) => r.rowNumber)).toEqual(Array.from({ length: ROWS }, (_, i) => i + 1));
   });
 
+  it('queues its rows on the caller\'s limit in order, so two chunks open at once run one after the other', async () => {
+    const asked: number[] = [];
+    const caller = fakeCaller(2, (query) => asked.push(Number(query.localId)), 8);
+    const sink = recordingSink(resultsFile);
+    const first = traceChunk(dir, meta, 0, caller, { audit: sink });
+    while (asked.length === 0) await sleep(1); // the second opens while the first is under way
+    await Promise.all([first, traceChunk(dir, meta, 1, caller, { audit: sink })]);
+    // Every row of the first chunk was sent before any of the second: its tail is the other's bulk,
+    // not both tails at once with the limit idle between them.
+    expect(asked).toEqual(Array.from({ length: 2 * ROWS }, (_, i) => i + 1));
+  });
+
   it('writes no results when an audit append fails, so the chunk is traced again', async () => {
     const sink = recordingSink(resultsFile, (call) => call === 2);
-    await expect(traceChunk(dir, meta, 0, fakeCaller(1), { concurrency: 16, audit: sink, auditGroupRows: 20 })).rejects.toThrow('audit store unavailable');
+    await expect(traceChunk(dir, meta, 0, fakeCaller(1), { audit: sink, auditGroupRows: 20 })).rejects.toThrow('audit store unavailable');
     expect(existsSync(resultsFile())).toBe(false);
   });
 
@@ -104,7 +125,7 @@ describe('traceChunk', () => {
       if (++calls === 40) controller.abort(new Error('shutting down'));
     });
     const sink = recordingSink(resultsFile);
-    await expect(traceChunk(dir, meta, 0, caller, { concurrency: 8, audit: sink, auditGroupRows: 20, signal: controller.signal })).rejects.toThrow('shutting down');
+    await expect(traceChunk(dir, meta, 0, caller, { audit: sink, auditGroupRows: 20, signal: controller.signal })).rejects.toThrow('shutting down');
     expect(existsSync(resultsFile())).toBe(false);
     expect(sink.appends.flatMap((a) => a.events)).toHaveLength(ROWS);
   });
@@ -112,7 +133,7 @@ describe('traceChunk', () => {
   it('does nothing for a chunk whose results exist', async () => {
     await writeFile(resultsFile(), '');
     const sink = recordingSink(resultsFile);
-    expect(await traceChunk(dir, meta, 0, fakeCaller(1), { concurrency: 4, audit: sink })).toBe('already_done');
+    expect(await traceChunk(dir, meta, 0, fakeCaller(1), { audit: sink })).toBe('already_done');
     expect(sink.appends).toHaveLength(0);
   });
 });

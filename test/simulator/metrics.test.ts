@@ -57,6 +57,18 @@ describe('SimulatorMetrics', () => {
     });
   });
 
+  it('times the first and last request on its own clock, from the last reset', () => {
+    const { metrics, at } = metricsAt();
+    expect(metrics.snapshot()).toMatchObject({ firstRequestMs: null, lastRequestMs: null });
+    at(50);
+    metrics.reset();
+    for (const t of [120, 300, 2_050]) {
+      at(t);
+      metrics.requestStarted();
+    }
+    expect(metrics.snapshot()).toMatchObject({ requestsTotal: 3, firstRequestMs: 70, lastRequestMs: 2_000 });
+  });
+
   it('reset clears counts and restarts the maximum from the requests still open', () => {
     const { metrics, at } = metricsAt();
     metrics.requestStarted();
@@ -65,7 +77,7 @@ describe('SimulatorMetrics', () => {
     metrics.requestFinished();
     at(100);
     metrics.reset();
-    expect(metrics.snapshot()).toMatchObject({ requestsTotal: 0, requests: {}, inFlight: 1, maxInFlight: 1, maxStartedPerSecond: 0 });
+    expect(metrics.snapshot()).toMatchObject({ requestsTotal: 0, requests: {}, inFlight: 1, maxInFlight: 1, maxStartedPerSecond: 0, firstRequestMs: null });
     metrics.requestFinished();
     expect(metrics.snapshot().inFlight).toBe(0);
   });
