@@ -176,11 +176,11 @@ describe('Redis-backed SMSP limiter shared by processes', () => {
     const first = lanes(a!, 200, 16, 10, logA);
     await sleep(50); // a holds every slot and has waiters of its own
     const second = lanes(b!, 200, 16, 10, logB);
-    await sleep(400);
-    // Both still have work: b was given its share (4 of 8), give or take the requests in flight.
-    expect(logA.starts.length).toBeLessThan(200);
-    expect(logB.starts.length).toBeLessThan(200);
+    // Waited for rather than timed, so a loaded machine slows both sides alike: b is given its share
+    // (4 of 8, give or take the requests in flight) while a still has work of its own.
+    while (logB.max < 3 && logA.starts.length < 200) await sleep(5);
     expect(logB.max).toBeGreaterThanOrEqual(3);
+    expect(logA.starts.length).toBeLessThan(200);
     await Promise.all([first, second]);
   });
 
@@ -203,8 +203,8 @@ describe('Redis-backed SMSP limiter shared by processes', () => {
     const first = lanes(a!, 40, 4, 5, logA);
     await sleep(20); // a holds the only slot and has more waiting
     const second = lanes(b!, 40, 4, 5, logB);
-    await sleep(200);
-    // Turn by turn, each gets about half of the starts while both wait.
+    // Turn by turn, each gets about half of the starts while both wait: b reaches 8 before a is done.
+    while (logB.starts.length < 8 && logA.starts.length < 40) await sleep(2);
     expect(logB.starts.length).toBeGreaterThanOrEqual(8);
     expect(logA.starts.length).toBeLessThan(40);
     await Promise.all([first, second]);
