@@ -68,6 +68,8 @@ async function main(): Promise<void> {
         process.stderr.write(`running ${runner} with ${fmt(rows)} rows (${setting})...\n`);
         const result = await benchPipeline({ runner, rows, ...SETTINGS[setting], workers: 2, dir: runDir, redisUrl, clientNodeArgs: CLIENT_NODE_ARGS });
         runs.push({ ...result, setting });
+        // As each run ends: a long --full run that fails later still leaves what it measured.
+        process.stderr.write(`  ${fmt(result.percentOfIdeal, 1)}% of ideal, client ${fmt(result.clientCpuUsPerRow)} µs/row, peak RSS ${result.peakRssMb.map((m) => fmt(m)).join(' / ')} MB, ${fmt(result.wallSeconds, 1)} s\n`);
         await rm(runDir, { recursive: true, force: true });
       }
     }
