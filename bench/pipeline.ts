@@ -35,6 +35,8 @@ export interface PipelineBenchOptions {
   redisUrl?: string;
   /** Extra Node flags for every process started (e.g. `--cpu-prof --cpu-prof-dir=DIR` to profile them). */
   nodeArgs?: string[];
+  /** SMSP_MAX_RATE; unset, effectively unbounded, so that in-flight / latency is the limit measured. */
+  maxRatePerSecond?: number;
   /** Extra Node flags for the client processes only (trace, workers), e.g. a heap limit. */
   clientNodeArgs?: string[];
 }
@@ -125,7 +127,7 @@ async function startSimulatorProcess(dir: string, latencyMs: number, nodeArgs: s
 
 export async function benchPipeline(options: PipelineBenchOptions): Promise<PipelineBenchResult> {
   const simulator = await startSimulatorProcess(options.dir, options.latencyMs, options.nodeArgs);
-  const maxRate = 100_000; // effectively unbounded: in-flight / latency is the limit measured here
+  const maxRate = options.maxRatePerSecond ?? 100_000;
   const prefix = `pds-trace-bench-${randomUUID().slice(0, 8)}`;
   const env: Record<string, string> = {
     SMSP_URL: simulator.url,
@@ -191,7 +193,8 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
         ? (final.lastRequestMs - final.firstRequestMs) / 1000
         : wallSeconds;
     const traceRequests = Math.max(0, final.requestsTotal - 1);
-    const ideal = options.maxInFlight / (options.latencyMs / 1000);
+    // Whichever limit binds: the answers' pace for the slots open, or the starts allowed per second.
+    const ideal = Math.min(options.maxInFlight / (options.latencyMs / 1000), maxRate);
     const traceRps = traceRequests / traceSeconds;
     return {
       runner: options.runner === 'embedded' ? 'embedded' : `bullmq x${options.workers ?? 2}`,
