@@ -50,7 +50,7 @@ export function registerSimulatorCommand(program: Command, io: SimulatorCommandI
     .addOption(new Option('--population <file>', 'population file written by the population generator').conflicts(['seed', 'size']))
     .option('--seed <seed>', 'seed of the generated population', String(DEFAULT_POPULATION.seed))
     .option('--size <n>', 'people in the generated population', positiveInteger, DEFAULT_POPULATION.size)
-    .option('--latency <ms>', 'added to every answer, in milliseconds', nonNegativeInteger, 0)
+    .option('--latency <ms>', 'each answer is sent this many milliseconds after its request arrived (the simulator\'s own work included)', nonNegativeInteger, 0)
     .option('--jitter <ms>', 'latency varies by up to ± this many milliseconds', nonNegativeInteger, 0)
     .option('--max-in-flight <n>', 'provider-side cap: answer HTTP 503 above this many requests in flight', positiveInteger)
     .option('--faults <spec>', `fault rates 0..1, e.g. busy=0.05,fault2100=0.02 (kinds: ${FAULT_KINDS.join(', ')})`, faultSpec, {})
