@@ -8,7 +8,12 @@
  * Redis-backed limiter with the same interface so the limits hold across processes.
  */
 
-export type ReleaseRequest = (result: { busy: boolean }) => void;
+/**
+ * Ends a granted request. `sent` says when it actually went out: a request granted while its
+ * connection was still being set up (a TLS handshake) leaves later than it was granted, and the
+ * provider counts arrivals, so its start is counted again from then.
+ */
+export type ReleaseRequest = ((result: { busy: boolean }) => void) & { sent?: () => void };
 
 export interface RequestLimiter {
   /** Resolves when a request may start; call the returned function when it has finished. */
@@ -45,7 +50,7 @@ export function createLocalLimiter(options: LimiterOptions): RequestLimiter {
   let inFlight = 0;
   let pausedUntil = 0;
   let consecutiveBusy = 0;
-  const waiters: Array<() => void> = [];
+  const waiters: Array<(startedAt: number) => void> = [];
   let timer: NodeJS.Timeout | undefined;
 
   function nextStartDelay(t: number): number {
@@ -68,8 +73,16 @@ export function createLocalLimiter(options: LimiterOptions): RequestLimiter {
       starts.push(t);
       if (starts.length > options.maxRatePerSecond) starts.shift();
       inFlight++;
-      waiters.shift()!();
+      waiters.shift()!(t);
     }
+  }
+
+  /** A start counted from `grantedAt` moves to now, the newest start (the window stays in order). */
+  function restamp(grantedAt: number): void {
+    const i = starts.lastIndexOf(grantedAt);
+    if (i >= 0) starts.splice(i, 1);
+    starts.push(now());
+    if (starts.length > options.maxRatePerSecond) starts.shift();
   }
 
   function release(result: { busy: boolean }): void {
@@ -89,15 +102,22 @@ export function createLocalLimiter(options: LimiterOptions): RequestLimiter {
       return new Promise<ReleaseRequest>((resolve, reject) => {
         if (signal?.aborted) return reject(new LimiterAbortedError('aborted before start'));
         let settled = false;
-        const grant = () => {
+        const grant = (startedAt: number) => {
           settled = true;
           signal?.removeEventListener('abort', onAbort);
           let released = false;
-          resolve((result) => {
+          let sent = false;
+          const done: ReleaseRequest = (result) => {
             if (released) return;
             released = true;
             release(result);
-          });
+          };
+          done.sent = () => {
+            if (sent || released) return;
+            sent = true;
+            restamp(startedAt);
+          };
+          resolve(done);
         };
         const onAbort = () => {
           if (settled) return;

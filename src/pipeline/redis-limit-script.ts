@@ -35,6 +35,7 @@ export const POLL_SOON = -1;
 
 // ARGV: owner, maxInFlight, maxRate, windowMs, leaseTtlMs, baseBackoffMs, maxBackoffMs, demandTtlMs,
 //       S, then S starts (`lease#n`)                    requests started on a permit since the last call
+//       T, then T starts (`lease` or `lease#n`)        requests that went out later than granted: counted from now
 //       R, then R pairs (lease, busy 1/0)              finished requests whose lease is given back
 //       P, then P leases                                permits handed back unused
 //       C, then C leases                                leases held without a permit that could use one
@@ -75,6 +76,11 @@ for _, start in ipairs(restarted) do
   if not redis.call('ZSCORE', LEASES, lease) then redis.call('HINCRBY', HELD, owner, 1) end
   redis.call('ZADD', LEASES, now + leaseTtl, lease)
 end
+-- Requests that left later than they were granted (a connection was being set up): the provider
+-- counts arrivals, so their starts count from now, never earlier than they left.
+local stamps = list()
+for _, start in ipairs(stamps) do redis.call('ZADD', STARTS, now, start) end
+if #stamps > 0 then redis.call('PEXPIRE', STARTS, windowMs * 2) end
 -- Finished requests, in the order they finished: a busy answer pauses everyone, doubling while
 -- busy answers follow one another; any other answer ends the run. A lease given back takes its
 -- unused permit with it.

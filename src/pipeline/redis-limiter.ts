@@ -67,7 +67,7 @@ function scriptRunner(redis: Redis): Evaluator {
 }
 
 interface Waiter {
-  grant: (lease: string) => void;
+  grant: (lease: string, sent: () => void) => void;
   fail: (err: Error) => void;
   signal?: AbortSignal;
 }
@@ -101,6 +101,8 @@ export function createRedisLimiter(options: RedisLimiterOptions): RequestLimiter
   /** What the next call tells Redis: finished requests, starts made on permits, permits not wanted. */
   let finished: Array<{ lease: string; busy: boolean }> = [];
   let restarted: string[] = [];
+  /** Starts to count again from now: their requests went out later than they were granted. */
+  let restamped: string[] = [];
   let unusedPermits: string[] = [];
   let nextLease = 0;
   let nextStart = 0;
@@ -126,7 +128,7 @@ export function createRedisLimiter(options: RedisLimiterOptions): RequestLimiter
         // Requests granted in that call may have finished, or new ones arrived, before this ran:
         // their wake() found the call still out.
         if (finished.length > 0 || (queue.length > 0 && pollTimer === undefined)) wake();
-        else if (restarted.length > 0 || unusedPermits.length > 0) reportSoon();
+        else if (hasReports()) reportSoon();
       });
     });
   }
@@ -155,13 +157,15 @@ export function createRedisLimiter(options: RedisLimiterOptions): RequestLimiter
       dropAbortedWaiters();
       const giveBack = finished;
       const starts = restarted;
+      const stamps = restamped;
       const handBack = unusedPermits;
       finished = [];
       restarted = [];
+      restamped = [];
       unusedPermits = [];
       const wanted = Math.min(queue.length, options.maxInFlight);
       const candidates = wanted > 0 ? [...held].filter((lease) => !permitted.has(lease)) : [];
-      if (giveBack.length === 0 && starts.length === 0 && handBack.length === 0 && wanted === 0 && !demandRegistered) return;
+      if (giveBack.length === 0 && starts.length === 0 && stamps.length === 0 && handBack.length === 0 && wanted === 0 && !demandRegistered) return;
       const first = nextLease;
       // Numbers are never reused, even when a call fails after Redis ran it.
       nextLease += wanted;
@@ -172,6 +176,8 @@ export function createRedisLimiter(options: RedisLimiterOptions): RequestLimiter
           ...fixedArgs,
           starts.length,
           ...starts,
+          stamps.length,
+          ...stamps,
           giveBack.length,
           ...giveBack.flatMap((f) => [f.lease, f.busy ? 1 : 0]),
           handBack.length,
@@ -185,6 +191,7 @@ export function createRedisLimiter(options: RedisLimiterOptions): RequestLimiter
         // Told again next time (each is harmless twice). Waiters wait: a limit we cannot see is not exceeded.
         finished = [...giveBack, ...finished];
         restarted = [...starts, ...restarted];
+        restamped = [...stamps, ...restamped];
         unusedPermits = [...handBack, ...unusedPermits];
         pollIn(UNREACHABLE_RETRY_MS);
         return;
@@ -204,19 +211,27 @@ export function createRedisLimiter(options: RedisLimiterOptions): RequestLimiter
       if (finished.length > 0) continue;
       if (queue.length === 0) {
         if (demandRegistered) continue; // tell Redis this process no longer waits
-        if (restarted.length > 0 || unusedPermits.length > 0) reportSoon(true);
+        if (hasReports()) reportSoon(true);
         return;
       }
       if (granted === wanted) continue; // more arrived while asking
-      if (restarted.length > 0 || unusedPermits.length > 0) reportSoon(true);
+      if (hasReports()) reportSoon(true);
       pollIn(hint > 0 ? Math.min(hint, 1000) : hint === POLL_SOON ? pollMs : idlePollMs);
       return;
     }
   }
 
-  function start(waiter: Waiter, lease: string): void {
+  /** `member` is the start counted in the rate window: the lease, or `lease#n` for a start on a permit. */
+  function start(waiter: Waiter, lease: string, member = lease): void {
     held.add(lease);
-    waiter.grant(lease);
+    waiter.grant(lease, () => {
+      restamped.push(member);
+      reportSoon();
+    });
+  }
+
+  function hasReports(): boolean {
+    return restarted.length > 0 || restamped.length > 0 || unusedPermits.length > 0;
   }
 
   /** A request on `lease` has finished: its next waiter starts on a permit, or the lease goes back. */
@@ -229,8 +244,9 @@ export function createRedisLimiter(options: RedisLimiterOptions): RequestLimiter
     } else if (hadPermit) {
       const waiter = nextWaiter();
       if (waiter !== undefined) {
-        restarted.push(`${lease}#${nextStart++}`);
-        start(waiter, lease);
+        const member = `${lease}#${nextStart++}`;
+        restarted.push(member);
+        start(waiter, lease, member);
         reportSoon();
         return;
       }
@@ -279,14 +295,21 @@ export function createRedisLimiter(options: RedisLimiterOptions): RequestLimiter
         const waiter: Waiter = {
           signal,
           fail: reject,
-          grant: (lease) => {
+          grant: (lease, sent) => {
             signal?.removeEventListener('abort', onAbort);
             let done = false;
-            resolve((result) => {
+            let wentOut = false;
+            const release: ReleaseRequest = (result) => {
               if (done) return;
               done = true;
               finish(lease, result.busy);
-            });
+            };
+            release.sent = () => {
+              if (wentOut || done) return;
+              wentOut = true;
+              sent();
+            };
+            resolve(release);
           },
         };
         signal?.addEventListener('abort', onAbort, { once: true });

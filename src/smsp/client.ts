@@ -26,7 +26,8 @@ import type { EnvelopeContext, SmspOutcome, SmspRequest } from './types.js';
  * attempt met a busy provider (HTTP 503), so the limiter can slow everyone down.
  */
 export interface SmspLimiter {
-  acquire(signal?: AbortSignal): Promise<(result: { busy: boolean }) => void>;
+  /** `sent`, when given, is called once the request has gone out (see pipeline/limiter.ts). */
+  acquire(signal?: AbortSignal): Promise<((result: { busy: boolean }) => void) & { sent?: () => void }>;
 }
 
 export interface SmspClientOptions {
@@ -114,7 +115,7 @@ export class SmspClient {
         const request = buildRequest(interaction, query, this.#envelope(options.username));
         lastMessageId = request.messageId;
         const sentAt = this.#clock();
-        resolution = await this.#exchange(request, query, signal);
+        resolution = await this.#exchange(request, query, signal, release.sent);
         exchange = {
           interaction,
           messageId: request.messageId,
@@ -147,9 +148,9 @@ export class SmspClient {
   }
 
   /** One send and its reading; every SMSP or transport failure becomes a Resolution. */
-  async #exchange(request: SmspRequest, query: PatientQuery, signal: AbortSignal | undefined): Promise<Resolution> {
+  async #exchange(request: SmspRequest, query: PatientQuery, signal: AbortSignal | undefined, onSent: (() => void) | undefined): Promise<Resolution> {
     try {
-      const response = await this.#options.transport.send(request, signal);
+      const response = await this.#options.transport.send(request, signal, onSent);
       return outcomeForResponse(request.interaction, query, parseResponse(response.body));
     } catch (err) {
       if (err instanceof SmspTransportError || err instanceof SmspResponseFormatError) return outcomeForTransportError(err);
@@ -158,7 +159,7 @@ export class SmspClient {
   }
 
   /** The limiter's release, a no-op without a limiter, or undefined when the caller aborted while waiting. */
-  async #acquire(signal: AbortSignal | undefined): Promise<((result: { busy: boolean }) => void) | undefined> {
+  async #acquire(signal: AbortSignal | undefined): Promise<Awaited<ReturnType<SmspLimiter['acquire']>> | undefined> {
     const { limiter } = this.#options;
     if (!limiter) return () => {};
     try {

@@ -14,7 +14,8 @@ import type { SmspRequest } from './types.js';
  * `retryable` instead of pattern-matching messages.
  */
 export interface SmspTransport {
-  send(request: SmspRequest, signal?: AbortSignal): Promise<SmspHttpResponse>;
+  /** `onSent` is called once the whole request has been handed to the network (after any handshake). */
+  send(request: SmspRequest, signal?: AbortSignal, onSent?: () => void): Promise<SmspHttpResponse>;
   /** Releases pooled connections; optional so test doubles need not implement it. */
   close?(): void;
 }
@@ -78,7 +79,7 @@ export function createHttpsTransport(options: HttpsTransportOptions): SmspTransp
   });
   const target = { protocol: url.protocol, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, path: `${url.pathname}${url.search}` };
 
-  function send(request: SmspRequest, signal?: AbortSignal): Promise<SmspHttpResponse> {
+  function send(request: SmspRequest, signal?: AbortSignal, onSent?: () => void): Promise<SmspHttpResponse> {
     const fail = (message: string, reason: ReasonCode, retryable: boolean, extra: { httpStatus?: number; cause?: unknown } = {}) =>
       new SmspTransportError(`SMSP ${request.interaction}: ${message}`, { reason, retryable, interaction: request.interaction, ...extra });
 
@@ -121,6 +122,7 @@ export function createHttpsTransport(options: HttpsTransportOptions): SmspTransp
       signal?.addEventListener('abort', onAbort, { once: true });
 
       req.on('error', (err) => settle(classifyNetworkError(err, fail)));
+      if (onSent) req.once('finish', onSent);
       req.on('response', (res) => {
         response = res;
         const status = res.statusCode ?? 0;

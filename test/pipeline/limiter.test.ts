@@ -46,6 +46,20 @@ describe('local SMSP request limiter', () => {
     expect(performance.now() - t0).toBeGreaterThanOrEqual(2000);
   });
 
+  it('counts a request that went out after its grant (a slow handshake) from when it went out', async () => {
+    const limiter = createLocalLimiter({ maxInFlight: 10, maxRatePerSecond: 2, windowSlackMs: 0 });
+    const t0 = performance.now();
+    const slow = await limiter.acquire();
+    (await limiter.acquire())({ busy: false });
+    await sleep(300);
+    slow.sent?.(); // the first request only now leaves: it counts from here, not from its grant
+    slow({ busy: false });
+    (await limiter.acquire())({ busy: false }); // the second's window has passed at 1,000 ms
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(990);
+    await limiter.acquire(); // the first's, counted from its sending, passes at 1,300 ms
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(1_290);
+  });
+
   it('pauses every waiting request after a busy answer, not just the one that got it', async () => {
     const limiter = createLocalLimiter({ maxInFlight: 4, maxRatePerSecond: 1000, busyBackoffMs: 300 });
     const first = await limiter.acquire();

@@ -19,7 +19,7 @@ describe('Redis-backed SMSP limiter shared by processes', () => {
     for (const c of connections) c.disconnect();
   });
 
-  function limiters(options: { maxInFlight: number; maxRatePerSecond: number; busyBackoffMs?: number; leaseTtlMs?: number }, prefix = uniquePrefix('limiter')) {
+  function limiters(options: { maxInFlight: number; maxRatePerSecond: number; busyBackoffMs?: number; leaseTtlMs?: number; windowSlackMs?: number }, prefix = uniquePrefix('limiter')) {
     prefixes.push(prefix);
     return connections.map((redis) => createRedisLimiter({ redis, prefix, leaseTtlMs: 5000, ...options }));
   }
@@ -77,6 +77,20 @@ describe('Redis-backed SMSP limiter shared by processes', () => {
     }
     expect(worst).toBeLessThanOrEqual(8);
     expect(starts.at(-1)! - starts[0]!).toBeGreaterThanOrEqual(2000);
+  });
+
+  it('counts a request that went out after its grant (a slow handshake) from when it went out, in every process', async () => {
+    const [a, b] = limiters({ maxInFlight: 10, maxRatePerSecond: 2, windowSlackMs: 0 });
+    const t0 = performance.now();
+    const slow = await a!.acquire();
+    (await b!.acquire())({ busy: false });
+    await sleep(300);
+    slow.sent?.(); // only now leaves: counted from here, not from its grant
+    slow({ busy: false });
+    (await b!.acquire())({ busy: false }); // b's first start leaves the window at ~1,000 ms
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(990);
+    (await b!.acquire())({ busy: false }); // a's, counted from its sending, at ~1,300 ms
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(1_290);
   });
 
   it('holds the per-second start limit while processes start requests on permits', async () => {

@@ -88,6 +88,13 @@ describe('createHttpsTransport over mutual TLS', () => {
     expect(server.requests[0]?.headers['content-length']).toBe(String(Buffer.byteLength(body, 'utf8')));
   });
 
+  it('says when the request has gone out, once, before the answer is read', async () => {
+    const events: string[] = [];
+    const response = transport().send(REQUEST, undefined, () => events.push('sent'));
+    await response.then(() => events.push('answered'));
+    expect(events).toEqual(['sent', 'answered']);
+  });
+
   it('quotes the SOAPAction when configured to', async () => {
     await transport({ soapActionQuoted: true }).send(REQUEST);
     expect(server.requests[0]?.headers.soapaction).toBe('"urn:nhs-itk:services:201005:getNHSNumber-v1-0"');
