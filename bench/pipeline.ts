@@ -70,10 +70,15 @@ interface Simulator {
 }
 
 function node(args: string[], env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
-  return spawn(process.execPath, [...nodeArgs, CLI, ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Always read what a child writes: output nobody reads fills the pipe and stalls the child (a
+  // million-row trace's progress lines did, after it had written every output).
+  child.stdout!.resume();
+  child.stderr!.resume();
+  return child;
 }
 
 async function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
