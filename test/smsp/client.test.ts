@@ -306,7 +306,13 @@ describe('SmspClient over mutual TLS', () => {
   it('stops an in-flight call as a non-retryable aborted error when the caller aborts', async () => {
     server.setHandler(silent);
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
+    // Aborted once the server holds the request, so it is never counted in a later test's requests.
+    const abortOnArrival = setInterval(() => {
+      if (server.requests.length > 0) {
+        clearInterval(abortOnArrival);
+        controller.abort();
+      }
+    }, 5);
     const started = Date.now();
     const outcome = await client({ timeoutMs: 10_000 }).call('getNHSNumber', SEARCH, { signal: controller.signal });
 
