@@ -130,6 +130,11 @@ async function startSimulatorProcess(dir: string, latencyMs: number, nodeArgs: s
   };
 }
 
+/** Whichever limit binds: the answers' pace for the slots open, or the starts allowed per second. */
+export function idealRequestsPerSecond(smsp: { maxInFlight: number; latencyMs: number; maxRatePerSecond?: number }): number {
+  return Math.min(smsp.maxInFlight / (smsp.latencyMs / 1000), smsp.maxRatePerSecond ?? Infinity);
+}
+
 export async function benchPipeline(options: PipelineBenchOptions): Promise<PipelineBenchResult> {
   const simulator = await startSimulatorProcess(options.dir, options.latencyMs, options.nodeArgs);
   const maxRate = options.maxRatePerSecond ?? 100_000;
@@ -198,8 +203,7 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
         ? (final.lastRequestMs - final.firstRequestMs) / 1000
         : wallSeconds;
     const traceRequests = Math.max(0, final.requestsTotal - 1);
-    // Whichever limit binds: the answers' pace for the slots open, or the starts allowed per second.
-    const ideal = Math.min(options.maxInFlight / (options.latencyMs / 1000), maxRate);
+    const ideal = idealRequestsPerSecond({ ...options, maxRatePerSecond: maxRate });
     const traceRps = traceRequests / traceSeconds;
     return {
       runner: options.runner === 'embedded' ? 'embedded' : `bullmq x${options.workers ?? 2}`,

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { benchClientCpu } from './client-cpu.js';
 import { benchNormalise } from './csv-normalise.js';
-import { benchPipeline, type PipelineBenchResult } from './pipeline.js';
+import { benchPipeline, idealRequestsPerSecond, type PipelineBenchResult } from './pipeline.js';
 
 /**
  * `npm run bench`: the figures a reader compares run to run. Everything runs on this machine
@@ -79,8 +79,7 @@ async function main(): Promise<void> {
     console.log(`\nWhole pipeline against the simulator (its own process, same cores); client processes run with ${CLIENT_NODE_ARGS.join(' ')}`);
     for (const [name, smsp] of Object.entries(SETTINGS)) {
       const rate = 'maxRatePerSecond' in smsp ? smsp.maxRatePerSecond : undefined;
-      const ideal = Math.min(smsp.maxInFlight / (smsp.latencyMs / 1000), rate ?? Infinity);
-      console.log(`  ${name}: SMSP_MAX_IN_FLIGHT ${smsp.maxInFlight}, latency ${smsp.latencyMs} ms${rate ? `, SMSP_MAX_RATE ${rate}` : ''}, ideal ${fmt(ideal)} requests/s`);
+      console.log(`  ${name}: SMSP_MAX_IN_FLIGHT ${smsp.maxInFlight}, latency ${smsp.latencyMs} ms${rate ? `, SMSP_MAX_RATE ${rate}` : ''}, ideal ${fmt(idealRequestsPerSecond(smsp))} requests/s`);
     }
     console.log(
       table(

@@ -1,3 +1,5 @@
+import type { ReleaseRequest, SmspLimiter } from '../smsp/client.js';
+
 /**
  * The gate every SMSP request passes: at most `maxInFlight` open at once, at most
  * `maxRatePerSecond` started in any one-second window, and a back-off shared by every request
@@ -8,16 +10,28 @@
  * Redis-backed limiter with the same interface so the limits hold across processes.
  */
 
-/**
- * Ends a granted request. `sent` says when it actually went out: a request granted while its
- * connection was still being set up (a TLS handshake) leaves later than it was granted, and the
- * provider counts arrivals, so its start is counted again from then.
- */
-export type ReleaseRequest = ((result: { busy: boolean }) => void) & { sent?: () => void };
+export type { ReleaseRequest };
+/** The SMSP client's limiter hook, as both limiters here implement it. */
+export type RequestLimiter = SmspLimiter;
 
-export interface RequestLimiter {
-  /** Resolves when a request may start; call the returned function when it has finished. */
-  acquire(signal?: AbortSignal): Promise<ReleaseRequest>;
+/**
+ * The handle a limiter gives a granted request: the release acts once, and `sent` acts once and
+ * only before the release (a request that has ended cannot go out).
+ */
+export function grantHandle(onRelease: (result: { busy: boolean }) => void, onSent: () => void): ReleaseRequest {
+  let released = false;
+  let sent = false;
+  const release: ReleaseRequest = (result) => {
+    if (released) return;
+    released = true;
+    onRelease(result);
+  };
+  release.sent = () => {
+    if (sent || released) return;
+    sent = true;
+    onSent();
+  };
+  return release;
 }
 
 export interface LimiterOptions {
@@ -105,19 +119,7 @@ export function createLocalLimiter(options: LimiterOptions): RequestLimiter {
         const grant = (startedAt: number) => {
           settled = true;
           signal?.removeEventListener('abort', onAbort);
-          let released = false;
-          let sent = false;
-          const done: ReleaseRequest = (result) => {
-            if (released) return;
-            released = true;
-            release(result);
-          };
-          done.sent = () => {
-            if (sent || released) return;
-            sent = true;
-            restamp(startedAt);
-          };
-          resolve(done);
+          resolve(grantHandle(release, () => restamp(startedAt)));
         };
         const onAbort = () => {
           if (settled) return;

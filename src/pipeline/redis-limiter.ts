@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { LimiterAbortedError, type ReleaseRequest, type RequestLimiter } from './limiter.js';
+import { grantHandle, LimiterAbortedError, type ReleaseRequest, type RequestLimiter } from './limiter.js';
 import { limitKeys, POLL_SOON, TRADE } from './redis-limit-script.js';
 
 /**
@@ -297,19 +297,7 @@ export function createRedisLimiter(options: RedisLimiterOptions): RequestLimiter
           fail: reject,
           grant: (lease, sent) => {
             signal?.removeEventListener('abort', onAbort);
-            let done = false;
-            let wentOut = false;
-            const release: ReleaseRequest = (result) => {
-              if (done) return;
-              done = true;
-              finish(lease, result.busy);
-            };
-            release.sent = () => {
-              if (wentOut || done) return;
-              wentOut = true;
-              sent();
-            };
-            resolve(release);
+            resolve(grantHandle((result) => finish(lease, result.busy), sent));
           },
         };
         signal?.addEventListener('abort', onAbort, { once: true });

@@ -22,12 +22,17 @@ import type { EnvelopeContext, SmspOutcome, SmspRequest } from './types.js';
  */
 
 /**
- * Holds a global in-flight slot and rate token around each attempt. `release` is told whether the
- * attempt met a busy provider (HTTP 503), so the limiter can slow everyone down.
+ * Ends a granted attempt, told whether it met a busy provider (HTTP 503) so the limiter can slow
+ * everyone down. `sent`, when given, is called once the request has gone out: one granted while its
+ * connection was still being set up (a TLS handshake) leaves later than it was granted, and the
+ * provider counts arrivals, so the limiter counts its start again from then.
  */
+export type ReleaseRequest = ((result: { busy: boolean }) => void) & { sent?: () => void };
+
+/** Holds a global in-flight slot and rate token around each attempt. */
 export interface SmspLimiter {
-  /** `sent`, when given, is called once the request has gone out (see pipeline/limiter.ts). */
-  acquire(signal?: AbortSignal): Promise<((result: { busy: boolean }) => void) & { sent?: () => void }>;
+  /** Resolves when a request may start; call the returned function when it has finished. */
+  acquire(signal?: AbortSignal): Promise<ReleaseRequest>;
 }
 
 export interface SmspClientOptions {
@@ -159,7 +164,7 @@ export class SmspClient {
   }
 
   /** The limiter's release, a no-op without a limiter, or undefined when the caller aborted while waiting. */
-  async #acquire(signal: AbortSignal | undefined): Promise<Awaited<ReturnType<SmspLimiter['acquire']>> | undefined> {
+  async #acquire(signal: AbortSignal | undefined): Promise<ReleaseRequest | undefined> {
     const { limiter } = this.#options;
     if (!limiter) return () => {};
     try {
