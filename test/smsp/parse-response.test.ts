@@ -498,6 +498,11 @@ describe('demographic details', () => {
     expect(parsed.patient).toMatchObject({ givenNames: ['Zoë'], familyName: "József-'O" });
   });
 
+  it('leaves HTML-only named entities and escaped references as text: XML defines neither', () => {
+    const parsed = asPayload(parseResponse(detailsPayload(`<name><given>A&amp;#235;</given><family>B&nbsp;&pound;</family></name>`)));
+    expect(parsed.patient).toMatchObject({ givenNames: ['A&#235;'], familyName: 'B&nbsp;&pound;' });
+  });
+
   it('keeps leading zeros in identifiers, codes and text', () => {
     const parsed = asPayload(
       parseResponse(
