@@ -95,6 +95,34 @@ describe('createHttpsTransport over mutual TLS', () => {
     expect(events).toEqual(['sent', 'answered']);
   });
 
+  it('counts a request on a new connection as sent no earlier than the server read it', async () => {
+    let readAt = Infinity;
+    server.setHandler((_request, res) => {
+      readAt = performance.now();
+      setTimeout(() => res.writeHead(200).end(), 100);
+    });
+    let sentAt = 0;
+    await transport().send(REQUEST, undefined, () => (sentAt = performance.now()));
+    expect(sentAt).toBeGreaterThanOrEqual(readAt);
+  });
+
+  it('counts a request on a kept-alive connection as sent once written, before its answer', async () => {
+    let answeredAt = 0;
+    server.setHandler((_request, res) => {
+      setTimeout(() => {
+        answeredAt = performance.now();
+        res.writeHead(200).end();
+      }, 100);
+    });
+    const kept = transport();
+    const before = server.secureConnections();
+    await kept.send(REQUEST);
+    let sentAt = Infinity;
+    await kept.send(REQUEST, undefined, () => (sentAt = performance.now()));
+    expect(server.secureConnections() - before).toBe(1);
+    expect(sentAt).toBeLessThan(answeredAt);
+  });
+
   it('quotes the SOAPAction when configured to', async () => {
     await transport({ soapActionQuoted: true }).send(REQUEST);
     expect(server.requests[0]?.headers.soapaction).toBe('"urn:nhs-itk:services:201005:getNHSNumber-v1-0"');
