@@ -23,9 +23,9 @@ import type { EnvelopeContext, SmspOutcome, SmspRequest } from './types.js';
 
 /**
  * Ends a granted attempt, told whether it met a busy provider (HTTP 503) so the limiter can slow
- * everyone down. `sent`, when given, is called once the request has gone out: one granted while its
- * connection was still being set up (a TLS handshake) leaves later than it was granted, and the
- * provider counts arrivals, so the limiter counts its start again from then.
+ * everyone down. `sent`, when given, is called at the latest moment the provider can have read the
+ * request (the transport's `onSent`): the provider counts arrivals, and a request may reach it well
+ * after its grant (behind a TLS handshake), so the limiter counts its start again from then.
  */
 export type ReleaseRequest = ((result: { busy: boolean }) => void) & { sent?: () => void };
 
