@@ -23,7 +23,7 @@ import { provisionServiceAccount } from '../test/support/accounts.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(REPO, 'dist/src/cli.js');
-const POPULATION = { seed: 'pds-trace', size: 100_000 };
+export const POPULATION = { seed: 'pds-trace', size: 100_000 };
 
 export interface PipelineBenchOptions {
   runner: 'embedded' | 'bullmq';
@@ -61,7 +61,7 @@ export interface PipelineBenchResult {
   peakRssMb: number[];
 }
 
-interface Simulator {
+export interface Simulator {
   child: ChildProcess;
   url: string;
   certDir: string;
@@ -99,7 +99,7 @@ async function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 6
   });
 }
 
-async function startSimulatorProcess(dir: string, latencyMs: number, nodeArgs: string[] = []): Promise<Simulator> {
+export async function startSimulatorProcess(dir: string, latencyMs: number, nodeArgs: string[] = []): Promise<Simulator> {
   const certDir = path.join(dir, 'certs');
   const child = node(['simulator', '--port', '0', '--latency', String(latencyMs), '--cert-dir', certDir, '--seed', POPULATION.seed, '--size', String(POPULATION.size), '--log-level', 'warn'], {}, nodeArgs);
   const [, url] = await waitForOutput(child, /Listening on (https:\/\/\S+)/);

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { benchClientCeiling } from './client-ceiling.js';
 import { benchClientCpu } from './client-cpu.js';
 import { benchNormalise } from './csv-normalise.js';
 import { benchPipeline, idealRequestsPerSecond, type PipelineBenchResult } from './pipeline.js';
@@ -56,6 +57,16 @@ async function main(): Promise<void> {
     const normalise = [];
     for (const rows of [100_000, 1_000_000]) normalise.push(await benchNormalise(rows));
     console.log(table(['rows', 'rows/s', 'peak RSS MB'], normalise.map((r) => [fmt(r.rows), fmt(r.rowsPerSecond), fmt(r.peakRssMb)])));
+
+    const ceilingSetting = SETTINGS['cpu-bound'];
+    const ceiling = await benchClientCeiling({ rows: throughputRows, ...ceilingSetting, dir: await mkdtemp(path.join(dir, 'ceiling-')) });
+    console.log(`\nSMSP client alone, no pipeline (cpu-bound setting: ${ceilingSetting.maxInFlight} in flight, ${ceilingSetting.latencyMs} ms; getPatientDetailsByNHSNumber): the most any runner could reach here`);
+    console.log(
+      table(
+        ['requests', 'requests/s', '% of ideal', 'client CPU µs/request'],
+        [[fmt(ceiling.requests), fmt(ceiling.requestsPerSecond), `${fmt(ceiling.percentOfIdeal, 1)}%`, fmt(ceiling.clientCpuUsPerRequest)]],
+      ),
+    );
 
     const runs: Array<PipelineBenchResult & { setting: string }> = [];
     const plan: Array<{ setting: keyof typeof SETTINGS; rows: number }> = [
