@@ -78,7 +78,8 @@ async function* rowsWithResults(input: InputFile, dataDir: string, meta: BatchMe
  * output file is opened.
  */
 async function indexNhsNumbers(input: InputFile, dataDir: string, meta: BatchMeta): Promise<NhsNumberIndex> {
-  const index = new NhsNumberIndex();
+  // About one number per row: most rows supply or get back one, a superseded row two, a rejected one none.
+  const index = new NhsNumberIndex(meta.rows);
   for await (const { row, result } of rowsWithResults(input, dataDir, meta)) index.add(row.rowNumber, rowNhsNumbers(row.query, result));
   index.seal();
   return index;
