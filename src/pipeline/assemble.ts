@@ -105,9 +105,13 @@ export async function assembleBatch(dataDir: string, meta: BatchMeta, options: A
     backOffice: path.join(outDir, `${meta.name}.back-office.csv`),
     discrepancies: path.join(outDir, `${meta.name}.discrepancies.csv`),
   };
-  const input = await openInput(meta.inputPath, inputOptionsFor(meta));
+  // One "today" for both passes, so that they read every row alike.
+  const inputOptions = { ...inputOptionsFor(meta), today: new Date() };
+  // The first pass reads no flags: it leaves the repeated-local-id check to the second.
+  const index = await indexNhsNumbers(await openInput(meta.inputPath, { ...inputOptions, flagDuplicateLocalIds: false }), dataDir, meta);
+  const input = await openInput(meta.inputPath, inputOptions);
   const quality: QualityContext = {
-    index: await indexNhsNumbers(input, dataDir, meta),
+    index,
     columns: localColumns(input.layout),
     dates: { dayFirst: meta.options.dayFirst, today: now() },
   };

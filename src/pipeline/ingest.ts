@@ -39,7 +39,8 @@ export async function ingestBatch(dataDir: string, meta: BatchMeta, audit: Audit
   const chunkSize = meta.options.chunkSize;
   let input;
   try {
-    input = await openInput(meta.inputPath, inputOptionsFor(meta));
+    // Ingest keeps queries and rejections, never flags: assemble flags repeated local ids.
+    input = await openInput(meta.inputPath, { ...inputOptionsFor(meta), flagDuplicateLocalIds: false });
   } catch (err) {
     if (!(err instanceof InputFileError)) throw err;
     const rejected: BatchMeta = { ...meta, state: 'rejected', rejection: { reason: err.reason, message: err.message } };
