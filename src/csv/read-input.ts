@@ -47,7 +47,7 @@ export async function openInput(file: string, options: InputOptions = {}): Promi
   const ctx: RowContext = { fields: plan.fields, headers: plan.headers, dayFirst: options.dayFirst ?? true, today: options.today ?? new Date() };
   return {
     layout,
-    rows: { [Symbol.asyncIterator]: () => readRows(file, encoding, reader, plan, layout, ctx, options.flagDuplicateLocalIds ?? true) },
+    rows: { [Symbol.asyncIterator]: () => readRows(file, encoding, reader, plan, layout, ctx, options.flagDuplicateLocalIds ?? true, options.expectedRows) },
   };
 }
 
@@ -68,8 +68,9 @@ async function* readRows(
   layout: InputLayout,
   ctx: RowContext,
   flagDuplicateLocalIds: boolean,
+  expectedRows: number | undefined,
 ): AsyncGenerator<InputRow> {
-  const seenLocalIds = flagDuplicateLocalIds ? new LocalIdSet() : undefined;
+  const seenLocalIds = flagDuplicateLocalIds ? new LocalIdSet(expectedRows) : undefined;
   let skipped = 0;
   let rowNumber = 0;
   for await (const record of readRecords(utf8Chunks(file, encoding), reader)) {

@@ -109,7 +109,7 @@ export async function assembleBatch(dataDir: string, meta: BatchMeta, options: A
   const inputOptions = { ...inputOptionsFor(meta), today: new Date() };
   // The first pass reads no flags: it leaves the repeated-local-id check to the second.
   const index = await indexNhsNumbers(await openInput(meta.inputPath, { ...inputOptions, flagDuplicateLocalIds: false }), dataDir, meta);
-  const input = await openInput(meta.inputPath, inputOptions);
+  const input = await openInput(meta.inputPath, { ...inputOptions, expectedRows: meta.rows });
   const quality: QualityContext = {
     index,
     columns: localColumns(input.layout),

@@ -74,6 +74,8 @@ export interface InputOptions {
    * reader that never looks at `flags` turns it off.
    */
   flagDuplicateLocalIds?: boolean;
+  /** Rows the file holds, when known (a batch's count from ingest): sizes that check's table once. */
+  expectedRows?: number;
 }
 
 export interface InputLayout {
