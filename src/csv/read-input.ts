@@ -2,7 +2,8 @@
  * The CSV input entry point: `openInput` works out a file's encoding, delimiter and layout, then
  * streams its rows, each normalised and validated, one InputRow per physical record in input
  * order (ARCHITECTURE.md property 1). Memory stays flat in the file's size: nothing holds more
- * than a chunk and one record, plus 8 bytes per local id for duplicate detection.
+ * than a chunk and one record, plus up to 16 bytes per local id for duplicate detection (off with
+ * `flagDuplicateLocalIds: false`).
  *
  * Wholly blank lines, and rows whose cells are all empty (Excel's trailing `,,,,`), are not rows:
  * they hold nothing to trace or echo. Every other record, however broken, is a row.
@@ -46,7 +47,7 @@ export async function openInput(file: string, options: InputOptions = {}): Promi
   const ctx: RowContext = { fields: plan.fields, headers: plan.headers, dayFirst: options.dayFirst ?? true, today: options.today ?? new Date() };
   return {
     layout,
-    rows: { [Symbol.asyncIterator]: () => readRows(file, encoding, reader, plan, layout, ctx) },
+    rows: { [Symbol.asyncIterator]: () => readRows(file, encoding, reader, plan, layout, ctx, options.flagDuplicateLocalIds ?? true, options.expectedRows) },
   };
 }
 
@@ -59,8 +60,17 @@ async function firstRecords(file: string, encoding: DetectedEncoding, reader: Re
   return records;
 }
 
-async function* readRows(file: string, encoding: DetectedEncoding, reader: RecordReaderOptions, plan: LayoutPlan, layout: InputLayout, ctx: RowContext): AsyncGenerator<InputRow> {
-  const seenLocalIds = new LocalIdSet();
+async function* readRows(
+  file: string,
+  encoding: DetectedEncoding,
+  reader: RecordReaderOptions,
+  plan: LayoutPlan,
+  layout: InputLayout,
+  ctx: RowContext,
+  flagDuplicateLocalIds: boolean,
+  expectedRows: number | undefined,
+): AsyncGenerator<InputRow> {
+  const seenLocalIds = flagDuplicateLocalIds ? new LocalIdSet(expectedRows) : undefined;
   let skipped = 0;
   let rowNumber = 0;
   for await (const record of readRecords(utf8Chunks(file, encoding), reader)) {

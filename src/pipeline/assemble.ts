@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { RowResult } from '../domain/row-result.js';
-import { openInput, type InputFile, type InputRow } from '../csv/read-input.js';
+import { openInput, type InputFile, type InputOptions, type InputRow } from '../csv/read-input.js';
 import { createAuditCsvWriter } from '../csv/output/audit-writer.js';
 import { createResultsWriter } from '../csv/output/results-writer.js';
 import { SummaryBuilder, writeSummaryHtml, writeSummaryJson, type BatchSummary } from '../csv/output/summary.js';
@@ -73,12 +73,42 @@ async function* rowsWithResults(input: InputFile, dataDir: string, meta: BatchMe
 }
 
 /**
+ * The input for the second pass, each row flagged as the reader flags it. Repeated local ids come
+ * from the list ingest wrote, read in step with the rows, rather than from a table of every id
+ * held beside the NHS number index; a batch ingested before that list existed is checked here.
+ */
+async function openFlaggedInput(dataDir: string, meta: BatchMeta, options: InputOptions): Promise<InputFile> {
+  if (meta.localIdRepeats === undefined) return openInput(meta.inputPath, { ...options, expectedRows: meta.rows });
+  const input = await openInput(meta.inputPath, { ...options, flagDuplicateLocalIds: false });
+  const repeatsFile = batchPaths(dataDir, meta.id).localIdRepeats;
+  return { layout: input.layout, rows: { [Symbol.asyncIterator]: () => withLocalIdRepeats(input.rows, repeatsFile) } };
+}
+
+async function* withLocalIdRepeats(rows: AsyncIterable<InputRow>, repeatsFile: string): AsyncGenerator<InputRow> {
+  const repeats = readJsonLines<number>(repeatsFile);
+  try {
+    let next = await repeats.next();
+    for await (const row of rows) {
+      if (!next.done && next.value === row.rowNumber) {
+        // Last, where the reader puts it (build-row.ts).
+        row.flags.push('duplicate_local_id');
+        next = await repeats.next();
+      }
+      yield row;
+    }
+  } finally {
+    await repeats.return(undefined);
+  }
+}
+
+/**
  * First pass: every NHS number each row supplied or got back, so the second pass can tell which
  * rows share one (MSCA-DQ-01, MSCA-DQ-03). It also proves rows and results line up before any
  * output file is opened.
  */
 async function indexNhsNumbers(input: InputFile, dataDir: string, meta: BatchMeta): Promise<NhsNumberIndex> {
-  const index = new NhsNumberIndex();
+  // About one number per row: most rows supply or get back one, a superseded row two, a rejected one none.
+  const index = new NhsNumberIndex(meta.rows);
   for await (const { row, result } of rowsWithResults(input, dataDir, meta)) index.add(row.rowNumber, rowNhsNumbers(row.query, result));
   index.seal();
   return index;
@@ -104,9 +134,13 @@ export async function assembleBatch(dataDir: string, meta: BatchMeta, options: A
     backOffice: path.join(outDir, `${meta.name}.back-office.csv`),
     discrepancies: path.join(outDir, `${meta.name}.discrepancies.csv`),
   };
-  const input = await openInput(meta.inputPath, inputOptionsFor(meta));
+  // One "today" for both passes, so that they read every row alike.
+  const inputOptions = { ...inputOptionsFor(meta), today: new Date() };
+  // The first pass reads no flags: it leaves the repeated-local-id check to the second.
+  const index = await indexNhsNumbers(await openInput(meta.inputPath, { ...inputOptions, flagDuplicateLocalIds: false }), dataDir, meta);
+  const input = await openFlaggedInput(dataDir, meta, inputOptions);
   const quality: QualityContext = {
-    index: await indexNhsNumbers(input, dataDir, meta),
+    index,
     columns: localColumns(input.layout),
     dates: { dayFirst: meta.options.dayFirst, today: now() },
   };

@@ -12,6 +12,7 @@ import type { Fallback } from './strategy.js';
  *
  *   <dataDir>/batches/<id>/batch.json         what the batch is and how far it got
  *   <dataDir>/batches/<id>/rejected.jsonl     results of rows rejected at ingest, in row order
+ *   <dataDir>/batches/<id>/local-id-repeats.jsonl  rows repeating an earlier row's local id, ascending
  *   <dataDir>/batches/<id>/chunks/NNNNN.jsonl rows to trace (row number + normalised query)
  *   <dataDir>/batches/<id>/results/NNNNN.jsonl results of a traced chunk (present ⇒ chunk done)
  *
@@ -62,6 +63,11 @@ export interface BatchMeta {
   /** Data rows in the file, valid or not (after ingest). */
   rows?: number;
   rejectedRows?: number;
+  /**
+   * Rows repeating an earlier row's local id, listed in `local-id-repeats.jsonl` (after ingest).
+   * Absent for a batch ingested before that file was written: assemble then finds them itself.
+   */
+  localIdRepeats?: number;
   chunks?: ChunkRef[];
   layout?: { kind: string; encoding: string; delimiter: string; headers: string[]; warnings: string[] };
   /** Why the file itself was rejected (state `rejected`): no patient data. */
@@ -86,6 +92,7 @@ export interface BatchPaths {
   dir: string;
   meta: string;
   rejected: string;
+  localIdRepeats: string;
   chunksDir: string;
   resultsDir: string;
   chunk(index: number): string;
@@ -99,6 +106,7 @@ export function batchPaths(dataDir: string, id: string): BatchPaths {
     dir,
     meta: path.join(dir, 'batch.json'),
     rejected: path.join(dir, 'rejected.jsonl'),
+    localIdRepeats: path.join(dir, 'local-id-repeats.jsonl'),
     chunksDir: path.join(dir, 'chunks'),
     resultsDir: path.join(dir, 'results'),
     chunk: (i) => path.join(dir, 'chunks', `${pad(i)}.jsonl`),

@@ -48,6 +48,10 @@ export async function ingestBatch(dataDir: string, meta: BatchMeta, audit: Audit
   }
 
   const rejectedWriter = await openJsonLinesWriter<RowResult>(paths.rejected);
+  // Found here, where nothing else grows with the file, so that assemble need not hold a table of
+  // every local id beside its NHS number index (16 MB for a million rows; issue 5).
+  const repeatsWriter = await openJsonLinesWriter<number>(paths.localIdRepeats);
+  let localIdRepeats = 0;
   // Rejected rows are audited in batches, each batch durable before its rows are written.
   let rejectedPending: Array<{ result: RowResult; nhsNumber?: string }> = [];
   const flushRejected = async () => {
@@ -74,6 +78,10 @@ export async function ingestBatch(dataDir: string, meta: BatchMeta, audit: Audit
   try {
     for await (const row of input.rows) {
       rows++;
+      if (row.flags.includes('duplicate_local_id')) {
+        localIdRepeats++;
+        await repeatsWriter.write(row.rowNumber);
+      }
       if (row.problem || !row.query) {
         rejectedRows++;
         rejectedPending.push({ result: rejectedRowResult(row), nhsNumber: row.query?.nhsNumber });
@@ -86,8 +94,10 @@ export async function ingestBatch(dataDir: string, meta: BatchMeta, audit: Audit
     await flush();
     await flushRejected();
     await rejectedWriter.commit();
+    await repeatsWriter.commit();
   } catch (err) {
     await rejectedWriter.abort();
+    await repeatsWriter.abort();
     if (!(err instanceof InputFileError)) throw err;
     const rejected: BatchMeta = { ...meta, state: 'rejected', rejection: { reason: err.reason, message: err.message } };
     await saveBatch(paths, rejected);
@@ -100,6 +110,7 @@ export async function ingestBatch(dataDir: string, meta: BatchMeta, audit: Audit
     state: 'ingested',
     rows,
     rejectedRows,
+    localIdRepeats,
     chunks,
     layout: {
       kind: layout.kind,

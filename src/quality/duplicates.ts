@@ -7,10 +7,10 @@ import type { RowResult } from '../domain/row-result.js';
  * batch: the first adds every row's numbers, `seal()` sorts them, the second asks per row.
  *
  * Memory stays compact for a million-row file (ARCHITECTURE property 5): no row is kept, only
- * 13 bytes per number in three typed arrays (the number as a float64, the row as a uint32, the
- * role as a byte), sorted once by number, role and row; a row's findings are then two binary
- * searches per number. A number held by many rows lists at most {@link MAX_RELATED_ROWS} of them,
- * so a pathological file cannot make every row's report quadratic.
+ * 9 bytes per number in three typed arrays (see {@link NhsNumberIndex}), sorted once, in place, by
+ * number, role and row; a row's findings are then two binary searches per number. A number held by
+ * many rows lists at most {@link MAX_RELATED_ROWS} of them, so a pathological file cannot make
+ * every row's report quadratic.
  */
 
 /** How a row holds a number: as its own (supplied or returned), or as the replacement PDS gave for a superseded one. */
@@ -82,12 +82,40 @@ export class NhsNumberIndexStateError extends Error {
   }
 }
 
+/** Capacity of an index told nothing of its size, and the least a growth adds. */
+const MIN_CAPACITY = 1024;
+
+/**
+ * The ten digits as two typed-array cells without loss: the first nine (below 10⁹ < 2³²) as a
+ * uint32 `head`, the last digit beside the role in a byte (`tail` = digit × 2 + role, 0–19). Then
+ * head × 20 + tail = number × 2 + role exactly, so ordering by (head, tail) is ordering by
+ * (number, role): 5 bytes where a float64 and a role byte took 9.
+ */
+function headOf(key: number): number {
+  return Math.floor(key / 10);
+}
+function tailOf(key: number, role: Role): number {
+  return (key % 10) * 2 + role;
+}
+
 export class NhsNumberIndex {
-  private keys = new Float64Array(1024);
-  private rows = new Uint32Array(1024);
-  private roles = new Uint8Array(1024);
+  private heads: Uint32Array;
+  private tails: Uint8Array;
+  private rows: Uint32Array;
   private length = 0;
   private sealed = false;
+
+  /**
+   * @param expectedEntries numbers the caller expects to add (e.g. the batch's row count): the
+   *   arrays start that large, so a million-row file is not copied into ever larger ones (each
+   *   doubling held the old arrays beside the new, off the V8 heap where the heap limit does not reach).
+   */
+  constructor(expectedEntries = MIN_CAPACITY) {
+    const capacity = Math.max(MIN_CAPACITY, Math.ceil(expectedEntries));
+    this.heads = new Uint32Array(capacity);
+    this.tails = new Uint8Array(capacity);
+    this.rows = new Uint32Array(capacity);
+  }
 
   /** Numbers recorded (a row holding two numbers counts twice). */
   get size(): number {
@@ -97,24 +125,29 @@ export class NhsNumberIndex {
   add(rowNumber: number, numbers: RowNhsNumbers): void {
     if (this.sealed) throw new NhsNumberIndexStateError('add');
     for (const [key, role] of entriesOf(numbers)) {
-      if (this.length === this.keys.length) this.grow();
-      this.keys[this.length] = key;
+      if (this.length === this.heads.length) this.grow();
+      this.heads[this.length] = headOf(key);
+      this.tails[this.length] = tailOf(key, role);
       this.rows[this.length] = rowNumber;
-      this.roles[this.length] = role;
       this.length++;
     }
   }
 
-  /** Sorts by number, then role (own before replacement), then row, and trims the arrays. */
+  /**
+   * Sorts by number, then role (own before replacement), then row, in place. Not with
+   * `TypedArray.prototype.sort(compare)` over an order array: V8 copies the elements into two
+   * FixedArrays on the heap to sort them with a comparator, and the result then had to be copied
+   * out again, which at a million numbers held ~70 MB for the moment of the sort (issue 5).
+   * Heapsort: no extra memory and n log n whatever order the file is in.
+   */
   seal(): void {
     if (this.sealed) return;
-    const { keys, rows, roles } = this;
-    const order = new Uint32Array(this.length);
-    for (let i = 0; i < order.length; i++) order[i] = i;
-    order.sort((a, b) => keys[a]! - keys[b]! || roles[a]! - roles[b]! || rows[a]! - rows[b]!);
-    this.keys = Float64Array.from(order, (i) => keys[i]!);
-    this.rows = Uint32Array.from(order, (i) => rows[i]!);
-    this.roles = Uint8Array.from(order, (i) => roles[i]!);
+    const n = this.length;
+    for (let i = (n >>> 1) - 1; i >= 0; i--) this.siftDown(i, n);
+    for (let end = n - 1; end > 0; end--) {
+      this.swap(0, end);
+      this.siftDown(0, end);
+    }
     this.sealed = true;
   }
 
@@ -123,9 +156,9 @@ export class NhsNumberIndex {
     const duplicate = new RelatedCollector(rowNumber);
     const mergeReview = new RelatedCollector(rowNumber);
     for (const [key, role] of entriesOf(numbers)) {
-      const start = this.firstAtLeast(key, OWN, 0);
-      const end = this.firstAtLeast(key + 1, OWN, start);
-      const firstReplacement = this.firstAtLeast(key, REPLACEMENT, start, end);
+      const start = this.firstAtLeast(key * 2 + OWN, 0);
+      const end = this.firstAtLeast((key + 1) * 2 + OWN, start);
+      const firstReplacement = this.firstAtLeast(key * 2 + REPLACEMENT, start, end);
       const owners = firstReplacement - start;
       const replacements = end - firstReplacement;
       if (role === OWN && owners >= 2) duplicate.take(this.rows, start, firstReplacement);
@@ -140,30 +173,65 @@ export class NhsNumberIndex {
     };
   }
 
-  /** Lower bound of (key, role) in [from, to). */
-  private firstAtLeast(key: number, role: Role, from: number, to = this.length): number {
+  /** number × 2 + role of entry i (exact: below 2³⁵). */
+  private numberAndRole(i: number): number {
+    return this.heads[i]! * 20 + this.tails[i]!;
+  }
+
+  /** Lower bound of a number × 2 + role in [from, to). */
+  private firstAtLeast(numberAndRole: number, from: number, to = this.length): number {
     let lo = from;
     let hi = to;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const k = this.keys[mid]!;
-      if (k < key || (k === key && this.roles[mid]! < role)) lo = mid + 1;
+      if (this.numberAndRole(mid) < numberAndRole) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
+  private less(a: number, b: number): boolean {
+    const ka = this.numberAndRole(a);
+    const kb = this.numberAndRole(b);
+    return ka < kb || (ka === kb && this.rows[a]! < this.rows[b]!);
+  }
+
+  private siftDown(root: number, end: number): void {
+    for (let parent = root; ; ) {
+      let child = 2 * parent + 1;
+      if (child >= end) return;
+      if (child + 1 < end && this.less(child, child + 1)) child++;
+      if (!this.less(parent, child)) return;
+      this.swap(parent, child);
+      parent = child;
+    }
+  }
+
+  private swap(a: number, b: number): void {
+    const { heads, tails, rows } = this;
+    const head = heads[a]!;
+    const tail = tails[a]!;
+    const row = rows[a]!;
+    heads[a] = heads[b]!;
+    tails[a] = tails[b]!;
+    rows[a] = rows[b]!;
+    heads[b] = head;
+    tails[b] = tail;
+    rows[b] = row;
+  }
+
+  /** By an eighth, not double: past the expected size, a doubling would hold up to twice what is needed. */
   private grow(): void {
-    const capacity = this.keys.length * 2;
-    const keys = new Float64Array(capacity);
+    const capacity = this.heads.length + Math.max(MIN_CAPACITY, this.heads.length >>> 3);
+    const heads = new Uint32Array(capacity);
+    const tails = new Uint8Array(capacity);
     const rows = new Uint32Array(capacity);
-    const roles = new Uint8Array(capacity);
-    keys.set(this.keys);
+    heads.set(this.heads);
+    tails.set(this.tails);
     rows.set(this.rows);
-    roles.set(this.roles);
-    this.keys = keys;
+    this.heads = heads;
+    this.tails = tails;
     this.rows = rows;
-    this.roles = roles;
   }
 }
 

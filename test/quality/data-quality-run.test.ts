@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/config.js';
 import { NHS_CONFIDENTIAL_LABEL } from '../../src/csv/output/confidential-label.js';
 import type { BatchSummary } from '../../src/csv/output/summary.js';
 import { formatNhsNumberForDisplay } from '../../src/domain/nhs-number.js';
+import { assembleBatch } from '../../src/pipeline/assemble.js';
 import { createBatch, type BatchMeta } from '../../src/pipeline/batch.js';
 import type { AuditSink } from '../../src/pipeline/audit-sink.js';
 import { createLocalLimiter } from '../../src/pipeline/limiter.js';
@@ -71,6 +72,16 @@ describe('data-quality handling end to end: a cohort with duplicates, merges, in
     const superseded = cohort.rows.find((r) => r.flags.includes('superseded_replacement_in_file') && r.status === 'superseded')!;
     expect(results[superseded.rowNumber - 1]!.trace_nhs_number).toMatch(/^\d{10}$/);
     expect(results[superseded.rowNumber - 1]!.trace_superseded_nhs_number).toMatch(/^\d{10}$/);
+  });
+
+  it('assembles the same rows, reports and flags from the repeated local ids ingest listed as from its own check (older batches)', async () => {
+    expect(meta.localIdRepeats).toBe(cohort.rows.filter((r) => r.flags.includes('duplicate_local_id')).length);
+    expect(meta.localIdRepeats).toBeGreaterThan(0);
+    const { localIdRepeats: _listed, ...unlisted } = meta;
+    const older = await assembleBatch(`${dir}/data`, { ...unlisted, options: { ...meta.options, outDir: `${dir}/out-older` } }, { startedAt: new Date(meta.createdAt) });
+    for (const output of ['results', 'backOffice', 'discrepancies'] as const) {
+      expect(await readFile(older.meta.outputs![output], 'utf8')).toEqual(await readFile(meta.outputs![output], 'utf8'));
+    }
   });
 
   it('lists every finding in the back-office report with its warning, related rows and local identifiers', async () => {

@@ -94,6 +94,25 @@ describe('NhsNumberIndex', () => {
     expect(index.findings(30, own(N[5]))).toEqual({});
   });
 
+  it('tells apart numbers that differ only in the last digit or either side of a tenth', () => {
+    // Not valid NHS numbers: the index compares any ten digits, check digit or not.
+    const edges = ['9990000019', '9990000020', '9990000029', '0000000000', '9999999999'];
+    const index = indexOf(edges.flatMap((n, i): Array<[number, RowNhsNumbers]> => [[2 * i + 1, own(n)], [2 * i + 2, own(n)]]));
+    edges.forEach((n, i) => expect(index.findings(2 * i + 1, own(n))).toEqual({ duplicate: { rows: [2 * i + 2], more: false } }));
+  });
+
+  it('finds the same rows when it holds many more numbers than it was told to expect', () => {
+    const rows = Array.from({ length: 5000 }, (_, i): [number, RowNhsNumbers] => [i + 1, i % 7 === 0 ? replaced(N[i % 3]!, N[3 + (i % 3)]!) : own(N[i % 6])]);
+    const grown = new NhsNumberIndex(1);
+    for (const [row, numbers] of rows) grown.add(row, numbers);
+    grown.seal();
+    const sized = new NhsNumberIndex(rows.length * 2);
+    for (const [row, numbers] of [...rows].reverse()) sized.add(row, numbers);
+    sized.seal();
+    expect(grown.size).toBe(sized.size);
+    for (const [row, numbers] of rows) expect(grown.findings(row, numbers)).toEqual(sized.findings(row, numbers));
+  });
+
   it('refuses to answer before it is sealed, and to grow after', () => {
     const index = new NhsNumberIndex();
     index.add(1, own(N[0]));

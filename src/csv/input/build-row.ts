@@ -1,6 +1,6 @@
 /**
  * One physical record to one InputRow: unreadable and ragged records become problems, the rest
- * are validated; repeated local ids are flagged. Never drops a record.
+ * are validated; repeated local ids are flagged when a set of seen ids is given. Never drops a record.
  */
 import { REASONS } from '../../domain/reasons.js';
 import type { LayoutPlan } from './layout-plan.js';
@@ -9,7 +9,7 @@ import type { RawRecord } from './record-reader.js';
 import type { InputRow } from './types.js';
 import { localIdOf, validateRow, type RowContext } from './validate-row.js';
 
-export function buildRow(record: RawRecord, rowNumber: number, plan: LayoutPlan, ctx: RowContext, seenLocalIds: LocalIdSet): InputRow {
+export function buildRow(record: RawRecord, rowNumber: number, plan: LayoutPlan, ctx: RowContext, seenLocalIds: LocalIdSet | undefined): InputRow {
   const base = { rowNumber, line: record.line, cells: record.cells };
   if (record.malformed) {
     return { ...base, problem: { reason: record.malformed, message: `the record starting on line ${record.line} could not be read: ${REASONS[record.malformed]}` }, flags: [] };
@@ -22,7 +22,7 @@ export function buildRow(record: RawRecord, rowNumber: number, plan: LayoutPlan,
   const verdict = validateRow(record.cells, ctx);
   const flags = [...verdict.flags];
   const localId = localIdOf(record.cells, ctx.fields);
-  if (localId !== undefined && seenLocalIds.addAndCheck(localId)) flags.push('duplicate_local_id');
+  if (localId !== undefined && seenLocalIds?.addAndCheck(localId)) flags.push('duplicate_local_id');
   const row: InputRow = { ...base, flags };
   if (verdict.query) row.query = verdict.query;
   if (verdict.problem) row.problem = verdict.problem;

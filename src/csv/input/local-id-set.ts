@@ -5,9 +5,20 @@
  * probability about n²/2⁶⁵ (3·10⁻⁸ for a million ids); the cost of that is one advisory
  * `duplicate_local_id` flag, never a lost or changed row.
  */
+const MIN_CAPACITY = 1024;
+
 export class LocalIdSet {
-  private slots = new Uint32Array(2 * 1024);
+  private slots: Uint32Array;
   private count = 0;
+
+  /**
+   * @param expectedIds ids the caller expects (a batch's row count): the table starts at twice that
+   *   many slots, the most it would reach, so it never doubles on the way, which for a million ids
+   *   held 8 MB of old slots beside 16 MB of new ones.
+   */
+  constructor(expectedIds = 0) {
+    this.slots = new Uint32Array(2 * Math.max(MIN_CAPACITY, 2 * Math.ceil(expectedIds)));
+  }
 
   /** Adds the id; true when it was already present. */
   addAndCheck(id: string): boolean {
@@ -22,7 +33,9 @@ export class LocalIdSet {
 
   private insert(h1: number, h2: number): boolean {
     const capacity = this.slots.length / 2;
-    let i = h1 & (capacity - 1);
+    // h1 scaled to [0, capacity) (Lemire's "fastrange"): any capacity, not only a power of two.
+    // Exact enough: h1 / 2³² is exact, and the product's rounding is far below the last slot's margin.
+    let i = Math.floor((h1 / 2 ** 32) * capacity);
     for (;;) {
       const a = this.slots[2 * i]!;
       if (a === 0) {
@@ -32,7 +45,7 @@ export class LocalIdSet {
         return false;
       }
       if (a === h1 && this.slots[2 * i + 1] === h2) return true;
-      i = (i + 1) & (capacity - 1);
+      i = i + 1 === capacity ? 0 : i + 1;
     }
   }
 

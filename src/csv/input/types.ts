@@ -68,6 +68,14 @@ export interface InputOptions {
   maxRecordBytes?: number;
   /** "Today" for the date-of-birth-in-the-future check. Default: the clock at `openInput`. */
   today?: Date;
+  /**
+   * Flag rows whose local id an earlier row used (`duplicate_local_id`). Default true. It holds up
+   * to 16 bytes per row while the rows are read (local-id-set.ts), 16 MB for a million rows, so a
+   * reader that never looks at `flags` turns it off.
+   */
+  flagDuplicateLocalIds?: boolean;
+  /** Rows the file holds, when known (a batch's count from ingest): sizes that check's table once. */
+  expectedRows?: number;
 }
 
 export interface InputLayout {

@@ -20,4 +20,13 @@ describe('LocalIdSet', () => {
     expect(set.addAndCheck('ID0')).toBe(true);
     expect(set.addAndCheck('ID199999')).toBe(true);
   });
+
+  it('answers alike whether told how many ids to expect, too few, or none', () => {
+    const ids = Array.from({ length: 30_000 }, (_, i) => `L${i % 20_000}`);
+    const answers = (set: LocalIdSet) => ids.map((id) => set.addAndCheck(id));
+    const expected = ids.map((_, i) => i >= 20_000);
+    expect(answers(new LocalIdSet())).toEqual(expected);
+    expect(answers(new LocalIdSet(ids.length))).toEqual(expected);
+    expect(answers(new LocalIdSet(3_000))).toEqual(expected);
+  });
 });

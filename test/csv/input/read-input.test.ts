@@ -34,6 +34,15 @@ describe('openInput', () => {
     expect(first.map((r) => r.flags)).toEqual([[], ['duplicate_local_id']]);
   });
 
+  it('leaves repeated local ids unflagged, and the rows otherwise alike, when told not to flag them', async () => {
+    const file = await fileWith('NHS Number,DOB,Local ID\n9990000018,2001-01-01,A\n9990000026,2001-01-02,A\n');
+    const today = new Date('2026-01-01');
+    const flagged = await all((await openInput(file, { today })).rows);
+    const unflagged = await all((await openInput(file, { today, flagDuplicateLocalIds: false })).rows);
+    expect(unflagged.map((r) => r.flags)).toEqual([[], []]);
+    expect(unflagged).toEqual(flagged.map((r) => ({ ...r, flags: [] })));
+  });
+
   it('adds the MESH record-count warning once, however many times the rows are read', async () => {
     const row = (ref: string) => `${ref},9990000018,X,Y,,1,20010101,LS1 1AA` + ','.repeat(15);
     const input = await openInput(await fileWith(`MPTREQ_20250630120000,SPINE_PDS_MESH_V1,20250630120000,5\n${row('A')}\n${row('B')}\n`));
