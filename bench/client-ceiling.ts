@@ -1,10 +1,9 @@
-import path from 'node:path';
 import { loadConfig } from '../src/config.js';
 import type { PatientQuery } from '../src/domain/demographics.js';
 import { createLocalLimiter } from '../src/pipeline/limiter.js';
 import { cohortRows } from '../src/simulator/cohort.js';
 import { createSmspClient } from '../src/smsp/client.js';
-import { idealRequestsPerSecond, startSimulatorProcess, POPULATION } from './pipeline.js';
+import { idealRequestsPerSecond, smspEnv, startSimulatorProcess, POPULATION } from './pipeline.js';
 
 export interface ClientCeilingResult {
   requests: number;
@@ -28,14 +27,7 @@ export async function benchClientCeiling(options: { rows: number; maxInFlight: n
     }
   }
   const simulator = await startSimulatorProcess(options.dir, options.latencyMs);
-  const config = loadConfig({
-    SMSP_URL: simulator.url,
-    SMSP_ASID: '999000000001',
-    SMSP_TLS_CERT: path.join(simulator.certDir, 'client.pem'),
-    SMSP_TLS_KEY: path.join(simulator.certDir, 'client-key.pem'),
-    SMSP_TLS_CA: path.join(simulator.certDir, 'ca.pem'),
-    SMSP_MAX_IN_FLIGHT: String(options.maxInFlight),
-  });
+  const config = loadConfig(smspEnv(simulator, options.maxInFlight));
   const client = await createSmspClient(config.smsp, { limiter: createLocalLimiter({ maxInFlight: options.maxInFlight, maxRatePerSecond: 100_000 }) });
   try {
     let next = 0;

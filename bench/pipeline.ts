@@ -130,6 +130,18 @@ export async function startSimulatorProcess(dir: string, latencyMs: number, node
   };
 }
 
+/** The settings that point pds-trace at a simulator process, over mutual TLS with its certificates. */
+export function smspEnv(simulator: Simulator, maxInFlight: number): Record<string, string> {
+  return {
+    SMSP_URL: simulator.url,
+    SMSP_ASID: '999000000001',
+    SMSP_TLS_CERT: path.join(simulator.certDir, 'client.pem'),
+    SMSP_TLS_KEY: path.join(simulator.certDir, 'client-key.pem'),
+    SMSP_TLS_CA: path.join(simulator.certDir, 'ca.pem'),
+    SMSP_MAX_IN_FLIGHT: String(maxInFlight),
+  };
+}
+
 /** Whichever limit binds: the answers' pace for the slots open, or the starts allowed per second. */
 export function idealRequestsPerSecond(smsp: { maxInFlight: number; latencyMs: number; maxRatePerSecond?: number }): number {
   return Math.min(smsp.maxInFlight / (smsp.latencyMs / 1000), smsp.maxRatePerSecond ?? Infinity);
@@ -140,12 +152,7 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
   const maxRate = options.maxRatePerSecond ?? 100_000;
   const prefix = `pds-trace-bench-${randomUUID().slice(0, 8)}`;
   const env: Record<string, string> = {
-    SMSP_URL: simulator.url,
-    SMSP_ASID: '999000000001',
-    SMSP_TLS_CERT: path.join(simulator.certDir, 'client.pem'),
-    SMSP_TLS_KEY: path.join(simulator.certDir, 'client-key.pem'),
-    SMSP_TLS_CA: path.join(simulator.certDir, 'ca.pem'),
-    SMSP_MAX_IN_FLIGHT: String(options.maxInFlight),
+    ...smspEnv(simulator, options.maxInFlight),
     SMSP_MAX_RATE: String(maxRate),
     PDS_TRACE_DATA_DIR: path.join(options.dir, 'data'),
     REDIS_PREFIX: prefix,
