@@ -3,7 +3,7 @@ import type { PatientQuery } from '../src/domain/demographics.js';
 import { createLocalLimiter } from '../src/pipeline/limiter.js';
 import { cohortRows } from '../src/simulator/cohort.js';
 import { createSmspClient } from '../src/smsp/client.js';
-import { idealRequestsPerSecond, smspEnv, startSimulatorProcess, POPULATION } from './pipeline.js';
+import { idealRequestsPerSecond, smspEnv, startSimulatorProcess, POPULATION, UNBOUNDED_RATE } from './pipeline.js';
 
 export interface ClientCeilingResult {
   requests: number;
@@ -28,7 +28,7 @@ export async function benchClientCeiling(options: { rows: number; maxInFlight: n
   }
   const simulator = await startSimulatorProcess(options.dir, options.latencyMs);
   const config = loadConfig(smspEnv(simulator, options.maxInFlight));
-  const client = await createSmspClient(config.smsp, { limiter: createLocalLimiter({ maxInFlight: options.maxInFlight, maxRatePerSecond: 100_000 }) });
+  const client = await createSmspClient(config.smsp, { limiter: createLocalLimiter({ maxInFlight: options.maxInFlight, maxRatePerSecond: UNBOUNDED_RATE }) });
   try {
     let next = 0;
     const cpuAtStart = process.cpuUsage();

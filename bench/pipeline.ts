@@ -24,6 +24,8 @@ import { provisionServiceAccount } from '../test/support/accounts.js';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(REPO, 'dist/src/cli.js');
 export const POPULATION = { seed: 'pds-trace', size: 100_000 };
+/** SMSP_MAX_RATE for runs the rate limit must not bind: far above any pace this machine reaches. */
+export const UNBOUNDED_RATE = 100_000;
 
 export interface PipelineBenchOptions {
   runner: 'embedded' | 'bullmq';
@@ -149,7 +151,7 @@ export function idealRequestsPerSecond(smsp: { maxInFlight: number; latencyMs: n
 
 export async function benchPipeline(options: PipelineBenchOptions): Promise<PipelineBenchResult> {
   const simulator = await startSimulatorProcess(options.dir, options.latencyMs, options.nodeArgs);
-  const maxRate = options.maxRatePerSecond ?? 100_000;
+  const maxRate = options.maxRatePerSecond ?? UNBOUNDED_RATE;
   const prefix = `pds-trace-bench-${randomUUID().slice(0, 8)}`;
   const env: Record<string, string> = {
     ...smspEnv(simulator, options.maxInFlight),
