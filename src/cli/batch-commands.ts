@@ -84,7 +84,7 @@ export function registerBatchCommands(program: Command): void {
         const smsp = await connectSmsp(config, logger);
         if (smsp.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
         try {
-          const run = await runBatchEmbedded(config.dataDir, meta, { caller: smsp.client, audit: session.audit, concurrency: config.smsp.maxInFlight });
+          const run = await runBatchEmbedded(config.dataDir, meta, { caller: smsp.client, audit: session.audit, maxInFlight: config.smsp.maxInFlight });
           process.stdout.write(`batch ${id}: ${run.meta.state}${run.meta.outputs ? `, results in ${run.meta.outputs.results}` : ''}\n`);
         } finally {
           await smsp.close();
@@ -122,7 +122,7 @@ export function registerBatchCommands(program: Command): void {
       const smsp = await connectSmsp(config, logger, runtime ? sharedSmspLimiter(config, runtime) : undefined);
       if (smsp.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
       try {
-        const { retried, stillErrors } = await retryErrorRows(config.dataDir, meta, smsp.client, { concurrency: config.smsp.maxInFlight, audit: session.audit });
+        const { retried, stillErrors } = await retryErrorRows(config.dataDir, meta, smsp.client, { maxInFlight: config.smsp.maxInFlight, audit: session.audit });
         if (retried > 0) await assembleBatch(config.dataDir, meta, { startedAt: new Date(meta.createdAt) });
         process.stdout.write(`batch ${id}: ${retried} error row(s) traced again, ${stillErrors} still error; outputs rewritten\n`);
       } finally {

@@ -112,7 +112,7 @@ async function runEmbedded(session: CommandSession, logger: Logger, batch: Batch
     const run = await runBatchEmbedded(config.dataDir, batch, {
       caller: connection.client,
       audit: session.audit,
-      concurrency: config.smsp.maxInFlight,
+      maxInFlight: config.smsp.maxInFlight,
       progress,
       signal,
     });

@@ -1,13 +1,13 @@
-import pLimit from 'p-limit';
 import type { RowResult } from '../domain/row-result.js';
 import { batchRowEvents, type AuditSink } from './audit-sink.js';
 import { batchPaths, type BatchMeta } from './batch.js';
 import type { ChunkRow } from './ingest.js';
 import { readAllJsonLines, writeJsonLines } from './jsonl.js';
-import { traceRow, type SmspCaller } from './strategy.js';
+import { rowLimitFor, traceRow, type SmspCaller } from './strategy.js';
 
 export interface RetryErrorsOptions {
-  concurrency: number;
+  /** SMSP_MAX_IN_FLIGHT (rows in progress: `rowLimitFor`). */
+  maxInFlight: number;
   signal?: AbortSignal;
   onRow?: (result: RowResult) => void;
   audit: AuditSink;
@@ -26,7 +26,7 @@ export async function retryErrorRows(
   options: RetryErrorsOptions,
 ): Promise<{ retried: number; stillErrors: number }> {
   const paths = batchPaths(dataDir, meta.id);
-  const limit = pLimit(options.concurrency);
+  const limit = rowLimitFor(options.maxInFlight);
   const strategy = { minimal: meta.options.minimal, fallbacks: meta.options.fallbacks, username: meta.options.user, signal: options.signal };
   let retried = 0;
   let stillErrors = 0;

@@ -5,15 +5,15 @@ import { batchPaths, type BatchMeta } from './batch.js';
 import { ingestBatch } from './ingest.js';
 import { readJsonLines } from './jsonl.js';
 import type { BatchProgress } from './progress.js';
-import type { SmspCaller } from './strategy.js';
+import { rowLimitFor, type SmspCaller } from './strategy.js';
 import { traceChunk } from './trace-chunk.js';
 import type { BatchSummary } from '../csv/output/summary.js';
 
 export interface EmbeddedRunOptions {
   caller: SmspCaller;
   audit: AuditSink;
-  /** Rows traced at once: match SMSP_MAX_IN_FLIGHT, the limiter holds the real line. */
-  concurrency: number;
+  /** SMSP_MAX_IN_FLIGHT: rows in progress are kept above it (`rowLimitFor`); the caller's limiter holds the real line. */
+  maxInFlight: number;
   progress?: BatchProgress;
   signal?: AbortSignal;
 }
@@ -27,7 +27,7 @@ export interface BatchRunResult {
  * Drives one batch through ingest → trace → assemble in this process, with no Redis: the same
  * stage functions the BullMQ jobs call. Two chunks are open at a time (so the tail of one never
  * leaves the SMSP limit idle, and memory stays flat in the file's size) and their rows queue, in
- * order, on one limit of `concurrency` calls in flight.
+ * order, on one row limit sized for `maxInFlight` calls in flight.
  */
 export async function runBatchEmbedded(dataDir: string, created: BatchMeta, options: EmbeddedRunOptions): Promise<BatchRunResult> {
   const startedAt = new Date(created.createdAt);
@@ -39,8 +39,8 @@ export async function runBatchEmbedded(dataDir: string, created: BatchMeta, opti
     progress.total = meta.rows;
     for await (const result of readJsonLines<{ status: 'invalid_input' }>(batchPaths(dataDir, meta.id).rejected)) progress.record(result);
   }
-  // One limit shared by every chunk keeps `concurrency` rows in flight across chunk boundaries.
-  const rowLimit = pLimit(options.concurrency);
+  // One limit shared by every chunk keeps the SMSP slots busy across chunk boundaries.
+  const rowLimit = rowLimitFor(options.maxInFlight);
   const caller: SmspCaller = { call: (interaction, query, callOptions) => rowLimit(() => options.caller.call(interaction, query, callOptions)) };
   const chunkLimit = pLimit(2);
   await Promise.all(

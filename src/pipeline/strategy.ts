@@ -1,3 +1,4 @@
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { PatientQuery } from '../domain/demographics.js';
 import type { Interaction } from '../domain/interaction.js';
 import type { RowResult, TraceExchange } from '../domain/row-result.js';
@@ -12,6 +13,15 @@ import type { SmspOutcome } from '../smsp/types.js';
 /** What the strategy needs of the SMSP client (so tests and runners can pass anything that calls SMSP). */
 export interface SmspCaller {
   call(interaction: Interaction, query: PatientQuery, options?: { username?: string; signal?: AbortSignal }): Promise<SmspOutcome>;
+}
+
+/**
+ * Rows in progress at once for `maxInFlight` SMSP slots: twice as many, so a slot the limiter gives
+ * back always finds a row already waiting for it. With one row per slot, each freed slot sat idle
+ * until its own row's answer had been parsed and recorded and the next row had asked.
+ */
+export function rowLimitFor(maxInFlight: number): LimitFunction {
+  return pLimit(2 * maxInFlight);
 }
 
 export const FALLBACKS = {

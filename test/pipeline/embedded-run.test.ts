@@ -37,7 +37,7 @@ describe('embedded runner end to end against the simulator over mutual TLS', () 
     const cohort = await writeCohort({ ...POPULATION, rows: 2500, outDir: dir, name: 'cohort' });
     const batch = await createBatch(`${dir}/data`, cohort.csvPath, batchOptions(`${dir}/out`, { chunkSize: 250 }));
     const progress = new BatchProgress();
-    const run = await runBatchEmbedded(`${dir}/data`, batch, { caller: client, audit, concurrency: LIMITS.maxInFlight, progress });
+    const run = await runBatchEmbedded(`${dir}/data`, batch, { caller: client, audit, maxInFlight: LIMITS.maxInFlight, progress });
 
     expect(run.meta.state).toBe('assembled');
     expect(progress.done).toBe(2500);
@@ -67,7 +67,7 @@ describe('embedded runner end to end against the simulator over mutual TLS', () 
     const file = `${dir}/nonsense.csv`;
     await writeFile(file, 'colour,flavour\nred,sweet\n');
     const batch = await createBatch(`${dir}/data`, file, batchOptions(`${dir}/out2`));
-    const run = await runBatchEmbedded(`${dir}/data`, batch, { caller: client, audit, concurrency: 2 });
+    const run = await runBatchEmbedded(`${dir}/data`, batch, { caller: client, audit, maxInFlight: 2 });
     expect(run.meta.state).toBe('rejected');
     expect(run.meta.rejection?.message).toMatch(/colour/);
     expect(run.meta.outputs).toBeUndefined();

@@ -35,14 +35,14 @@ describe('retrying the error rows of a finished batch', () => {
     const cohort = await writeCohort({ ...POPULATION, rows: 600, outDir: dir, name: 'cohort' });
     const faulty = await connect('fault2200=0.15');
     const batch = await createBatch(`${dir}/data`, cohort.csvPath, batchOptions(`${dir}/out`));
-    const first = await runBatchEmbedded(`${dir}/data`, batch, { caller: faulty.client, audit, concurrency: 8 });
+    const first = await runBatchEmbedded(`${dir}/data`, batch, { caller: faulty.client, audit, maxInFlight: 8 });
     const before = readCsv(first.meta.outputs!.results);
     const errorRows = before.filter((r) => r.trace_status === 'error').length;
     expect(errorRows).toBeGreaterThan(30);
     const auditBefore = readCsv(first.meta.outputs!.audit).length;
 
     const healthy = await connect();
-    const { retried, stillErrors } = await retryErrorRows(`${dir}/data`, first.meta, healthy.client, { concurrency: 8, audit });
+    const { retried, stillErrors } = await retryErrorRows(`${dir}/data`, first.meta, healthy.client, { maxInFlight: 8, audit });
     expect(retried).toBe(errorRows);
     expect(stillErrors).toBe(0);
     // Only the error rows were sent again.

@@ -47,7 +47,7 @@ describe('data-quality handling end to end: a cohort with duplicates, merges, in
     let events = 0;
     const audit: AuditSink = { append: async (batch) => (events += batch.length) };
     const batch = await createBatch(`${dir}/data`, cohort.csvPath, batchOptions(`${dir}/out`, { chunkSize: 5 }));
-    const run = await runBatchEmbedded(`${dir}/data`, batch, { caller: client, audit, concurrency: LIMITS.maxInFlight });
+    const run = await runBatchEmbedded(`${dir}/data`, batch, { caller: client, audit, maxInFlight: LIMITS.maxInFlight });
     meta = run.meta;
     expect(events).toBeGreaterThan(0);
     results = expectResultsMatchGroundTruth(meta.outputs!.results, cohort.expectedPath);

@@ -303,6 +303,43 @@ describe('SmspClient over mutual TLS', () => {
     expect(events).toEqual(['acquire', 'release busy=true', 'acquire', 'release busy=false']);
   });
 
+  it('gives the slot back once an answer is read, so the next request goes out before the answer is parsed', async () => {
+    const events: string[] = [];
+    let sends = 0;
+    // The answer's body is read only to parse it: the getter marks the parse.
+    const transport = {
+      send: async () => {
+        const n = ++sends;
+        events.push(`send ${n}`);
+        return {
+          status: 200,
+          get body() {
+            events.push(`parse ${n}`);
+            return GNN_SUCCESS;
+          },
+        };
+      },
+    };
+    // One slot: the second call waits for the first call's release.
+    const waiting: Array<() => void> = [];
+    let free = 1;
+    const limiter: SmspLimiter = {
+      acquire: () =>
+        new Promise((resolve) => {
+          const grant = () => resolve(() => (waiting.length > 0 ? waiting.shift()!() : free++));
+          if (free > 0) {
+            free--;
+            grant();
+          } else waiting.push(grant);
+        }),
+    };
+    const smsp = new SmspClient({ transport, url: 'https://smsp.invalid/', fromAddress: 'urn:pds-trace:test', username: 'u', auditIdentity: { type: 'asid', uri: '999000000001' }, retry: { attempts: 1, baseDelayMs: 1 }, limiter });
+    const outcomes = await Promise.all([smsp.call('getNHSNumber', SEARCH), smsp.call('getNHSNumber', SEARCH)]);
+
+    expect(outcomes.map((o) => o.status)).toEqual(['matched', 'matched']);
+    expect(events).toEqual(['send 1', 'send 2', 'parse 1', 'parse 2']);
+  });
+
   it('stops an in-flight call as a non-retryable aborted error when the caller aborts', async () => {
     server.setHandler(silent);
     const controller = new AbortController();
