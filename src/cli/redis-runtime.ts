@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import type { AuditSink } from '../pipeline/audit-sink.js';
 import type { RequestLimiter } from '../pipeline/limiter.js';
 import { createRedisLimiter } from '../pipeline/redis-limiter.js';
+import { withRowLimit } from '../pipeline/strategy.js';
 import { openQueues, type PipelineQueues } from '../pipeline/queues.js';
 import { startWorkers, type PipelineWorkers } from '../../jobs/workers.js';
 import { connectSmsp, SIMULATOR_NOTICE, type SmspConnection } from './smsp-connection.js';
@@ -60,7 +61,7 @@ export async function startLocalWorkers(config: Config, logger: Logger, runtime:
   const smsp = await connectSmsp(config, logger, sharedSmspLimiter(config, runtime));
   if (smsp.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
   const workers = startWorkers(
-    { dataDir: config.dataDir, queues: runtime.queues, caller: smsp.client, logger, audit },
+    { dataDir: config.dataDir, queues: runtime.queues, caller: withRowLimit(smsp.client, config.smsp.maxInFlight), logger, audit },
     {
       connection: runtime.redis,
       prefix: config.redisPrefix,

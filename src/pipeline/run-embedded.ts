@@ -5,7 +5,7 @@ import { batchPaths, type BatchMeta } from './batch.js';
 import { ingestBatch } from './ingest.js';
 import { readJsonLines } from './jsonl.js';
 import type { BatchProgress } from './progress.js';
-import { rowLimitFor, type SmspCaller } from './strategy.js';
+import { withRowLimit, type SmspCaller } from './strategy.js';
 import { traceChunk } from './trace-chunk.js';
 import type { BatchSummary } from '../csv/output/summary.js';
 
@@ -40,8 +40,7 @@ export async function runBatchEmbedded(dataDir: string, created: BatchMeta, opti
     for await (const result of readJsonLines<{ status: 'invalid_input' }>(batchPaths(dataDir, meta.id).rejected)) progress.record(result);
   }
   // One limit shared by every chunk keeps the SMSP slots busy across chunk boundaries.
-  const rowLimit = rowLimitFor(options.maxInFlight);
-  const caller: SmspCaller = { call: (interaction, query, callOptions) => rowLimit(() => options.caller.call(interaction, query, callOptions)) };
+  const caller = withRowLimit(options.caller, options.maxInFlight);
   const chunkLimit = pLimit(2);
   await Promise.all(
     (meta.chunks ?? []).map((chunk) =>

@@ -24,6 +24,12 @@ export function rowLimitFor(maxInFlight: number): LimitFunction {
   return pLimit(2 * maxInFlight);
 }
 
+/** `caller` with at most `rowLimitFor(maxInFlight)` calls in progress; the rest wait, in order. */
+export function withRowLimit(caller: SmspCaller, maxInFlight: number): SmspCaller {
+  const limit = rowLimitFor(maxInFlight);
+  return { call: (interaction, query, options) => limit(() => caller.call(interaction, query, options)) };
+}
+
 export const FALLBACKS = {
   /** When PDS does not verify the NHS number supplied (DEMOG-0040), search by demographics instead. */
   search_when_not_verified: 'search by demographics when the NHS number is not verified',

@@ -3,7 +3,7 @@ import type { PatientQuery } from '../../src/domain/demographics.js';
 import type { Interaction } from '../../src/domain/interaction.js';
 import type { TraceStatus } from '../../src/domain/outcome.js';
 import type { SmspOutcome } from '../../src/smsp/types.js';
-import { traceRow, type SmspCaller, type StrategyOptions } from '../../src/pipeline/strategy.js';
+import { traceRow, withRowLimit, type SmspCaller, type StrategyOptions } from '../../src/pipeline/strategy.js';
 
 const byNumber: PatientQuery = { nhsNumber: '9990000018', dateOfBirth: '19800101', familyName: 'SMITH', sex: '1', postcode: 'LS1 4AP' };
 const byDemographics: PatientQuery = { dateOfBirth: '19800101', familyName: 'SMITH', sex: '1', postcode: 'LS1 4AP' };
@@ -78,5 +78,35 @@ describe('trace strategy', () => {
     const result = await traceRow(caller, 1, byDemographics, { ...defaults, fallbacks: ['search_without_postcode', 'search_when_not_verified'] });
     expect(calls).toHaveLength(1);
     expect(result.status).toBe('error');
+  });
+});
+
+describe('row limit', () => {
+  it('keeps twice the SMSP slots of calls in progress and starts the rest in the order they asked', async () => {
+    const started: string[] = [];
+    let inProgress = 0;
+    let most = 0;
+    const finishers: Array<() => void> = [];
+    const caller: SmspCaller = {
+      call: (interaction, query) =>
+        new Promise((resolve) => {
+          started.push(query.familyName!);
+          most = Math.max(most, ++inProgress);
+          finishers.push(() => {
+            inProgress--;
+            resolve({ interaction, status: 'no_match', reason: 'no_match', retryable: false, durationMs: 1, exchanges: [] });
+          });
+        }),
+    };
+    const limited = withRowLimit(caller, 3);
+    const names = Array.from({ length: 20 }, (_, i) => `ROW${i}`);
+    const all = Promise.all(names.map((familyName) => limited.call('getNHSNumber', { ...byDemographics, familyName })));
+    while (started.length < names.length || finishers.length > 0) {
+      await new Promise((r) => setImmediate(r));
+      finishers.shift()?.();
+    }
+    await all;
+    expect(most).toBe(6);
+    expect(started).toEqual(names);
   });
 });
