@@ -69,25 +69,30 @@ async function main(): Promise<void> {
     );
 
     const runs: Array<PipelineBenchResult & { setting: string }> = [];
-    const plan: Array<{ setting: keyof typeof SETTINGS; rows: number }> = [
+    // `sharedCores`: the simulator at the client's own priority, for comparison with the runs where
+    // it has its own share of the cores, as SMSP does (bench/pipeline.ts, startSimulatorProcess).
+    const plan: Array<{ setting: keyof typeof SETTINGS; rows: number; sharedCores?: boolean }> = [
       { setting: 'provider-bound', rows: throughputRows },
       { setting: 'cpu-bound', rows: throughputRows },
+      { setting: 'cpu-bound', rows: throughputRows, sharedCores: true },
       { setting: 'rate-bound', rows: throughputRows },
       { setting: 'cpu-bound', rows: 100_000 },
       ...(full ? [{ setting: 'cpu-bound' as const, rows: 1_000_000 }] : []),
     ];
-    for (const { setting, rows } of plan) {
+    for (const { setting, rows, sharedCores = false } of plan) {
       for (const runner of ['embedded', 'bullmq'] as const) {
         const runDir = await mkdtemp(path.join(dir, `${runner}-${rows}-`));
-        process.stderr.write(`running ${runner} with ${fmt(rows)} rows (${setting})...\n`);
-        const result = await benchPipeline({ runner, rows, ...SETTINGS[setting], workers: 2, dir: runDir, redisUrl, clientNodeArgs: CLIENT_NODE_ARGS });
-        runs.push({ ...result, setting });
+        const label = sharedCores ? `${setting}, simulator at equal priority` : setting;
+        process.stderr.write(`running ${runner} with ${fmt(rows)} rows (${label})...\n`);
+        const result = await benchPipeline({ runner, rows, ...SETTINGS[setting], workers: 2, dir: runDir, redisUrl, clientNodeArgs: CLIENT_NODE_ARGS, simulatorOwnShare: !sharedCores });
+        runs.push({ ...result, setting: result.simulatorPrioritised ? setting : `${setting} (equal priority)` });
         // As each run ends: a long --full run that fails later still leaves what it measured.
         process.stderr.write(`  ${fmt(result.percentOfIdeal, 1)}% of ideal, client ${fmt(result.clientCpuUsPerRow)} µs/row, peak RSS ${result.peakRssMb.map((m) => fmt(m)).join(' / ')} MB, ${fmt(result.wallSeconds, 1)} s\n`);
         await rm(runDir, { recursive: true, force: true });
       }
     }
     console.log(`\nWhole pipeline against the simulator (its own process, same cores); client processes run with ${CLIENT_NODE_ARGS.join(' ')}`);
+    console.log('The simulator runs ahead of the client in the scheduler (nice -10), as SMSP answers from its own machines; "(equal priority)" marks runs without that.');
     for (const [name, smsp] of Object.entries(SETTINGS)) {
       const rate = 'maxRatePerSecond' in smsp ? smsp.maxRatePerSecond : undefined;
       console.log(`  ${name}: SMSP_MAX_IN_FLIGHT ${smsp.maxInFlight}, latency ${smsp.latencyMs} ms${rate ? `, SMSP_MAX_RATE ${rate}` : ''}, ideal ${fmt(idealRequestsPerSecond(smsp))} requests/s`);
