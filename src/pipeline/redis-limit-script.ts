@@ -147,6 +147,14 @@ local function firstInLine(held, lastGrant)
   end
   return true
 end
+-- A process may take one more slot while it holds fewer than its even share of them, or when it is
+-- first in line. Without the share, a process could only ever draw level with the others: when the
+-- rate bound rather than the slots, each held what the other held and replaced only its own
+-- finished requests, and a few requests each in flight used a fraction of the rate for seconds.
+local fairShare = math.floor(maxInFlight / (#others + 1))
+local function mayTake(held, lastGrant)
+  return held < fairShare or firstInLine(held, lastGrant)
+end
 
 local held = tonumber(redis.call('HGET', HELD, owner) or '0')
 local lastGrant = tonumber(redis.call('HGET', LAST_GRANT, owner) or '0')
@@ -155,7 +163,7 @@ redis.call('ZREMRANGEBYSCORE', STARTS, '-inf', now - windowMs)
 -- Unused permits count as requests started now: each may become one without asking.
 local started = redis.call('ZCARD', STARTS) + redis.call('ZCARD', PERMITS)
 local granted = 0
-while granted < wanted and granted < room and started + granted < maxRate and firstInLine(held + granted, granted > 0 and now or lastGrant) do
+while granted < wanted and granted < room and started + granted < maxRate and mayTake(held + granted, granted > 0 and now or lastGrant) do
   local lease = owner .. ':' .. (first + granted)
   redis.call('ZADD', LEASES, now + leaseTtl, lease)
   redis.call('ZADD', STARTS, now, lease)
@@ -172,12 +180,12 @@ if granted > 0 then
   redis.call('PEXPIRE', STARTS, windowMs * 2)
 end
 
--- Permits, while requests are still waiting: only if this owner would be first in line for a lease
--- it gave back (so keeping it takes nothing from a process waiting longer), and only while the
--- window has room for every lease in flight to use one on top.
+-- Permits, while requests are still waiting: only if this owner could take again a lease it gave
+-- back (so keeping it takes nothing from a process with a better claim), and only while the window
+-- has room for every lease in flight to use one on top.
 local reply = {granted, 0, 0}
 if wanted > granted then
-  if not firstInLine(held - 1, granted > 0 and now or lastGrant) then
+  if not mayTake(held - 1, granted > 0 and now or lastGrant) then
     reply[3] = 1
   else
     for i = 1, granted do candidates[#candidates + 1] = owner .. ':' .. (first + i - 1) end

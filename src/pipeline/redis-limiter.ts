@@ -17,7 +17,8 @@ import { limitKeys, POLL_SOON, TRADE } from './redis-limit-script.js';
  * holds permits to start the next one on a lease the moment the last one finishes, and reports the
  * start a few milliseconds later with others. (One Lua call per acquire and per release, and a 2 ms
  * poll while every slot was taken, cost a third of a worker's CPU and a tenth of the throughput.)
- * A slot goes to the waiting process holding the fewest, and between equals to the one served least
+ * A process holding fewer than an even share of the slots may always take one; beyond that, a slot
+ * goes to the waiting process holding the fewest, and between equals to the one served least
  * recently: slots are shared evenly, and take turns when more processes wait than there are slots.
  */
 

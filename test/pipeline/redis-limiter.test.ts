@@ -127,6 +127,22 @@ describe('Redis-backed SMSP limiter shared by processes', () => {
     expect(worst).toBeLessThanOrEqual(20);
   });
 
+  it('uses the whole per-second limit across processes when slots are plentiful, not only what each had in flight', async () => {
+    // The rate binds, not the slots: the first window fills at once, the requests end long before
+    // it moves on, and then every start must come from a poll. Each process used to stop at the
+    // other's count in flight and then wait for its own requests to finish, so the two could stay at
+    // a few requests each and use a fraction of the limit for a second or more.
+    const [a, b] = limiters({ maxInFlight: 64, maxRatePerSecond: 100 });
+    const logA = newLog();
+    const logB = newLog();
+    await Promise.all([lanes(a!, 200, 64, 200, logA), lanes(b!, 200, 64, 200, logB)]);
+    const starts = [...logA.starts, ...logB.starts].sort((x, y) => x - y);
+    // Windows of 1,050 ms (the default slack) allow 100 starts each: three of them, 300 starts,
+    // from the first start to 3,150 ms after it (the old rule made 269-272 in repeated runs).
+    const inThreeWindows = starts.filter((t) => t - starts[0]! < 3_150).length;
+    expect(inThreeWindows).toBeGreaterThanOrEqual(285);
+  });
+
   it('stops starts on permits in every process soon after one sees a busy answer', async () => {
     const [a, b] = limiters({ maxInFlight: 4, maxRatePerSecond: 10_000, busyBackoffMs: 500 });
     const logB = newLog();
