@@ -77,14 +77,35 @@ export async function doneChunks(dataDir: string, meta: BatchMeta): Promise<Set<
  */
 export async function enqueueRemaining(queues: PipelineQueues, dataDir: string, meta: BatchMeta): Promise<{ trace: number; assemble: boolean }> {
   if (meta.state !== 'ingested') return { trace: 0, assemble: false };
-  const done = await doneChunks(dataDir, meta);
-  const missing = (meta.chunks ?? []).filter((c) => !done.has(c.index));
+  const missing = await chunksWithoutResults(dataDir, meta);
   if (missing.length === 0) {
-    await queues.assemble.add('assemble', { batchId: meta.id }, { jobId: jobIds.assemble(meta.id) });
+    await addAssembleJob(queues, meta);
     return { trace: 0, assemble: true };
   }
   await queues.trace.addBulk(
     missing.map((c) => ({ name: 'trace', data: { batchId: meta.id, chunk: c.index }, opts: { jobId: jobIds.trace(meta.id, c.index) } })),
   );
   return { trace: missing.length, assemble: false };
+}
+
+/**
+ * What a finished trace job adds: the assemble job once every chunk has results, nothing before.
+ * Each chunk's results are written before this looks, so of chunks finishing together the last to
+ * look sees them all. (Adding every missing chunk's trace job again, as `resume` does, re-sent
+ * the jobs of the whole rest of the batch to Redis after each chunk: work growing with the square
+ * of the number of chunks, for jobs already queued.)
+ */
+export async function queueAssemblyIfDone(queues: PipelineQueues, dataDir: string, meta: BatchMeta): Promise<boolean> {
+  if (meta.state !== 'ingested' || (await chunksWithoutResults(dataDir, meta)).length > 0) return false;
+  await addAssembleJob(queues, meta);
+  return true;
+}
+
+async function chunksWithoutResults(dataDir: string, meta: BatchMeta): Promise<Array<{ index: number }>> {
+  const done = await doneChunks(dataDir, meta);
+  return (meta.chunks ?? []).filter((c) => !done.has(c.index));
+}
+
+function addAssembleJob(queues: PipelineQueues, meta: BatchMeta): Promise<unknown> {
+  return queues.assemble.add('assemble', { batchId: meta.id }, { jobId: jobIds.assemble(meta.id) });
 }
