@@ -19,7 +19,9 @@ RUN ln -s /app/dist/src/cli.js /usr/local/bin/pds-trace && chmod +x /app/dist/sr
 USER node
 ENV PDS_TRACE_DATA_DIR=/data
 # V8 grows its heap lazily, to ~250 MB under load, though a process holds ~50 MB live: a limit makes
-# it collect sooner and keeps each process near 150 MB at no measured cost in throughput (README, Memory).
-ENV NODE_OPTIONS=--max-old-space-size=192
+# it collect sooner and keeps each process near 150 MB at no measured cost in throughput. One V8
+# background thread: a process's collector otherwise waits on helper threads that compete for the
+# cores with the other pds-trace processes on the machine (README, Memory and V8 threads).
+ENV NODE_OPTIONS="--max-old-space-size=192 --v8-pool-size=1"
 ENTRYPOINT ["pds-trace"]
 CMD ["--help"]

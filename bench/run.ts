@@ -34,8 +34,8 @@ const SETTINGS = {
   'cpu-bound': { maxInFlight: 32, latencyMs: 25 },
   'rate-bound': { maxInFlight: 64, latencyMs: 100, maxRatePerSecond: 250 },
 } as const;
-/** The heap limit the Dockerfile and docker-compose.yml give every pds-trace process (NODE_OPTIONS). */
-const CLIENT_NODE_ARGS = ['--max-old-space-size=192'];
+/** The V8 settings the Dockerfile gives every pds-trace process (NODE_OPTIONS): heap limit, one background thread. */
+const CLIENT_NODE_ARGS = ['--max-old-space-size=192', '--v8-pool-size=1'];
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-GB', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
