@@ -26,7 +26,7 @@ export async function benchClientCeiling(options: { rows: number; maxInFlight: n
       queries.push({ nhsNumber: row.nhs_number, dateOfBirth: row.date_of_birth.replaceAll('-', '') });
     }
   }
-  const simulator = await startSimulatorProcess(options.dir, options.latencyMs, [], true);
+  const simulator = await startSimulatorProcess(options.dir, options.latencyMs);
   const config = loadConfig(smspEnv(simulator, options.maxInFlight));
   const client = await createSmspClient(config.smsp, { limiter: createLocalLimiter({ maxInFlight: options.maxInFlight, maxRatePerSecond: UNBOUNDED_RATE }) });
   try {

@@ -117,10 +117,10 @@ async function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 6
 const SIMULATOR_NICE = -10;
 
 /**
- * Starts the simulator as its own process. With `ownShare`, at a higher scheduling priority than
- * the client (SIMULATOR_NICE), if this user may raise one: `prioritised` says whether it did.
+ * Starts the simulator as its own process. With `ownShare` (the default), at a higher scheduling
+ * priority than the client (SIMULATOR_NICE), if this user may raise one: `prioritised` says whether it did.
  */
-export async function startSimulatorProcess(dir: string, latencyMs: number, nodeArgs: string[] = [], ownShare = false): Promise<Simulator> {
+export async function startSimulatorProcess(dir: string, latencyMs: number, nodeArgs: string[] = [], ownShare = true): Promise<Simulator> {
   const certDir = path.join(dir, 'certs');
   const child = node(['simulator', '--port', '0', '--latency', String(latencyMs), '--cert-dir', certDir, '--seed', POPULATION.seed, '--size', String(POPULATION.size), '--log-level', 'warn'], {}, nodeArgs);
   let prioritised = false;
@@ -179,7 +179,7 @@ export function idealRequestsPerSecond(smsp: { maxInFlight: number; latencyMs: n
 }
 
 export async function benchPipeline(options: PipelineBenchOptions): Promise<PipelineBenchResult> {
-  const simulator = await startSimulatorProcess(options.dir, options.latencyMs, options.nodeArgs, options.simulatorOwnShare ?? true);
+  const simulator = await startSimulatorProcess(options.dir, options.latencyMs, options.nodeArgs, options.simulatorOwnShare);
   const maxRate = options.maxRatePerSecond ?? UNBOUNDED_RATE;
   const prefix = `pds-trace-bench-${randomUUID().slice(0, 8)}`;
   const env: Record<string, string> = {

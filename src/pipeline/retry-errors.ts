@@ -3,10 +3,10 @@ import { batchRowEvents, type AuditSink } from './audit-sink.js';
 import { batchPaths, type BatchMeta } from './batch.js';
 import type { ChunkRow } from './ingest.js';
 import { readAllJsonLines, writeJsonLines } from './jsonl.js';
-import { rowLimitFor, traceRow, type SmspCaller } from './strategy.js';
+import { traceRow, withRowLimit, type SmspCaller } from './strategy.js';
 
 export interface RetryErrorsOptions {
-  /** SMSP_MAX_IN_FLIGHT (rows in progress: `rowLimitFor`). */
+  /** SMSP_MAX_IN_FLIGHT (rows in progress: `withRowLimit`). */
   maxInFlight: number;
   signal?: AbortSignal;
   onRow?: (result: RowResult) => void;
@@ -26,7 +26,7 @@ export async function retryErrorRows(
   options: RetryErrorsOptions,
 ): Promise<{ retried: number; stillErrors: number }> {
   const paths = batchPaths(dataDir, meta.id);
-  const limit = rowLimitFor(options.maxInFlight);
+  const limited = withRowLimit(caller, options.maxInFlight);
   const strategy = { minimal: meta.options.minimal, fallbacks: meta.options.fallbacks, username: meta.options.user, signal: options.signal };
   let retried = 0;
   let stillErrors = 0;
@@ -38,14 +38,12 @@ export async function retryErrorRows(
       (await readAllJsonLines<ChunkRow>(paths.chunk(chunk.index))).filter((row) => failed.has(row.rowNumber)).map((row) => [row.rowNumber, row.query]),
     );
     const updated = await Promise.all(
-      results.map((previous) => {
+      results.map(async (previous) => {
         const query = queries.get(previous.rowNumber);
         if (!query) return previous;
-        return limit(async () => {
-          const again = await traceRow(caller, previous.rowNumber, query, strategy);
-          options.onRow?.(again);
-          return { ...again, exchanges: [...previous.exchanges, ...again.exchanges] };
-        });
+        const again = await traceRow(limited, previous.rowNumber, query, strategy);
+        options.onRow?.(again);
+        return { ...again, exchanges: [...previous.exchanges, ...again.exchanges] };
       }),
     );
     // As in traceChunk: a shutdown leaves these rows as they were rather than half-retried.

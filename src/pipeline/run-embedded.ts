@@ -12,7 +12,7 @@ import type { BatchSummary } from '../csv/output/summary.js';
 export interface EmbeddedRunOptions {
   caller: SmspCaller;
   audit: AuditSink;
-  /** SMSP_MAX_IN_FLIGHT: rows in progress are kept above it (`rowLimitFor`); the caller's limiter holds the real line. */
+  /** SMSP_MAX_IN_FLIGHT: rows in progress are kept above it (`withRowLimit`); the caller's limiter holds the real line. */
   maxInFlight: number;
   progress?: BatchProgress;
   signal?: AbortSignal;

@@ -1,4 +1,4 @@
-import pLimit, { type LimitFunction } from 'p-limit';
+import pLimit from 'p-limit';
 import type { PatientQuery } from '../domain/demographics.js';
 import type { Interaction } from '../domain/interaction.js';
 import type { RowResult, TraceExchange } from '../domain/row-result.js';
@@ -16,17 +16,13 @@ export interface SmspCaller {
 }
 
 /**
- * Rows in progress at once for `maxInFlight` SMSP slots: twice as many, so a slot the limiter gives
- * back always finds a row already waiting for it. With one row per slot, each freed slot sat idle
- * until its own row's answer had been parsed and recorded and the next row had asked.
+ * `caller` with at most twice `maxInFlight` (SMSP_MAX_IN_FLIGHT) calls in progress; the rest wait,
+ * in order. Twice, so a slot the limiter gives back always finds a row already waiting for it: with
+ * one row per slot, each freed slot sat idle until its own row's answer had been parsed and
+ * recorded and the next row had asked. No more, so waiting rows do not pile up in memory.
  */
-export function rowLimitFor(maxInFlight: number): LimitFunction {
-  return pLimit(2 * maxInFlight);
-}
-
-/** `caller` with at most `rowLimitFor(maxInFlight)` calls in progress; the rest wait, in order. */
 export function withRowLimit(caller: SmspCaller, maxInFlight: number): SmspCaller {
-  const limit = rowLimitFor(maxInFlight);
+  const limit = pLimit(2 * maxInFlight);
   return { call: (interaction, query, options) => limit(() => caller.call(interaction, query, options)) };
 }
 
