@@ -41,4 +41,9 @@ export interface RowResult {
   supersededNhsNumber?: string;
   patient?: PdsPatient;
   exchanges: TraceExchange[];
+  /**
+   * Fingerprint of the input row this result belongs to (src/pipeline/row-digest.ts), checked
+   * when results are joined to rows. Absent in results of batches ingested before it existed.
+   */
+  rowDigest?: string;
 }

@@ -10,9 +10,11 @@ import { openDiscrepancyReport } from '../quality/discrepancy-report.js';
 import { NhsNumberIndex, rowNhsNumbers } from '../quality/duplicates.js';
 import { localColumns, localIdentity } from '../quality/local-record.js';
 import { assessRow, type QualityContext } from '../quality/row-quality.js';
-import { batchPaths, saveBatch, type BatchMeta, type BatchOutputs } from './batch.js';
+import { batchPaths, saveBatch, verifiedBatchInput, type BatchMeta, type BatchOutputs } from './batch.js';
+import { InputChangedError } from './input-changed-error.js';
 import { inputOptionsFor } from './ingest.js';
 import { readJsonLines } from './jsonl.js';
+import { rowDigest } from './row-digest.js';
 
 /** An input row with no result, or a result for no row: assembling would lose or invent a row. */
 export class AssemblyError extends Error {
@@ -52,7 +54,8 @@ export interface AssembleOptions {
 
 /**
  * Each input row with its result, in input order. An input row with no result, or a result with
- * no input row, is an AssemblyError: assembling would lose or invent a row.
+ * no input row, is an AssemblyError: assembling would lose or invent a row. A result whose row
+ * digest is not the row's is an InputChangedError: it was traced for another row.
  */
 async function* rowsWithResults(input: InputFile, dataDir: string, meta: BatchMeta): AsyncGenerator<{ row: InputRow; result: RowResult }> {
   const ordered = resultsInRowOrder(dataDir, meta);
@@ -62,6 +65,8 @@ async function* rowsWithResults(input: InputFile, dataDir: string, meta: BatchMe
       if (next.done || next.value.rowNumber !== row.rowNumber) {
         throw new AssemblyError(`batch ${meta.id}: no result for row ${row.rowNumber} (found ${next.done ? 'none' : `row ${next.value.rowNumber}`})`);
       }
+      // Every result of a batch with digests must carry its row's: a missing one matches nothing.
+      if (meta.rowDigests && next.value.rowDigest !== rowDigest(row.cells)) throw new InputChangedError(meta.id, row.rowNumber);
       yield { row, result: next.value };
     }
     const extra = await ordered.next();
@@ -78,8 +83,9 @@ async function* rowsWithResults(input: InputFile, dataDir: string, meta: BatchMe
  * held beside the NHS number index; a batch ingested before that list existed is checked here.
  */
 async function openFlaggedInput(dataDir: string, meta: BatchMeta, options: InputOptions): Promise<InputFile> {
-  if (meta.localIdRepeats === undefined) return openInput(meta.inputPath, { ...options, expectedRows: meta.rows });
-  const input = await openInput(meta.inputPath, { ...options, flagDuplicateLocalIds: false });
+  const file = await verifiedBatchInput(dataDir, meta);
+  if (meta.localIdRepeats === undefined) return openInput(file, { ...options, expectedRows: meta.rows });
+  const input = await openInput(file, { ...options, flagDuplicateLocalIds: false });
   const repeatsFile = batchPaths(dataDir, meta.id).localIdRepeats;
   return { layout: input.layout, rows: { [Symbol.asyncIterator]: () => withLocalIdRepeats(input.rows, repeatsFile) } };
 }
@@ -121,11 +127,27 @@ async function indexNhsNumbers(input: InputFile, dataDir: string, meta: BatchMet
  *
  * Two passes over the input and the results: the first indexes NHS numbers (memory: a few bytes
  * per number, no rows), the second writes. Both stream, so memory stays flat in the file's size.
+ *
+ * Each pass first checks the input copy still holds the bytes submitted, and every row's digest is
+ * checked against its result's: on any difference (InputChangedError) no output appears, and a
+ * batch not yet assembled is left `rejected` (input_changed) so that it stops, for every runner
+ * and every process following it, instead of being tried again.
  */
 export async function assembleBatch(dataDir: string, meta: BatchMeta, options: AssembleOptions): Promise<{ meta: BatchMeta; summary: BatchSummary }> {
+  try {
+    return await writeOutputs(dataDir, meta, options);
+  } catch (err) {
+    if (err instanceof InputChangedError && meta.state !== 'assembled') {
+      const finishedAt = (options.now ?? (() => new Date()))().toISOString();
+      await saveBatch(batchPaths(dataDir, meta.id), { ...meta, state: 'rejected', rejection: { reason: err.reason, message: err.message }, finishedAt });
+    }
+    throw err;
+  }
+}
+
+async function writeOutputs(dataDir: string, meta: BatchMeta, options: AssembleOptions): Promise<{ meta: BatchMeta; summary: BatchSummary }> {
   const now = options.now ?? (() => new Date());
   const outDir = meta.options.outDir;
-  await mkdir(outDir, { recursive: true });
   const outputs: BatchOutputs = {
     results: path.join(outDir, `${meta.name}.results.csv`),
     audit: path.join(outDir, `${meta.name}.audit.csv`),
@@ -137,8 +159,10 @@ export async function assembleBatch(dataDir: string, meta: BatchMeta, options: A
   // One "today" for both passes, so that they read every row alike.
   const inputOptions = { ...inputOptionsFor(meta), today: new Date() };
   // The first pass reads no flags: it leaves the repeated-local-id check to the second.
-  const index = await indexNhsNumbers(await openInput(meta.inputPath, { ...inputOptions, flagDuplicateLocalIds: false }), dataDir, meta);
+  const index = await indexNhsNumbers(await openInput(await verifiedBatchInput(dataDir, meta), { ...inputOptions, flagDuplicateLocalIds: false }), dataDir, meta);
   const input = await openFlaggedInput(dataDir, meta, inputOptions);
+  // Not before: a refused batch leaves nothing behind in the output folder, not even the folder.
+  await mkdir(outDir, { recursive: true });
   const quality: QualityContext = {
     index,
     columns: localColumns(input.layout),

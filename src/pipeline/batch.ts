@@ -1,8 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../csv/output/atomic-file.js';
+import { checkInputUnchanged, copyInputHashing } from './input-copy.js';
 import type { Fallback } from './strategy.js';
 
 /**
@@ -11,15 +11,21 @@ import type { Fallback } from './strategy.js';
  * pick it up, and a crash or an empty Redis loses nothing that was written there.
  *
  *   <dataDir>/batches/<id>/batch.json         what the batch is and how far it got
+ *   <dataDir>/batches/<id>/input.csv          the batch's own copy of the input, as submitted
  *   <dataDir>/batches/<id>/rejected.jsonl     results of rows rejected at ingest, in row order
  *   <dataDir>/batches/<id>/local-id-repeats.jsonl  rows repeating an earlier row's local id, ascending
  *   <dataDir>/batches/<id>/chunks/NNNNN.jsonl rows to trace (row number + normalised query)
  *   <dataDir>/batches/<id>/results/NNNNN.jsonl results of a traced chunk (present ⇒ chunk done)
  *
- * Chunk and result files hold patient data: owner-only files in an owner-only folder.
+ * The input copy, chunk and result files hold patient data: owner-only files in an owner-only
+ * folder. They are work files, removed after the retention period or by `purge` (retention.ts);
+ * batch.json stays, and so do the outputs in the batch's output folder.
  */
 
 export type OutputFormat = 'native' | 'mesh';
+
+/** The batch's copy of its input, in the batch folder. */
+const INPUT_COPY_NAME = 'input.csv';
 
 export interface BatchOptions {
   format: OutputFormat;
@@ -54,10 +60,25 @@ export type BatchState = 'created' | 'ingested' | 'assembled' | 'rejected';
 export interface BatchMeta {
   id: string;
   createdAt: string;
+  /** Where the input was submitted from: for display only, never read after submission. */
   inputPath: string;
   /** The input's file name without its extension: outputs are `<name>.results.csv` and so on. */
   name: string;
+  /** SHA-256 of the input bytes as submitted: of the batch's copy (checked before every read). */
   inputSha256: string;
+  /**
+   * The batch's own copy of the input, relative to the batch folder (workers on other machines may
+   * mount the data folder elsewhere). Absent for a batch created before copies were kept: it reads
+   * `inputPath`, still checked against `inputSha256`.
+   */
+  inputCopy?: string;
+  /** Size of the input copy in bytes: a cheap first check before hashing. */
+  inputBytes?: number;
+  /**
+   * How each row's digest was made, when ingest recorded one per row (row-digest.ts): assemble
+   * then refuses any result whose row is not the row that was traced. Absent for older batches.
+   */
+  rowDigests?: RowDigestScheme;
   options: BatchOptions;
   state: BatchState;
   /** Data rows in the file, valid or not (after ingest). */
@@ -74,6 +95,20 @@ export interface BatchMeta {
   rejection?: { reason: string; message: string };
   outputs?: BatchOutputs;
   finishedAt?: string;
+  /** When the work files (input copy, chunks, results, row lists) were removed, and by whom. */
+  workFilesRemoved?: WorkFilesRemoval;
+}
+
+/** The one digest scheme so far: the first 16 hex characters of SHA-256 over the row's cells. */
+export type RowDigestScheme = 'sha256-16';
+
+export interface WorkFilesRemoval {
+  /** ISO 8601 UTC. */
+  at: string;
+  /** `retention` for the sweep, else the user id of whoever ran `purge`. */
+  by: string;
+  /** The retention period that applied, for a removal by the sweep. */
+  retentionHours?: number;
 }
 
 /** The files assemble writes, beside each other in the batch's output folder. */
@@ -91,6 +126,8 @@ export interface BatchOutputs {
 export interface BatchPaths {
   dir: string;
   meta: string;
+  /** The batch's own copy of its input. */
+  input: string;
   rejected: string;
   localIdRepeats: string;
   chunksDir: string;
@@ -105,6 +142,7 @@ export function batchPaths(dataDir: string, id: string): BatchPaths {
   return {
     dir,
     meta: path.join(dir, 'batch.json'),
+    input: path.join(dir, INPUT_COPY_NAME),
     rejected: path.join(dir, 'rejected.jsonl'),
     localIdRepeats: path.join(dir, 'local-id-repeats.jsonl'),
     chunksDir: path.join(dir, 'chunks'),
@@ -112,12 +150,6 @@ export function batchPaths(dataDir: string, id: string): BatchPaths {
     chunk: (i) => path.join(dir, 'chunks', `${pad(i)}.jsonl`),
     chunkResults: (i) => path.join(dir, 'results', `${pad(i)}.jsonl`),
   };
-}
-
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 /** Batch ids are safe as BullMQ job ids (no colon, not all digits) and sort by creation time. */
@@ -132,22 +164,41 @@ export function outputName(inputPath: string): string {
   return ext ? base.slice(0, -ext.length) : base;
 }
 
+/**
+ * Creates a batch with its own owner-only copy of the input, hashed in the same read that copies
+ * it, so the hash is of exactly the bytes the batch will trace. Every later stage reads the copy,
+ * never `inputPath`: a file edited after submission cannot put one patient's answer on another's
+ * row (ARCHITECTURE property 9).
+ *
+ * The batch id carries the hash, so the copy is made in `<dataDir>/staging/` and moved into the
+ * batch folder once the id is known (a rename on the same file system).
+ */
 export async function createBatch(dataDir: string, inputPath: string, options: BatchOptions, now = new Date()): Promise<BatchMeta> {
   const absolute = path.resolve(inputPath);
-  const inputSha256 = await sha256File(absolute);
-  const meta: BatchMeta = {
-    id: newBatchId(now, inputSha256),
-    createdAt: now.toISOString(),
-    inputPath: absolute,
-    name: outputName(absolute),
-    inputSha256,
-    options: { ...options, outDir: path.resolve(options.outDir) },
-    state: 'created',
-  };
-  const paths = batchPaths(dataDir, meta.id);
-  for (const dir of [paths.dir, paths.chunksDir, paths.resultsDir]) await mkdir(dir, { recursive: true, mode: 0o700 });
-  await saveBatch(paths, meta);
-  return meta;
+  const stagingDir = path.join(dataDir, 'staging');
+  await mkdir(stagingDir, { recursive: true, mode: 0o700 });
+  const staged = path.join(stagingDir, `${randomBytes(8).toString('hex')}.part`);
+  try {
+    const copy = await copyInputHashing(absolute, staged);
+    const meta: BatchMeta = {
+      id: newBatchId(now, copy.sha256),
+      createdAt: now.toISOString(),
+      inputPath: absolute,
+      name: outputName(absolute),
+      inputSha256: copy.sha256,
+      inputCopy: INPUT_COPY_NAME,
+      inputBytes: copy.bytes,
+      options: { ...options, outDir: path.resolve(options.outDir) },
+      state: 'created',
+    };
+    const paths = batchPaths(dataDir, meta.id);
+    for (const dir of [paths.dir, paths.chunksDir, paths.resultsDir]) await mkdir(dir, { recursive: true, mode: 0o700 });
+    await rename(staged, paths.input);
+    await saveBatch(paths, meta);
+    return meta;
+  } finally {
+    await rm(staged, { force: true });
+  }
 }
 
 export async function saveBatch(paths: BatchPaths, meta: BatchMeta): Promise<void> {
@@ -156,4 +207,25 @@ export async function saveBatch(paths: BatchPaths, meta: BatchMeta): Promise<voi
 
 export async function loadBatch(dataDir: string, id: string): Promise<BatchMeta> {
   return JSON.parse(await readFile(batchPaths(dataDir, id).meta, 'utf8')) as BatchMeta;
+}
+
+/** Ids of every batch folder under the data folder, oldest first (ids sort by creation time). */
+export async function listBatchIds(dataDir: string): Promise<string[]> {
+  const names = await readdir(path.join(dataDir, 'batches')).catch(() => [] as string[]);
+  return names.sort();
+}
+
+/** The file a batch's stages read: its own copy, or for a batch from before copies, the original. */
+export function batchInputFile(dataDir: string, meta: BatchMeta): string {
+  return meta.inputCopy ? path.join(batchPaths(dataDir, meta.id).dir, meta.inputCopy) : meta.inputPath;
+}
+
+/**
+ * The batch's input file, once checked to hold the bytes it was submitted with (InputChangedError
+ * if not). Every stage calls this right before it reads the input.
+ */
+export async function verifiedBatchInput(dataDir: string, meta: BatchMeta): Promise<string> {
+  const file = batchInputFile(dataDir, meta);
+  await checkInputUnchanged(file, { batchId: meta.id, sha256: meta.inputSha256, bytes: meta.inputBytes });
+  return file;
 }

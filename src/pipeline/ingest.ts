@@ -3,13 +3,17 @@ import type { PatientQuery } from '../domain/demographics.js';
 import type { RowResult } from '../domain/row-result.js';
 import { InputFileError, openInput, type InputOptions, type InputRow } from '../csv/read-input.js';
 import { batchRowEvents, type AuditSink } from './audit-sink.js';
-import { batchPaths, saveBatch, type BatchMeta, type ChunkRef } from './batch.js';
+import { batchPaths, saveBatch, verifiedBatchInput, type BatchMeta, type ChunkRef } from './batch.js';
+import { InputChangedError } from './input-changed-error.js';
 import { openJsonLinesWriter, writeJsonLines } from './jsonl.js';
+import { ROW_DIGEST_SCHEME, rowDigest } from './row-digest.js';
 
 /** A row waiting to be traced, as stored in a chunk file. */
 export interface ChunkRow {
   rowNumber: number;
   query: PatientQuery;
+  /** The row's fingerprint (row-digest.ts), carried into its result; absent in older batches. */
+  rowDigest?: string;
 }
 
 export function inputOptionsFor(meta: BatchMeta): InputOptions {
@@ -25,23 +29,25 @@ export function rejectedRowResult(row: InputRow): RowResult {
     reason: problem.reason,
     detail: problem.message,
     exchanges: [],
+    rowDigest: rowDigest(row.cells),
   };
 }
 
 /**
  * Streams the input once: rows that cannot be traced get their final result now (they never reach
  * SMSP), the rest are cut into chunk files of `chunkSize` rows. Deterministic, so running it again
- * after a crash rewrites the same chunks. A file that cannot be read as a table of demographics
- * leaves the batch `rejected` with the reason and returns normally.
+ * after a crash rewrites the same chunks. A file that cannot be read as a table of demographics,
+ * or whose copy no longer holds the bytes submitted, leaves the batch `rejected` with the reason
+ * and returns normally.
  */
 export async function ingestBatch(dataDir: string, meta: BatchMeta, audit: AuditSink): Promise<BatchMeta> {
   const paths = batchPaths(dataDir, meta.id);
   const chunkSize = meta.options.chunkSize;
   let input;
   try {
-    input = await openInput(meta.inputPath, inputOptionsFor(meta));
+    input = await openInput(await verifiedBatchInput(dataDir, meta), inputOptionsFor(meta));
   } catch (err) {
-    if (!(err instanceof InputFileError)) throw err;
+    if (!(err instanceof InputFileError) && !(err instanceof InputChangedError)) throw err;
     const rejected: BatchMeta = { ...meta, state: 'rejected', rejection: { reason: err.reason, message: err.message } };
     await saveBatch(paths, rejected);
     return rejected;
@@ -88,7 +94,7 @@ export async function ingestBatch(dataDir: string, meta: BatchMeta, audit: Audit
         if (rejectedPending.length >= chunkSize) await flushRejected();
         continue;
       }
-      pending.push({ rowNumber: row.rowNumber, query: row.query });
+      pending.push({ rowNumber: row.rowNumber, query: row.query, rowDigest: rowDigest(row.cells) });
       if (pending.length >= chunkSize) await flush();
     }
     await flush();
@@ -111,6 +117,7 @@ export async function ingestBatch(dataDir: string, meta: BatchMeta, audit: Audit
     rows,
     rejectedRows,
     localIdRepeats,
+    rowDigests: ROW_DIGEST_SCHEME,
     chunks,
     layout: {
       kind: layout.kind,

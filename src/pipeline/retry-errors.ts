@@ -1,6 +1,6 @@
 import type { RowResult } from '../domain/row-result.js';
 import { batchRowEvents, type AuditSink } from './audit-sink.js';
-import { batchPaths, type BatchMeta } from './batch.js';
+import { batchPaths, verifiedBatchInput, type BatchMeta } from './batch.js';
 import type { ChunkRow } from './ingest.js';
 import { readAllJsonLines, writeJsonLines } from './jsonl.js';
 import { traceRow, withRowLimit, type SmspCaller } from './strategy.js';
@@ -18,6 +18,9 @@ export interface RetryErrorsOptions {
  * rewrites each touched chunk's results atomically. The earlier failed exchanges stay in the row's
  * history: the audit trail records every request that was sent. Returns how many rows were retried
  * and how many are still errors; the caller re-assembles the outputs.
+ *
+ * A batch whose input copy changed since submission is refused (InputChangedError) before any
+ * request: its outputs could not be re-assembled, so the requests would be wasted.
  */
 export async function retryErrorRows(
   dataDir: string,
@@ -25,6 +28,7 @@ export async function retryErrorRows(
   caller: SmspCaller,
   options: RetryErrorsOptions,
 ): Promise<{ retried: number; stillErrors: number }> {
+  await verifiedBatchInput(dataDir, meta);
   const paths = batchPaths(dataDir, meta.id);
   const limited = withRowLimit(caller, options.maxInFlight);
   const strategy = { minimal: meta.options.minimal, fallbacks: meta.options.fallbacks, username: meta.options.user, signal: options.signal };
@@ -43,7 +47,7 @@ export async function retryErrorRows(
         if (!query) return previous;
         const again = await traceRow(limited, previous.rowNumber, query, strategy);
         options.onRow?.(again);
-        return { ...again, exchanges: [...previous.exchanges, ...again.exchanges] };
+        return { ...again, exchanges: [...previous.exchanges, ...again.exchanges], rowDigest: previous.rowDigest };
       }),
     );
     // As in traceChunk: a shutdown leaves these rows as they were rather than half-retried.

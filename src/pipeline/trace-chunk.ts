@@ -55,7 +55,7 @@ export async function traceChunk(
   );
   const results = await Promise.all(
     rows.map(async (row) => {
-      const result = await traceRow(caller, row.rowNumber, row.query, strategy);
+      const result: RowResult = { ...(await traceRow(caller, row.rowNumber, row.query, strategy)), rowDigest: row.rowDigest };
       options.onRow?.(result);
       audit.add(result);
       return result;
