@@ -59,6 +59,13 @@ const SETTINGS = z.object({
   /** Where batches, work files and audit files live. */
   PDS_TRACE_DATA_DIR: optionalString,
   /**
+   * Hours a finished batch keeps its work files (its input copy, chunks, chunk results and row
+   * lists: patient data) before they are removed; 0 removes them as soon as it is finished (at the
+   * end of `trace`, or at the worker's next sweep). batch.json and the outputs stay. Default 168
+   * (7 days): long enough to `retry` a batch's error rows after an SMSP outage.
+   */
+  PDS_TRACE_WORK_RETENTION_HOURS: z.coerce.number().int().min(0).default(168),
+  /**
    * PostgreSQL URL of the audit store (the restricted application role that may only INSERT and
    * SELECT; see src/audit/pg-store.ts). Unset means the append-only file store under
    * `<PDS_TRACE_DATA_DIR>/audit/`, for single-machine use.
@@ -97,6 +104,8 @@ export interface Config {
   redisPrefix: string;
   jobs: { lockMs: number; stalledIntervalMs: number };
   dataDir: string;
+  /** PDS_TRACE_WORK_RETENTION_HOURS: hours a finished batch keeps its work files (0: remove at once). */
+  workRetentionHours: number;
   /** PostgreSQL audit store; unset means the file store under `<dataDir>/audit/`. */
   auditDatabaseUrl?: string;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
@@ -183,6 +192,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     redisPrefix: s.REDIS_PREFIX,
     jobs: { lockMs: s.JOB_LOCK_MS, stalledIntervalMs: s.JOB_STALLED_INTERVAL_MS },
     dataDir: path.resolve(cwd, s.PDS_TRACE_DATA_DIR ?? '.pds-trace'),
+    workRetentionHours: s.PDS_TRACE_WORK_RETENTION_HOURS,
     auditDatabaseUrl: s.AUDIT_DATABASE_URL,
     logLevel: s.LOG_LEVEL,
   };
