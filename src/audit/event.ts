@@ -15,6 +15,8 @@ export const AUDIT_EVENT_KINDS = [
   /** An input row refused locally, before any request. */
   'row_rejected',
   'batch_submitted',
+  /** A finished batch's work files (patient data) were removed: by retention or by `purge`. */
+  'work_files_removed',
   'sign_in',
   'sign_in_failed',
   /** The failed attempt that locked an account. */

@@ -21,6 +21,7 @@ export const PERMISSIONS = {
   'audit.verify': 'check the audit trail for tampering',
   'users.manage': 'add, disable and enable users, set passwords and roles',
   'queue.operate': 'run workers, retry and resume batches',
+  'batch.purge.any': "remove any finished batch's work files at once (destroys patient data, reads none)",
   'simulator.run': 'run the SMSP simulator and generate synthetic cohorts and populations',
   'config.change': 'change watched folders, schedules and the audit database schema',
   'dashboard.view': 'view the queue dashboard',
@@ -38,7 +39,7 @@ interface RoleDefinition {
 export const ROLES = {
   admin: {
     description: 'users, folders, schedules, dashboard; no patient results, no audit trail',
-    permissions: ['users.manage', 'config.change', 'dashboard.view', 'batch.read.any', 'simulator.run'],
+    permissions: ['users.manage', 'config.change', 'dashboard.view', 'batch.read.any', 'batch.purge.any', 'simulator.run'],
   },
   tracer: {
     description: 'submit files, read own batches and their results',
@@ -53,8 +54,8 @@ export const ROLES = {
     permissions: ['audit.read', 'audit.verify'],
   },
   operator: {
-    description: 'queue health, workers, retry and resume batches; no patient data',
-    permissions: ['batch.read.any', 'queue.operate', 'simulator.run'],
+    description: 'queue health, workers, retry, resume and purge batches; no patient data',
+    permissions: ['batch.read.any', 'queue.operate', 'batch.purge.any', 'simulator.run'],
   },
 } as const satisfies Record<string, RoleDefinition>;
 
@@ -106,6 +107,7 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   cli('status', READ_BATCHES, 'batch.read.own lists only batches the user submitted'),
   cli('resume', ['queue.operate']),
   cli('retry', ['queue.operate']),
+  cli('purge', ['batch.submit', 'batch.purge.any'], 'batch.submit: only a batch the user submitted'),
   cli('simulator', ['simulator.run']),
   cli('cohort', ['simulator.run']),
   cli('population', ['simulator.run']),

@@ -27,6 +27,11 @@ describe('the policy', () => {
     expect(held('auditor')).toEqual(['audit.read', 'audit.verify']);
   });
 
+  it('lets only operators and admins purge any batch’s work files, and auditors none', () => {
+    expect(ROLE_NAMES.filter((r) => held(r).includes('batch.purge.any'))).toEqual(['admin', 'operator']);
+    expect(expectedAllowed('auditor', accessRule('cli', 'purge'))).toBe(false);
+  });
+
   it('keeps patient results from admin, operator and auditor', () => {
     for (const role of ['admin', 'operator', 'auditor'] as const) {
       expect(held(role)).not.toContain('results.download');
@@ -37,11 +42,12 @@ describe('the policy', () => {
 
   it('lets each role use exactly these CLI commands', () => {
     const cliFor = (role: Role) => ACCESS_RULES.filter((r) => r.surface === 'cli' && expectedAllowed(role, r)).map((r) => r.name);
-    expect(cliFor('admin')).toEqual(['status', 'simulator', 'cohort', 'population', 'users add', 'users passwd', 'users disable', 'users enable', 'users set-roles', 'users list', 'users roles', 'audit migrate']);
-    expect(cliFor('tracer')).toEqual(['trace', 'status', 'users roles']);
-    expect(cliFor('analyst')).toEqual(['trace', 'status', 'users roles']);
+    expect(cliFor('admin')).toEqual(['status', 'purge', 'simulator', 'cohort', 'population', 'users add', 'users passwd', 'users disable', 'users enable', 'users set-roles', 'users list', 'users roles', 'audit migrate']);
+    // purge by batch.submit: only the user's own batches (the command checks).
+    expect(cliFor('tracer')).toEqual(['trace', 'status', 'purge', 'users roles']);
+    expect(cliFor('analyst')).toEqual(['trace', 'status', 'purge', 'users roles']);
     expect(cliFor('auditor')).toEqual(['users roles', 'audit verify', 'audit search']);
-    expect(cliFor('operator')).toEqual(['worker', 'status', 'resume', 'retry', 'simulator', 'cohort', 'population', 'users roles']);
+    expect(cliFor('operator')).toEqual(['worker', 'status', 'resume', 'retry', 'purge', 'simulator', 'cohort', 'population', 'users roles']);
   });
 
   it('uses every permission somewhere, and lists each command, route and page once', () => {
@@ -54,7 +60,7 @@ describe('the policy', () => {
   });
 
   it('has a rule for every pds-trace command, the lead’s and these modules’ alike', () => {
-    const commands = ['trace', 'worker', 'status', 'resume', 'retry', 'simulator', 'cohort', 'population', ...registeredCommandNames()];
+    const commands = ['trace', 'worker', 'status', 'resume', 'retry', 'purge', 'simulator', 'cohort', 'population', ...registeredCommandNames()];
     expect(registeredCommandNames()).toEqual(expect.arrayContaining(['users add', 'users passwd', 'users roles', 'audit verify', 'audit search', 'audit migrate']));
     for (const name of commands) expect(() => accessRule('cli', name), name).not.toThrow();
   });
