@@ -1,14 +1,16 @@
-import { readdir } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { AccessDeniedError } from '../auth/authorise.js';
 import { permissionsOf } from '../auth/roles.js';
+import type { BatchSummary } from '../csv/output/summary.js';
 import { createLogger } from '../log.js';
 import { assembleBatch } from '../pipeline/assemble.js';
 import { retryErrorRows } from '../pipeline/retry-errors.js';
 import { runBatchEmbedded } from '../pipeline/run-embedded.js';
 import { connectSmsp, SIMULATOR_NOTICE } from './smsp-connection.js';
-import { loadBatch, type BatchMeta } from '../pipeline/batch.js';
+import { listBatchIds, loadBatch, type BatchMeta } from '../pipeline/batch.js';
 import { enqueueRemaining } from '../pipeline/queues.js';
+import { formatRemoval, removeWorkFiles, requireWorkFiles } from '../pipeline/retention.js';
 import { BatchWatcher } from '../pipeline/watch-batch.js';
 import { CliError, EXIT } from './errors.js';
 import { openRedisRuntime, sharedSmspLimiter } from './redis-runtime.js';
@@ -19,9 +21,15 @@ function visibleTo(session: CommandSession, meta: BatchMeta): boolean {
   return permissionsOf(session.principal.roles).has('batch.read.any') || meta.options.user === session.principal.userId;
 }
 
-async function listBatchIds(dataDir: string): Promise<string[]> {
-  const names = await readdir(path.join(dataDir, 'batches')).catch(() => [] as string[]);
-  return names.sort();
+/** Counts of a batch whose work files are gone, from its summary (if it is still where it was written). */
+async function summaryCounts(meta: BatchMeta): Promise<{ done: number; byStatus: Record<string, number> }> {
+  if (!meta.outputs) return { done: 0, byStatus: {} };
+  try {
+    const summary = JSON.parse(await readFile(meta.outputs.summaryJson, 'utf8')) as BatchSummary;
+    return { done: summary.rows, byStatus: summary.byStatus };
+  } catch {
+    return { done: 0, byStatus: {} };
+  }
 }
 
 async function batchOrExplain(dataDir: string, id: string): Promise<BatchMeta> {
@@ -57,8 +65,10 @@ export function registerBatchCommands(program: Command): void {
         }
         const watcher = new BatchWatcher(config.dataDir, batchId);
         const meta = await watcher.poll();
-        process.stdout.write(`${describe(meta, watcher.progress.done, watcher.progress.byStatus)}\n`);
+        const counts = meta.workFilesRemoved ? await summaryCounts(meta) : watcher.progress;
+        process.stdout.write(`${describe(meta, counts.done, counts.byStatus)}\n`);
         if (id && meta.rejection) process.stdout.write(`  rejected: ${meta.rejection.message}\n`);
+        if (id && meta.workFilesRemoved) process.stdout.write(`  work files removed ${formatRemoval(meta.workFilesRemoved)}\n`);
         if (id && meta.outputs) for (const [k, v] of Object.entries(meta.outputs)) process.stdout.write(`  ${k.padEnd(14)} ${v}\n`);
       }
     },
@@ -74,6 +84,7 @@ export function registerBatchCommands(program: Command): void {
     async (session, id: string, flags: { embedded?: boolean }) => {
       const { config } = session;
       const meta = await batchOrExplain(config.dataDir, id);
+      requireWorkFiles(meta, 'resumed');
       if (meta.state === 'assembled' || meta.state === 'rejected') {
         process.stdout.write(`batch ${id} is already ${meta.state}: nothing to resume\n`);
         return;
@@ -116,6 +127,7 @@ export function registerBatchCommands(program: Command): void {
       const { config } = session;
       const logger = createLogger({ level: config.logLevel });
       const meta = await batchOrExplain(config.dataDir, id);
+      requireWorkFiles(meta, 'retried');
       if (meta.state !== 'assembled') throw new CliError(`batch ${id} is ${meta.state}: only a finished batch can be retried (see \`pds-trace resume\`)`, EXIT.usage);
       // With Redis, share the global SMSP limit with any workers running.
       const runtime = config.redisUrl ? await openRedisRuntime(config) : undefined;
@@ -129,6 +141,30 @@ export function registerBatchCommands(program: Command): void {
         await smsp.close();
         await runtime?.close();
       }
+    },
+  );
+
+  signedInCommand(
+    program
+      .command('purge')
+      .description("remove a finished batch's work files (its input copy, chunks and results: patient data) now; batch.json and the outputs stay")
+      .argument('<batch>', 'a batch id'),
+    'purge',
+    async (session, id: string) => {
+      const { config, principal } = session;
+      const meta = await batchOrExplain(config.dataDir, id);
+      // The rule lets in batch.submit too; with it alone, only the batch's submitter may purge it.
+      if (!permissionsOf(principal.roles).has('batch.purge.any') && meta.options.user !== principal.userId) {
+        await session.record([{ kind: 'access_denied', batchId: id, outcome: 'refused', detail: 'command=purge' }]);
+        throw new CliError(new AccessDeniedError(principal.userId, ['batch.purge.any'], `batch ${id}`).message, EXIT.denied);
+      }
+      if (meta.workFilesRemoved) {
+        process.stdout.write(`batch ${id}: work files already removed ${formatRemoval(meta.workFilesRemoved)}\n`);
+        return;
+      }
+      const purged = await removeWorkFiles(config.dataDir, meta, { by: principal.userId });
+      await session.record([{ kind: 'work_files_removed', batchId: id, outcome: 'purged' }]);
+      process.stdout.write(`batch ${id}: work files removed ${formatRemoval(purged.workFilesRemoved!)}; batch.json and the outputs are kept\n`);
     },
   );
 }

@@ -6,6 +6,7 @@ import type { Principal } from '../auth/authorise.js';
 import { cliAction, processCliIo, signInOption, toCliError, withCliSession, type SessionEvent } from '../auth/cli-session.js';
 import { UserStore } from '../auth/users.js';
 import { loadConfig, type Config } from '../config.js';
+import { batchCliError } from './batch-errors.js';
 
 /**
  * How every pds-trace command runs for someone (MSCA-IG-01/02/03): sign in, check the command's
@@ -93,7 +94,9 @@ export function signedInCommand<A extends unknown[]>(
     cliAction(async (...args: unknown[]) => {
       // commander passes the positional arguments, then the options object, then the command.
       const flags = args.at(-2) as { as?: string; user?: string };
-      await runCommand(name, flags.as ?? flags.user, (session) => action(session, ...(args as A)));
+      await runCommand(name, flags.as ?? flags.user, (session) => action(session, ...(args as A))).catch((err: unknown) => {
+        throw batchCliError(err);
+      });
     }),
   );
 }

@@ -15,6 +15,7 @@ import { connectSmsp, SIMULATOR_NOTICE } from './smsp-connection.js';
 import { CliError, EXIT } from './errors.js';
 import { openRedisRuntime, startLocalWorkers } from './redis-runtime.js';
 import { signedInCommand, type CommandSession } from './session.js';
+import { sweepAndAudit } from './work-file-sweep.js';
 
 interface TraceFlags {
   out?: string;
@@ -89,6 +90,8 @@ async function traceFile(session: CommandSession, file: string, flags: TraceFlag
     const run = useRedis
       ? await runOnBullmq(session, logger, batch, flags, abort.signal)
       : await runEmbedded(session, logger, batch, abort.signal);
+    // Finished batches past their retention lose their work files, this one too with retention 0.
+    await sweepAndAudit(session, logger);
     await report(run.meta, run.simulated, run.url);
   } finally {
     process.off('SIGINT', onSignal);

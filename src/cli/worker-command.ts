@@ -3,6 +3,10 @@ import { createLogger } from '../log.js';
 import { CliError, EXIT } from './errors.js';
 import { openRedisRuntime, startLocalWorkers } from './redis-runtime.js';
 import { signedInCommand } from './session.js';
+import { sweepAndAudit } from './work-file-sweep.js';
+
+/** How often a long-running worker removes the work files of batches past their retention. */
+const SWEEP_INTERVAL_MS = 3_600_000;
 
 export function registerWorkerCommand(program: Command): void {
   const command = program
@@ -20,12 +24,20 @@ export function registerWorkerCommand(program: Command): void {
       const local = await startLocalWorkers(config, logger, runtime, concurrency, session.audit);
       logger.info('worker started', { concurrency, maxInFlight: config.smsp.maxInFlight, maxRatePerSecond: config.smsp.maxRatePerSecond });
       process.stderr.write(`pds-trace worker running (trace concurrency ${concurrency}); SIGINT or SIGTERM stops it\n`);
+      // At start and hourly; unref'd, so the timer alone never keeps the process up.
+      let sweeping = sweepAndAudit(session, logger);
+      const sweeper = setInterval(() => {
+        sweeping = sweeping.then(() => sweepAndAudit(session, logger));
+      }, SWEEP_INTERVAL_MS).unref();
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
       logger.info('worker stopping');
+      clearInterval(sweeper);
+      // Before the audit store closes: a sweep records what it removed.
+      await sweeping;
       await local.close(Number(flags.shutdownTimeout));
       await runtime.close();
       logger.info('worker stopped');

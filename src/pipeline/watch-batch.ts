@@ -21,7 +21,8 @@ export class BatchWatcher {
 
   async poll(): Promise<BatchMeta> {
     const meta = await loadBatch(this.dataDir, this.batchId);
-    if (meta.state === 'created' || meta.state === 'rejected') return meta;
+    // A batch whose work files were removed has no results left to count.
+    if (meta.state === 'created' || meta.state === 'rejected' || meta.workFilesRemoved) return meta;
     this.progress.total = meta.rows;
     const paths = batchPaths(this.dataDir, meta.id);
     if (!this.rejectedCounted) {
