@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { createBatch, type BatchMeta } from '../../src/pipeline/batch.js';
-import { openQueues, submitBatch, type PipelineQueues } from '../../src/pipeline/queues.js';
+import { appendFile, readdir } from 'node:fs/promises';
+import { batchPaths, createBatch, type BatchMeta } from '../../src/pipeline/batch.js';
+import { jobIds, openQueues, submitBatch, type PipelineQueues } from '../../src/pipeline/queues.js';
 import { BatchWatcher } from '../../src/pipeline/watch-batch.js';
 import { writeCohort } from '../../src/simulator/cohort.js';
 import { connectTestRedis, deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
@@ -88,4 +89,18 @@ describe('BullMQ runner: several worker processes on real Redis against the simu
     expect(meta.state).toBe('assembled');
     expectResultsMatchGroundTruth(meta.outputs!.results, expectedPath);
   }, 180_000);
+
+  it('stops a batch whose input copy changed mid-run: rejected, no outputs, the assembly failed once and not retried', async () => {
+    workers.push(await startWorkerProcess(env));
+    const { batch } = await submit('changed-mid-run', 1000);
+    const watcher = new BatchWatcher(`${dir}/data`, batch.id);
+    while ((await watcher.poll()) && watcher.progress.done === 0) await new Promise((r) => setTimeout(r, 50));
+    await appendFile(batchPaths(`${dir}/data`, batch.id).input, 'L9999999,,Extra,Row,1990-01-01,1,,,\n');
+    const meta = await watcher.waitUntilFinished();
+    expect(meta).toMatchObject({ state: 'rejected', rejection: { reason: 'input_changed', message: expect.stringContaining('submit the file again') } });
+    expect((await readdir(`${dir}/out`).catch(() => [] as string[])).filter((f) => f.startsWith('changed-mid-run'))).toEqual([]);
+    const job = await queues.assemble.getJob(jobIds.assemble(batch.id));
+    expect(await job?.getState()).toBe('failed');
+    expect(job?.attemptsMade).toBe(1);
+  }, 120_000);
 });
