@@ -34,7 +34,8 @@ export class WorkFilesRemovedError extends Error {
 /** "2026-12-06 08:00 UTC (retention 168 h)" or "2026-12-06 08:00 UTC by alice (purge)". */
 export function formatRemoval(removal: WorkFilesRemoval): string {
   const at = `${removal.at.slice(0, 16).replace('T', ' ')} UTC`;
-  return removal.by === 'retention' ? `${at} (retention ${removal.retentionHours ?? '?'} h)` : `${at} by ${removal.by} (purge)`;
+  // Told apart by the period, not by `by`: nothing stops a user from being called "retention".
+  return removal.retentionHours !== undefined ? `${at} (retention ${removal.retentionHours} h)` : `${at} by ${removal.by} (purge)`;
 }
 
 /** Refuses, with what the user needs to know, a batch whose work files are gone. */
