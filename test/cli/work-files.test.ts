@@ -6,7 +6,8 @@ import { UserStore } from '../../src/auth/users.js';
 import { batchPaths, createBatch, loadBatch, saveBatch } from '../../src/pipeline/batch.js';
 import { provisionServiceAccount } from '../support/accounts.js';
 import { batchOptions, openTestAudit, tempDir } from '../support/pipeline.js';
-import { runCli } from '../support/worker-process.js';
+import { connectTestRedis, deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { runCli, startWorkerProcess } from '../support/worker-process.js';
 import { FAST_SCRYPT, GOOD_PASSWORD } from '../auth/fixtures.js';
 
 /** `pds-trace purge`, the retention sweep at the end of `trace`, and what status, retry and resume say after. */
@@ -95,6 +96,37 @@ describe('work files from the command line (simulator mode)', () => {
     const audit = await openTestAudit(`${zero}/data`);
     try {
       expect(await audit.search({ batchId: id, kind: 'work_files_removed' })).toEqual([expect.objectContaining({ outcome: 'retention', detail: 'retentionHours=0' })]);
+    } finally {
+      await audit.close();
+    }
+  }, 60_000);
+});
+
+describe('the worker’s retention sweep', () => {
+  it('removes finished batches’ work files when it starts, and audits it before it stops', async () => {
+    const dir = await tempDir('work-files-worker');
+    const dataDir = `${dir}/data`;
+    const created = await createBatch(dataDir, 'samples/cohort-small.csv', batchOptions(`${dir}/out`));
+    await saveBatch(batchPaths(dataDir, created.id), { ...created, state: 'assembled', finishedAt: new Date().toISOString() });
+    const running = await createBatch(dataDir, 'samples/cohort-small.csv', batchOptions(`${dir}/out`));
+    const prefix = uniquePrefix('work-files');
+    const worker = await startWorkerProcess({ PDS_TRACE_DATA_DIR: dataDir, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix, PDS_TRACE_WORK_RETENTION_HOURS: '0' }, 1);
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!(await loadBatch(dataDir, created.id)).workFilesRemoved && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect((await loadBatch(dataDir, created.id)).workFilesRemoved).toMatchObject({ by: 'retention', retentionHours: 0 });
+      expect(await workFilesOf(dataDir, created.id)).toEqual(['batch.json']);
+      expect(await workFilesOf(dataDir, running.id)).toContain('input.csv');
+    } finally {
+      worker.child.kill('SIGTERM');
+      expect(await worker.exited, worker.output()).toBe(0);
+      const redis = connectTestRedis();
+      await deleteKeys(redis, prefix);
+      redis.disconnect();
+    }
+    const audit = await openTestAudit(dataDir);
+    try {
+      expect(await audit.search({ batchId: created.id, kind: 'work_files_removed' })).toEqual([expect.objectContaining({ outcome: 'retention' })]);
     } finally {
       await audit.close();
     }
