@@ -48,6 +48,13 @@ describe('configuration', () => {
     expect(config.dataDir).toBe('/var/lib/pds-trace');
   });
 
+  it('keeps work files 168 hours by default, takes 0 (remove once finished), refuses a negative or fractional period', () => {
+    expect(loadConfig({}).workRetentionHours).toBe(168);
+    expect(loadConfig({ PDS_TRACE_WORK_RETENTION_HOURS: '0' }).workRetentionHours).toBe(0);
+    expect(problemsOf({ PDS_TRACE_WORK_RETENTION_HOURS: '-1' }).join('\n')).toMatch(/^PDS_TRACE_WORK_RETENTION_HOURS/);
+    expect(problemsOf({ PDS_TRACE_WORK_RETENTION_HOURS: '1.5' }).join('\n')).toMatch(/^PDS_TRACE_WORK_RETENTION_HOURS/);
+  });
+
   it('names each bad setting in one error', () => {
     const problems = problemsOf({ SMSP_MAX_IN_FLIGHT: '0', SMSP_TIMEOUT_MS: 'soon', SMSP_URL: 'http://plain.example' });
     expect(problems.join('\n')).toMatch(/SMSP_MAX_IN_FLIGHT/);
