@@ -150,7 +150,7 @@ function readPayloadResponse(root: NamedElement): ParsedPayloadResponse {
   }
   const deHeader = child(distributionEnvelope, 'header');
   const patient = subjectPatient(payload.node);
-  const ids = patientIds(patient);
+  const ids = patientIds(payload.node);
   return withoutUndefined<ParsedPayloadResponse>({
     kind: 'response',
     responseCode,
@@ -158,12 +158,18 @@ function readPayloadResponse(root: NamedElement): ParsedPayloadResponse {
     service: nonEmpty(attr(deHeader, 'service')) ?? nonEmpty(text(child(soapHeader, 'Action'))),
     messageId: nonEmpty(text(child(soapHeader, 'MessageID'))),
     trackingId: nonEmpty(attr(deHeader, 'trackingid')),
+    relatesTo: nonEmptyList(children(soapHeader, 'RelatesTo').map((relatesTo) => nonEmpty(text(relatesTo)))),
+    acknowledgedIds: nonEmptyList(
+      children(payload.node, 'acknowledgement').flatMap((ack) => children(child(ack, 'messageRef'), 'id').map((id) => nonEmpty(attr(id, 'root')))),
+    ),
     verified: validIdentifier(payload.node),
-    nhsNumber: ids.nhsNumber,
-    localId: ids.localId,
+    nhsNumber: ids.nhsNumbers[0],
+    otherNhsNumbers: nonEmptyList(ids.nhsNumbers.slice(1)),
+    localId: ids.localIds[0],
+    otherLocalIds: nonEmptyList(ids.localIds.slice(1)),
     patient:
-      payload.name === DETAILS_RESPONSE_ROOT && patient !== undefined && ids.nhsNumber !== undefined
-        ? readPatient(patient, { nhsNumber: ids.nhsNumber, localId: ids.localId })
+      payload.name === DETAILS_RESPONSE_ROOT && patient !== undefined && ids.nhsNumbers[0] !== undefined
+        ? readPatient(patient, { nhsNumber: ids.nhsNumbers[0], localId: ids.localIds[0] })
         : undefined,
   });
 }
@@ -183,17 +189,26 @@ function subjectPatient(payload: XmlValue): XmlValue | undefined {
   return path(payload, 'subject', 'patient') ?? path(payload, 'component', 'validIdentifier', 'subject', 'patient');
 }
 
-/** Ids are told apart by @root, never by position (SPEC §5.4). */
-function patientIds(patient: XmlValue | undefined): { nhsNumber?: string; localId?: string } {
-  let nhsNumber: string | undefined;
-  let localId: string | undefined;
-  for (const id of children(patient, 'id')) {
-    const extension = nonEmpty(attr(id, 'extension'));
-    if (extension === undefined) continue;
-    if (attr(id, 'root') === OID.nhsNumber) nhsNumber ??= extension;
-    else localId ??= extension;
+/**
+ * Every distinct id under every patient the payload holds (subject/patient, and
+ * component/validIdentifier/subject/patient for verify), told apart by @root, never by position
+ * (SPEC §5.4). All of them, not the first: an answer naming two people must not be read as one.
+ */
+function patientIds(payload: XmlValue): { nhsNumbers: string[]; localIds: string[] } {
+  const nhsNumbers = new Set<string>();
+  const localIds = new Set<string>();
+  const patients = [
+    ...children(payload, 'subject'),
+    ...children(payload, 'component').flatMap((component) => children(component, 'validIdentifier').flatMap((vi) => children(vi, 'subject'))),
+  ].flatMap((subject) => children(subject, 'patient'));
+  for (const patient of patients) {
+    for (const id of children(patient, 'id')) {
+      const extension = nonEmpty(attr(id, 'extension'));
+      if (extension === undefined) continue;
+      (attr(id, 'root') === OID.nhsNumber ? nhsNumbers : localIds).add(extension);
+    }
   }
-  return { nhsNumber, localId };
+  return { nhsNumbers: [...nhsNumbers], localIds: [...localIds] };
 }
 
 function validIdentifier(payload: XmlValue): boolean | undefined {
@@ -328,6 +343,12 @@ function text(element: XmlValue | undefined): string | undefined {
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+/** The values given, or undefined when there are none (so the field reads as absent). */
+function nonEmptyList(values: Array<string | undefined>): string[] | undefined {
+  const present = values.filter((value): value is string => value !== undefined);
+  return present.length === 0 ? undefined : present;
 }
 
 /** Drops keys whose value is undefined, so "not returned" reads as absent rather than present-but-undefined. */
