@@ -218,17 +218,18 @@ export class SmspClient {
       if (err instanceof SmspResponseFormatError) return { resolution: outcomeForTransportError(err) };
       throw err;
     }
-    const responseMessageId = parsed.kind === 'response' ? parsed.messageId : undefined;
+    const responseMessageId = parsed.messageId;
     // Keyed on wsa:MessageID only: NHS Digital sends a new UUID per answer (SPEC §2.3), while the TKW
     // templates repeat a fixed DE trackingid and HL7 id in every answer, so those would flag honest
     // test providers. Compared upper case, as the ids are UUIDs (SPEC §2.1).
-    const replayed = responseMessageId !== undefined && this.#answerIds.remember(responseMessageId.toUpperCase());
+    // A fault is an error whatever its id, so only payload answers are remembered.
+    const replayed = parsed.kind === 'response' && responseMessageId !== undefined && this.#answerIds.remember(responseMessageId.toUpperCase());
     const resolution = outcomeForResponse(request.interaction, query, parsed, {
       request: { messageId: request.messageId, payloadId },
       httpStatus: response.status,
       replayed,
     });
-    const relatesTo = parsed.kind === 'response' ? parsed.relatesTo?.join(' ') : undefined;
+    const relatesTo = parsed.relatesTo?.join(' ');
     return {
       resolution,
       ...(responseMessageId === undefined ? {} : { responseMessageId }),

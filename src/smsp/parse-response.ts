@@ -76,8 +76,20 @@ export function parseResponse(body: string): ParsedResponse {
   const root = parseDocument(body);
   // A fault wins whatever else the body holds and whatever the HTTP status was (SPEC §6.3).
   const fault = soapFault(root);
-  if (fault !== undefined) return readFault(fault);
+  if (fault !== undefined) return readFault(fault, soapHeader(root));
   return readPayloadResponse(root);
+}
+
+function soapHeader(root: NamedElement): XmlValue | undefined {
+  return root.name === 'Envelope' ? child(root.node, 'Header') : undefined;
+}
+
+/** The answer's own wsa:MessageID and its wsa:RelatesTo values: NHS Digital sends only the first (SPEC §2.3). */
+function headerIds(header: XmlValue | undefined): { messageId?: string; relatesTo?: string[] } {
+  return {
+    messageId: nonEmpty(text(child(header, 'MessageID'))),
+    relatesTo: nonEmptyList(children(header, 'RelatesTo').map((relatesTo) => nonEmpty(text(relatesTo)))),
+  };
 }
 
 interface NamedElement {
@@ -116,10 +128,11 @@ function soapFault(root: NamedElement): XmlValue | undefined {
   return undefined;
 }
 
-function readFault(fault: XmlValue): ParsedFault {
+function readFault(fault: XmlValue, header: XmlValue | undefined): ParsedFault {
   const info = path(fault, 'detail', 'ToolkitErrorInfo');
   return withoutUndefined<ParsedFault>({
     kind: 'fault',
+    ...headerIds(header),
     // faultcode is a QName (soap:Client, SOAP-ENV:Server): the prefix is the provider's choice.
     faultCode: (text(child(fault, 'faultcode')) ?? '').replace(/^[^:]*:/, ''),
     faultString: text(child(fault, 'faultstring')) ?? '',
@@ -131,7 +144,7 @@ function readFault(fault: XmlValue): ParsedFault {
 }
 
 function readPayloadResponse(root: NamedElement): ParsedPayloadResponse {
-  const soapHeader = root.name === 'Envelope' ? child(root.node, 'Header') : undefined;
+  const header = soapHeader(root);
   const distributionEnvelope =
     root.name === 'Envelope'
       ? findDescendant(child(root.node, 'Body'), 'DistributionEnvelope')
@@ -155,10 +168,9 @@ function readPayloadResponse(root: NamedElement): ParsedPayloadResponse {
     kind: 'response',
     responseCode,
     payloadRoot: payload.name,
-    service: nonEmpty(attr(deHeader, 'service')) ?? nonEmpty(text(child(soapHeader, 'Action'))),
-    messageId: nonEmpty(text(child(soapHeader, 'MessageID'))),
+    service: nonEmpty(attr(deHeader, 'service')) ?? nonEmpty(text(child(header, 'Action'))),
+    ...headerIds(header),
     trackingId: nonEmpty(attr(deHeader, 'trackingid')),
-    relatesTo: nonEmptyList(children(soapHeader, 'RelatesTo').map((relatesTo) => nonEmpty(text(relatesTo)))),
     acknowledgedIds: nonEmptyList(
       children(payload.node, 'acknowledgement').flatMap((ack) => children(child(ack, 'messageRef'), 'id').map((id) => nonEmpty(attr(id, 'root')))),
     ),

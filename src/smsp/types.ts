@@ -76,6 +76,9 @@ export interface ParsedPayloadResponse {
 
 export interface ParsedFault {
   kind: 'fault';
+  /** wsa:MessageID and wsa:RelatesTo of the fault's SOAP header, when present (kept for the audit). */
+  messageId?: string;
+  relatesTo?: string[];
   /** soap:Fault/faultcode without its prefix: Client, Server, VersionMismatch, MustUnderstand. */
   faultCode: string;
   faultString: string;

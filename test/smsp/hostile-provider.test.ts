@@ -6,6 +6,7 @@ import type { Interaction } from '../../src/domain/interaction.js';
 import type { ReasonCode } from '../../src/domain/reasons.js';
 import { createBatch } from '../../src/pipeline/batch.js';
 import { runBatchEmbedded } from '../../src/pipeline/run-embedded.js';
+import { writeFault } from '../../src/simulator/response-writer.js';
 import { SmspClient } from '../../src/smsp/client.js';
 import { createHttpsTransport } from '../../src/smsp/transport.js';
 import type { SmspOutcome } from '../../src/smsp/types.js';
@@ -129,6 +130,14 @@ describe('honest answers from the test provider still trace', () => {
   it('keeps a SOAP fault on HTTP 500 the fault error it is', async () => {
     answer = () => ({ status: 500, body: soapEnvelope(readSample('sample-tkw-itk-soapfault-Server-2200.xml')) });
     expect(await client().call('verifyNHSNumber', BY_NUMBER)).toMatchObject({ status: 'error', reason: 'itk_processing_error', responseCode: 'ITK-2200' });
+  });
+
+  it('records a fault\'s own message id beside the request\'s', async () => {
+    const faultId = freshResponseIds().messageId;
+    answer = () => ({ status: 500, body: writeFault({ faultCode: 'Server', itkCode: '2200', errorText: 'synthetic fault', errorId: freshResponseIds().messageId }, faultId) });
+    const outcome = await client().call('verifyNHSNumber', BY_NUMBER);
+    expect(outcome).toMatchObject({ status: 'error', reason: 'itk_processing_error' });
+    expect(outcome.exchanges[0]).toMatchObject({ messageId: outcome.messageId, responseMessageId: faultId });
   });
 });
 

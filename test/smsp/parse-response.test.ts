@@ -416,6 +416,14 @@ describe('SOAP faults', () => {
     expect(parseResponse(body)).toMatchObject({ kind: 'fault', faultCode: 'Server', itkErrorCode: '2100' });
   });
 
+  it('reports a fault\'s own wsa:MessageID and RelatesTo, for the audit trail', () => {
+    const body = `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:wsa="http://www.w3.org/2005/08/addressing">
+  <soap:Header><wsa:MessageID>F0000000-0000-4000-8000-000000000001</wsa:MessageID><wsa:RelatesTo>F0000000-0000-4000-8000-000000000002</wsa:RelatesTo></soap:Header>
+  <soap:Body>${fault2100}</soap:Body>
+</soap:Envelope>`;
+    expect(parseResponse(body)).toMatchObject({ kind: 'fault', messageId: 'F0000000-0000-4000-8000-000000000001', relatesTo: ['F0000000-0000-4000-8000-000000000002'] });
+  });
+
   it('reports the fault first when the body also holds a DistributionEnvelope', () => {
     const de = readSample('sample-tkw-ITK_SMS_PDS-getNHSNumberResponse_SMSP-0000.xml');
     const body = `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>${de}${fault2100}</soap:Body></soap:Envelope>`;
