@@ -35,6 +35,7 @@ export function benchClientCpu(iterations = 5000): { buildUs: number; parseUs: n
     return (used.user + used.system) / iterations;
   };
   const buildUs = measure(() => buildRequest('getPatientDetailsByNHSNumber', query, ctx));
-  const parseUs = measure(() => outcomeForResponse('getPatientDetailsByNHSNumber', query, parseResponse(response)));
+  const answerContext = { request: { messageId: ctx.messageId, payloadId: ctx.payloadId }, httpStatus: 200, replayed: false };
+  const parseUs = measure(() => outcomeForResponse('getPatientDetailsByNHSNumber', query, parseResponse(response), answerContext));
   return { buildUs, parseUs, totalUs: buildUs + parseUs };
 }

@@ -30,13 +30,29 @@ function wellFormed(nhsNumber: string | undefined): string | undefined {
   return nhsNumber !== undefined && TEN_DIGITS.test(nhsNumber) ? nhsNumber : undefined;
 }
 
+/** A UUID, bare or with a WS-Addressing / ITK prefix: the only id form SMSP uses (SPEC §2.1, §2.3). */
+const UUID_ID = /^(urn:uuid:|uuid:|uuid_)?[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
+
+/**
+ * The provider's ids as they came, when they are UUIDs; anything else is provider-controlled text
+ * that could hold patient data (property 6), so only its being there is recorded.
+ */
+function providerIds(value: string): string {
+  return value.split(' ').map((id) => (UUID_ID.test(id) ? id : 'not-a-uuid')).join(',');
+}
+
 function exchangeDetail(exchange: TraceExchange): string {
-  return [
+  const fields = [
     `attempt=${exchange.attempt}`,
     `response=${exchange.responseCode ?? 'none'}`,
     `reason=${exchange.reason}`,
     `duration_ms=${Math.round(exchange.durationMs)}`,
-  ].join(' ');
+  ];
+  // The answer's own ids beside the request's messageId (ARCHITECTURE property 8): a refused
+  // answer can then be looked up at the provider.
+  if (exchange.responseMessageId !== undefined) fields.push(`response_message_id=${providerIds(exchange.responseMessageId)}`);
+  if (exchange.relatesTo !== undefined) fields.push(`relates_to=${providerIds(exchange.relatesTo)}`);
+  return fields.join(' ');
 }
 
 export function rowAuditEvents(result: RowResult, context: RowAuditContext): NewAuditEvent[] {

@@ -42,6 +42,17 @@ export const REASONS = {
   pds_error: 'PDS returned a generic error (DEMOG-9999)',
   unknown_response_code: 'the SMSP provider returned a response code pds-trace does not know',
 
+  // Answers that do not belong to their request (ARCHITECTURE property 8): never a match, whatever code they carry
+  payload_on_http_error: 'the provider sent an SMSP answer, not a SOAP fault, with an HTTP status other than 200',
+  response_mismatch: 'the provider\'s answer names another request (wsa:RelatesTo or acknowledgement id)',
+  response_replayed: 'the provider\'s answer repeats the message id of an earlier answer (a replay)',
+  local_id_mismatch: 'the local identifier echoed in the answer is not the one sent',
+  multiple_nhs_numbers: 'the answer carries more than one different NHS number',
+  invalid_returned_nhs_number: 'the NHS number in the answer is not ten digits with a valid check digit',
+  returned_nhs_number_differs: 'the NHS number in the answer is not the one supplied for verification',
+  replacement_nhs_number_unchanged: 'the answer says the NHS number was superseded but returns the same number as its replacement',
+  response_contradicts_search: 'the date of birth or sex in the answer contradicts the details searched with',
+
   // ITK SOAP faults
   itk_invalid_message: 'the provider said the message was unrecognised or incorrect (ITK 1000)',
   itk_processing_error_retryable: 'the provider had a processing error and asked us to retry (ITK 2100)',

@@ -7,6 +7,10 @@ export interface TraceExchange {
   interaction: Interaction;
   /** wsa:MessageID of the request. */
   messageId: string;
+  /** wsa:MessageID of the answer, when it had one (NHS Digital always sends one, SPEC §2.3). */
+  responseMessageId?: string;
+  /** wsa:RelatesTo of the answer, when given (NHS Digital sends none); several are space-separated. */
+  relatesTo?: string;
   /** 1 for the first attempt, 2 for the first retry, ... */
   attempt: number;
   /** ISO 8601 UTC time the request was sent. */

@@ -9,10 +9,11 @@ import { newEnvelopeIds } from './ids.js';
 import { OID, type Interaction } from './interactions.js';
 import { checkQuery } from './local-checks.js';
 import { parseResponse } from './parse-response.js';
+import { RecentIds } from './recent-ids.js';
 import { backoffDelay, DEFAULT_MAX_DELAY_MS, sleep as abortableSleep } from './retry.js';
 import { outcomeForResponse, outcomeForTransportError, type Resolution } from './to-outcome.js';
 import { createHttpsTransport, loadTlsMaterial, type SmspHttpResponse, type SmspTransport, type TlsMaterial } from './transport.js';
-import type { EnvelopeContext, SmspOutcome, SmspRequest } from './types.js';
+import type { EnvelopeContext, ParsedResponse, SmspOutcome, SmspRequest } from './types.js';
 
 /**
  * The SMSP client: one `call` per trace question, with local checks, fresh envelope ids per attempt,
@@ -54,6 +55,11 @@ export interface SmspClientOptions {
   /** Source of [0, 1) draws for back-off jitter. */
   random?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * How many answer wsa:MessageIDs to remember for replay detection (ARCHITECTURE property 8).
+   * Default 50,000 (about 4 MB); memory stays flat however long the client runs.
+   */
+  replayMemory?: number;
 }
 
 export interface SmspCallOptions {
@@ -61,6 +67,15 @@ export interface SmspCallOptions {
   username?: string;
   /** Aborting ends the call as `error`/`aborted`, with no further attempts. */
   signal?: AbortSignal;
+}
+
+const DEFAULT_REPLAY_MEMORY = 50_000;
+
+/** What one exchange produced: the outcome, and the answer's own ids for the audit trail. */
+interface ExchangeResult {
+  resolution: Resolution;
+  responseMessageId?: string;
+  relatesTo?: string;
 }
 
 /** NHS examples set wsu:Expires ten minutes after Created (SPEC §2.1, §10). */
@@ -82,6 +97,8 @@ export class SmspClient {
   readonly #ids: NonNullable<SmspClientOptions['ids']>;
   readonly #random: () => number;
   readonly #sleep: NonNullable<SmspClientOptions['sleep']>;
+  /** wsa:MessageIDs of answers already read: one seen again is a replay, never a second answer. */
+  readonly #answerIds: RecentIds;
 
   constructor(options: SmspClientOptions) {
     if (!Number.isInteger(options.retry.attempts) || options.retry.attempts < 1) {
@@ -92,6 +109,7 @@ export class SmspClient {
     this.#ids = options.ids ?? newEnvelopeIds;
     this.#random = options.random ?? Math.random;
     this.#sleep = options.sleep ?? abortableSleep;
+    this.#answerIds = new RecentIds(options.replayMemory ?? DEFAULT_REPLAY_MEMORY);
   }
 
   async call(interaction: Interaction, query: PatientQuery, options: SmspCallOptions = {}): Promise<SmspOutcome> {
@@ -133,13 +151,18 @@ export class SmspClient {
       };
       try {
         // Built once the slot is held, so wsu:Created is fresh however long the limiter made us wait.
-        const request = buildRequest(interaction, query, this.#envelope(options.username));
+        const envelope = this.#envelope(options.username);
+        const request = buildRequest(interaction, query, envelope);
         lastMessageId = request.messageId;
         const sentAt = this.#clock();
-        resolution = await this.#exchange(request, query, signal, slot);
+        const result = await this.#exchange(request, envelope.payloadId, query, signal, slot);
+        resolution = result.resolution;
         exchange = {
           interaction,
           messageId: request.messageId,
+          // Both ids, so an answer refused as another request's can be traced at the provider.
+          ...(result.responseMessageId === undefined ? {} : { responseMessageId: result.responseMessageId }),
+          ...(result.relatesTo === undefined ? {} : { relatesTo: result.relatesTo }),
           attempt,
           startedAt: sentAt.toISOString(),
           durationMs: this.#clock().getTime() - sentAt.getTime(),
@@ -177,23 +200,41 @@ export class SmspClient {
    * too, before this one's parse (a quarter of a request's CPU). Parsing while holding the slot
    * left every slot idle for its own parse, and for the parses queued ahead of it, once per request.
    */
-  async #exchange(request: SmspRequest, query: PatientQuery, signal: AbortSignal | undefined, slot: Slot): Promise<Resolution> {
+  async #exchange(request: SmspRequest, payloadId: string, query: PatientQuery, signal: AbortSignal | undefined, slot: Slot): Promise<ExchangeResult> {
     let response: SmspHttpResponse;
     try {
       response = await this.#options.transport.send(request, signal, slot.sent);
     } catch (err) {
       if (!(err instanceof SmspTransportError)) throw err;
       slot.end(err.reason === 'provider_busy');
-      return outcomeForTransportError(err);
+      return { resolution: outcomeForTransportError(err) };
     }
     slot.end(false);
     await nextTurnOfEventLoop();
+    let parsed: ParsedResponse;
     try {
-      return outcomeForResponse(request.interaction, query, parseResponse(response.body));
+      parsed = parseResponse(response.body);
     } catch (err) {
-      if (err instanceof SmspResponseFormatError) return outcomeForTransportError(err);
+      if (err instanceof SmspResponseFormatError) return { resolution: outcomeForTransportError(err) };
       throw err;
     }
+    const responseMessageId = parsed.messageId;
+    // Keyed on wsa:MessageID only: NHS Digital sends a new UUID per answer (SPEC §2.3), while the TKW
+    // templates repeat a fixed DE trackingid and HL7 id in every answer, so those would flag honest
+    // test providers. Compared upper case, as the ids are UUIDs (SPEC §2.1).
+    // A fault is an error whatever its id, so only payload answers are remembered.
+    const replayed = parsed.kind === 'response' && responseMessageId !== undefined && this.#answerIds.remember(responseMessageId.toUpperCase());
+    const resolution = outcomeForResponse(request.interaction, query, parsed, {
+      request: { messageId: request.messageId, payloadId },
+      httpStatus: response.status,
+      replayed,
+    });
+    const relatesTo = parsed.relatesTo?.join(' ');
+    return {
+      resolution,
+      ...(responseMessageId === undefined ? {} : { responseMessageId }),
+      ...(relatesTo === undefined ? {} : { relatesTo }),
+    };
   }
 
   /** The limiter's release, a no-op without a limiter, or undefined when the caller aborted while waiting. */

@@ -46,3 +46,4 @@ export { buildRequest } from './build-request.js';
 export { checkQuery } from './local-checks.js';
 export { parseResponse } from './parse-response.js';
 export { outcomeForResponse, outcomeForTransportError, type Resolution } from './to-outcome.js';
+export type { AnswerContext, AnswerProblem } from './answer-checks.js';

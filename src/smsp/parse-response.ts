@@ -76,8 +76,20 @@ export function parseResponse(body: string): ParsedResponse {
   const root = parseDocument(body);
   // A fault wins whatever else the body holds and whatever the HTTP status was (SPEC §6.3).
   const fault = soapFault(root);
-  if (fault !== undefined) return readFault(fault);
+  if (fault !== undefined) return readFault(fault, soapHeader(root));
   return readPayloadResponse(root);
+}
+
+function soapHeader(root: NamedElement): XmlValue | undefined {
+  return root.name === 'Envelope' ? child(root.node, 'Header') : undefined;
+}
+
+/** The answer's own wsa:MessageID and its wsa:RelatesTo values: NHS Digital sends only the first (SPEC §2.3). */
+function headerIds(header: XmlValue | undefined): { messageId?: string; relatesTo?: string[] } {
+  return {
+    messageId: nonEmpty(text(child(header, 'MessageID'))),
+    relatesTo: nonEmptyList(children(header, 'RelatesTo').map((relatesTo) => nonEmpty(text(relatesTo)))),
+  };
 }
 
 interface NamedElement {
@@ -116,10 +128,11 @@ function soapFault(root: NamedElement): XmlValue | undefined {
   return undefined;
 }
 
-function readFault(fault: XmlValue): ParsedFault {
+function readFault(fault: XmlValue, header: XmlValue | undefined): ParsedFault {
   const info = path(fault, 'detail', 'ToolkitErrorInfo');
   return withoutUndefined<ParsedFault>({
     kind: 'fault',
+    ...headerIds(header),
     // faultcode is a QName (soap:Client, SOAP-ENV:Server): the prefix is the provider's choice.
     faultCode: (text(child(fault, 'faultcode')) ?? '').replace(/^[^:]*:/, ''),
     faultString: text(child(fault, 'faultstring')) ?? '',
@@ -131,7 +144,7 @@ function readFault(fault: XmlValue): ParsedFault {
 }
 
 function readPayloadResponse(root: NamedElement): ParsedPayloadResponse {
-  const soapHeader = root.name === 'Envelope' ? child(root.node, 'Header') : undefined;
+  const header = soapHeader(root);
   const distributionEnvelope =
     root.name === 'Envelope'
       ? findDescendant(child(root.node, 'Body'), 'DistributionEnvelope')
@@ -150,20 +163,25 @@ function readPayloadResponse(root: NamedElement): ParsedPayloadResponse {
   }
   const deHeader = child(distributionEnvelope, 'header');
   const patient = subjectPatient(payload.node);
-  const ids = patientIds(patient);
+  const ids = patientIds(payload.node);
   return withoutUndefined<ParsedPayloadResponse>({
     kind: 'response',
     responseCode,
     payloadRoot: payload.name,
-    service: nonEmpty(attr(deHeader, 'service')) ?? nonEmpty(text(child(soapHeader, 'Action'))),
-    messageId: nonEmpty(text(child(soapHeader, 'MessageID'))),
+    service: nonEmpty(attr(deHeader, 'service')) ?? nonEmpty(text(child(header, 'Action'))),
+    ...headerIds(header),
     trackingId: nonEmpty(attr(deHeader, 'trackingid')),
+    acknowledgedIds: nonEmptyList(
+      children(payload.node, 'acknowledgement').flatMap((ack) => children(child(ack, 'messageRef'), 'id').map((id) => nonEmpty(attr(id, 'root')))),
+    ),
     verified: validIdentifier(payload.node),
-    nhsNumber: ids.nhsNumber,
-    localId: ids.localId,
+    nhsNumber: ids.nhsNumbers[0],
+    otherNhsNumbers: nonEmptyList(ids.nhsNumbers.slice(1)),
+    localId: ids.localIds[0],
+    otherLocalIds: nonEmptyList(ids.localIds.slice(1)),
     patient:
-      payload.name === DETAILS_RESPONSE_ROOT && patient !== undefined && ids.nhsNumber !== undefined
-        ? readPatient(patient, { nhsNumber: ids.nhsNumber, localId: ids.localId })
+      payload.name === DETAILS_RESPONSE_ROOT && patient !== undefined && ids.nhsNumbers[0] !== undefined
+        ? readPatient(patient, { nhsNumber: ids.nhsNumbers[0], localId: ids.localIds[0] })
         : undefined,
   });
 }
@@ -183,17 +201,26 @@ function subjectPatient(payload: XmlValue): XmlValue | undefined {
   return path(payload, 'subject', 'patient') ?? path(payload, 'component', 'validIdentifier', 'subject', 'patient');
 }
 
-/** Ids are told apart by @root, never by position (SPEC §5.4). */
-function patientIds(patient: XmlValue | undefined): { nhsNumber?: string; localId?: string } {
-  let nhsNumber: string | undefined;
-  let localId: string | undefined;
-  for (const id of children(patient, 'id')) {
-    const extension = nonEmpty(attr(id, 'extension'));
-    if (extension === undefined) continue;
-    if (attr(id, 'root') === OID.nhsNumber) nhsNumber ??= extension;
-    else localId ??= extension;
+/**
+ * Every distinct id under every patient the payload holds (subject/patient, and
+ * component/validIdentifier/subject/patient for verify), told apart by @root, never by position
+ * (SPEC §5.4). All of them, not the first: an answer naming two people must not be read as one.
+ */
+function patientIds(payload: XmlValue): { nhsNumbers: string[]; localIds: string[] } {
+  const nhsNumbers = new Set<string>();
+  const localIds = new Set<string>();
+  const patients = [
+    ...children(payload, 'subject'),
+    ...children(payload, 'component').flatMap((component) => children(component, 'validIdentifier').flatMap((vi) => children(vi, 'subject'))),
+  ].flatMap((subject) => children(subject, 'patient'));
+  for (const patient of patients) {
+    for (const id of children(patient, 'id')) {
+      const extension = nonEmpty(attr(id, 'extension'));
+      if (extension === undefined) continue;
+      (attr(id, 'root') === OID.nhsNumber ? nhsNumbers : localIds).add(extension);
+    }
   }
-  return { nhsNumber, localId };
+  return { nhsNumbers: [...nhsNumbers], localIds: [...localIds] };
 }
 
 function validIdentifier(payload: XmlValue): boolean | undefined {
@@ -328,6 +355,12 @@ function text(element: XmlValue | undefined): string | undefined {
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+/** The values given, or undefined when there are none (so the field reads as absent). */
+function nonEmptyList(values: Array<string | undefined>): string[] | undefined {
+  const present = values.filter((value): value is string => value !== undefined);
+  return present.length === 0 ? undefined : present;
 }
 
 /** Drops keys whose value is undefined, so "not returned" reads as absent rather than present-but-undefined. */

@@ -1,11 +1,13 @@
 /**
  * Turns what SMSP answered (or failed to answer) into pds-trace's closed outcome vocabulary
- * (src/domain/outcome.ts, SPEC §6). Pure: the client adds exchanges, timings and message ids.
+ * (src/domain/outcome.ts, SPEC §6). Pure: the client adds exchanges, timings and message ids, and
+ * tells it which request an answer came back for (answer-checks.ts decides whether it belongs).
  */
 
 import type { PatientQuery } from '../domain/demographics.js';
 import { SmspTransportError, type SmspResponseFormatError } from './errors.js';
-import { INTERACTION_SPECS, NHS_NUMBER_INTERACTIONS, type Interaction } from './interactions.js';
+import { exchangeProblem, looksUpByNhsNumber, subjectProblem, type AnswerContext, type AnswerProblem } from './answer-checks.js';
+import { INTERACTION_SPECS, type Interaction } from './interactions.js';
 import { ITK_FAULT_CODES, responseCodeRule } from './response-codes.js';
 import type { ParsedFault, ParsedPayloadResponse, ParsedResponse, SmspOutcome } from './types.js';
 
@@ -15,9 +17,12 @@ export type Resolution = Pick<
   'status' | 'reason' | 'retryable' | 'responseCode' | 'nhsNumber' | 'supersededNhsNumber' | 'patient' | 'detail'
 >;
 
-/** Maps a parsed SMSP answer to an outcome for the interaction that asked and the query it sent. */
-export function outcomeForResponse(interaction: Interaction, query: PatientQuery, parsed: ParsedResponse): Resolution {
-  return parsed.kind === 'fault' ? outcomeForFault(parsed) : outcomeForPayload(interaction, query, parsed);
+/**
+ * Maps a parsed SMSP answer to an outcome for the interaction that asked, the query it sent and
+ * the exchange it came back on.
+ */
+export function outcomeForResponse(interaction: Interaction, query: PatientQuery, parsed: ParsedResponse, context: AnswerContext): Resolution {
+  return parsed.kind === 'fault' ? outcomeForFault(parsed) : outcomeForPayload(interaction, query, parsed, context);
 }
 
 /** A failure with no usable answer: the error already carries its reason and retry policy. */
@@ -32,12 +37,14 @@ export function outcomeForTransportError(err: SmspTransportError | SmspResponseF
   });
 }
 
-function outcomeForPayload(interaction: Interaction, query: PatientQuery, parsed: ParsedPayloadResponse): Resolution {
+function outcomeForPayload(interaction: Interaction, query: PatientQuery, parsed: ParsedPayloadResponse, context: AnswerContext): Resolution {
   const responseCode = parsed.responseCode;
   const expectedRoot = INTERACTION_SPECS[interaction].responseRoot;
   if (parsed.payloadRoot !== expectedRoot) {
     return malformed(responseCode, `payload root is not ${expectedRoot}`);
   }
+  const notOurs = exchangeProblem(interaction, query, parsed, context);
+  if (notOurs) return refused(responseCode, notOurs);
 
   // Unknown codes come back as a non-retryable error, never as a success (response-codes.ts).
   // Only own table keys count: responseCodeRule indexes a plain object, where a provider code
@@ -46,6 +53,8 @@ function outcomeForPayload(interaction: Interaction, query: PatientQuery, parsed
   if (rule.status === 'superseded') {
     // DEMOG-0017: the number supplied was replaced; PDS may return the replacement in subject
     // (SPEC §7; where it appears is open question 5), so it is only reported when present.
+    const problem = parsed.nhsNumber === undefined ? undefined : subjectProblem(interaction, query, parsed, parsed.nhsNumber, true);
+    if (problem) return refused(responseCode, problem);
     return resolution({
       status: 'superseded',
       reason: rule.reason,
@@ -64,6 +73,8 @@ function outcomeForPayload(interaction: Interaction, query: PatientQuery, parsed
   if (parsed.nhsNumber === undefined) {
     return malformed(responseCode, 'success response carries no NHS number');
   }
+  const problem = subjectProblem(interaction, query, parsed, parsed.nhsNumber, false);
+  if (problem) return refused(responseCode, problem);
   if (interaction === 'verifyNHSNumber') {
     if (parsed.verified === undefined) {
       return malformed(responseCode, 'verify response carries no validIdentifier value');
@@ -83,13 +94,6 @@ function outcomeForPayload(interaction: Interaction, query: PatientQuery, parsed
   });
 }
 
-/** A success confirms the number supplied when the lookup was keyed on it. */
-function looksUpByNhsNumber(interaction: Interaction, query: PatientQuery): boolean {
-  if (NHS_NUMBER_INTERACTIONS.has(interaction)) return true;
-  // getPatientDetails takes either an NHS number or demographics (SPEC §4.3).
-  return interaction === 'getPatientDetails' && query.nhsNumber !== undefined && query.nhsNumber !== '';
-}
-
 function outcomeForFault(fault: ParsedFault): Resolution {
   const code = fault.itkErrorCode;
   const known = code !== undefined && Object.hasOwn(ITK_FAULT_CODES, code)
@@ -103,6 +107,11 @@ function outcomeForFault(fault: ParsedFault): Resolution {
     // Provider texts about the message, not the patient (SPEC §6.3): the specific one if given.
     detail: fault.itkErrorText ?? (fault.faultString || undefined),
   });
+}
+
+/** An answer that does not belong to its request: an error, never a match (ARCHITECTURE property 8). */
+function refused(responseCode: string, problem: AnswerProblem): Resolution {
+  return resolution({ status: 'error', reason: problem.reason, retryable: false, responseCode, detail: problem.detail });
 }
 
 function malformed(responseCode: string, detail: string): Resolution {

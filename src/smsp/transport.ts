@@ -53,7 +53,10 @@ export interface HttpsTransportOptions {
 const DEFAULT_MAX_SOCKETS = 64;
 const DEFAULT_MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
 
-/** Statuses whose body the parser reads: answers (200) and SOAP faults (500), SPEC §6.3. */
+/**
+ * Statuses whose body the parser reads: answers (200) and SOAP faults (500), SPEC §6.3. An SMSP
+ * payload that is not a fault on 500 is refused later, as `payload_on_http_error` (answer-checks.ts).
+ */
 const PASSED_STATUSES: ReadonlySet<number> = new Set([200, 500]);
 /** Gateway errors in front of the provider; the provider itself may be fine a moment later. */
 const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([502, 504]);

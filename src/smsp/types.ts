@@ -58,16 +58,27 @@ export interface ParsedPayloadResponse {
   trackingId?: string;
   /** verifyNHSNumber only: validIdentifier/value/@value. */
   verified?: boolean;
-  /** The NHS number in subject/patient/id, when returned. */
+  /** wsa:RelatesTo values in the SOAP header; NHS Digital sends none (SPEC §2.3). */
+  relatesTo?: string[];
+  /** HL7 acknowledgement/messageRef/id/@root values: the message the provider says it answers. */
+  acknowledgedIds?: string[];
+  /** The (first) NHS number in subject/patient/id, when returned. */
   nhsNumber?: string;
-  /** The local identifier echoed back in subject/patient/id, when returned. */
+  /** Further, different NHS numbers in the same answer: there should never be any (ARCHITECTURE property 8). */
+  otherNhsNumbers?: string[];
+  /** The (first) local identifier echoed back in subject/patient/id, when returned. */
   localId?: string;
+  /** Further, different local identifiers in the same answer. */
+  otherLocalIds?: string[];
   /** getPatientDetails* only: the person's details. */
   patient?: PdsPatient;
 }
 
 export interface ParsedFault {
   kind: 'fault';
+  /** wsa:MessageID and wsa:RelatesTo of the fault's SOAP header, when present (kept for the audit). */
+  messageId?: string;
+  relatesTo?: string[];
   /** soap:Fault/faultcode without its prefix: Client, Server, VersionMismatch, MustUnderstand. */
   faultCode: string;
   faultString: string;

@@ -53,6 +53,29 @@ describe('rowAuditEvents', () => {
     expect(event).toMatchObject({ messageId: 'MSG-1', nhsNumber: '9990000026', outcome: 'matched' });
   });
 
+  it('records the answer\'s message id and RelatesTo beside the request\'s, so a refused answer can be traced', () => {
+    const responseMessageId = '0D355CFC-53FB-11E6-9B40-6C3BE5A63FA4';
+    const relatesTo = 'uuid:1E21265D-10C8-11E4-8DA7-222222222222';
+    const result: RowResult = {
+      rowNumber: 4, status: 'error', reason: 'response_mismatch', messageId: 'MSG-1',
+      exchanges: [exchange(1, { status: 'error', reason: 'response_mismatch', responseMessageId, relatesTo })],
+    };
+    const [event] = rowAuditEvents(result, context);
+    expect(event).toMatchObject({ messageId: 'MSG-1', nhsNumber: '9990000018', outcome: 'error' });
+    expect(event?.detail).toBe(`attempt=1 response=SMSP-0000 reason=response_mismatch duration_ms=123 response_message_id=${responseMessageId} relates_to=${relatesTo}`);
+    expect(() => normaliseNewEvent(event!)).not.toThrow();
+  });
+
+  it('keeps provider ids that are not UUIDs out of the detail: they are provider text, possibly patient data', () => {
+    const result: RowResult = {
+      rowNumber: 5, status: 'error', reason: 'response_mismatch', messageId: 'MSG-1',
+      exchanges: [exchange(1, { status: 'error', reason: 'response_mismatch', responseMessageId: 'JOHN SMITH 19700101', relatesTo: 'JANE-DOE' })],
+    };
+    const [event] = rowAuditEvents(result, context);
+    expect(event?.detail).toContain('response_message_id=not-a-uuid,not-a-uuid,not-a-uuid relates_to=not-a-uuid');
+    expect(event?.detail).not.toMatch(/SMITH|JANE|1970/);
+  });
+
   it('gives one row_rejected for a row refused before any request, without a malformed input number', () => {
     const result: RowResult = { rowNumber: 9, status: 'invalid_input', reason: 'nhs_number_format', detail: 'nhs_number', exchanges: [] };
     const events = rowAuditEvents(result, { ...context, inputNhsNumber: '12345' });

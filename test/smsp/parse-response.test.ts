@@ -5,6 +5,8 @@ import { isInteraction } from '../../src/domain/interaction.js';
 import { INTERACTION_SPECS, type Interaction } from '../../src/smsp/interactions.js';
 import { parseResponse } from '../../src/smsp/parse-response.js';
 import type { ParsedFault, ParsedPayloadResponse, ParsedResponse } from '../../src/smsp/types.js';
+import { writeResponse } from '../../src/simulator/response-writer.js';
+import { tamper } from '../support/hostile-answers.js';
 import { listSamples, readSample } from '../support/samples.js';
 
 function parseSample(name: string): ParsedResponse {
@@ -414,6 +416,14 @@ describe('SOAP faults', () => {
     expect(parseResponse(body)).toMatchObject({ kind: 'fault', faultCode: 'Server', itkErrorCode: '2100' });
   });
 
+  it('reports a fault\'s own wsa:MessageID and RelatesTo, for the audit trail', () => {
+    const body = `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:wsa="http://www.w3.org/2005/08/addressing">
+  <soap:Header><wsa:MessageID>F0000000-0000-4000-8000-000000000001</wsa:MessageID><wsa:RelatesTo>F0000000-0000-4000-8000-000000000002</wsa:RelatesTo></soap:Header>
+  <soap:Body>${fault2100}</soap:Body>
+</soap:Envelope>`;
+    expect(parseResponse(body)).toMatchObject({ kind: 'fault', messageId: 'F0000000-0000-4000-8000-000000000001', relatesTo: ['F0000000-0000-4000-8000-000000000002'] });
+  });
+
   it('reports the fault first when the body also holds a DistributionEnvelope', () => {
     const de = readSample('sample-tkw-ITK_SMS_PDS-getNHSNumberResponse_SMSP-0000.xml');
     const body = `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>${de}${fault2100}</soap:Body></soap:Envelope>`;
@@ -621,5 +631,63 @@ describe('bodies that are not SMSP responses', () => {
   it('tolerates a byte-order mark before the document', () => {
     const body = `\uFEFF${readSample('sample-nhsconnect-spine-smsp-getNHSNumber-response-SMSP-0000-opentest-captured.xml')}`;
     expect(parseResponse(body)).toMatchObject({ responseCode: 'SMSP-0000', nhsNumber: '9473480032' });
+  });
+});
+
+describe('what the answer says about whom and which request (ARCHITECTURE property 8)', () => {
+  const ids = { messageId: 'C0FFEE00-0000-4000-8000-000000000001', trackingId: 'C0FFEE00-0000-4000-8000-000000000002', payloadId: 'C0FFEE00-0000-4000-8000-000000000003' };
+  const verify = writeResponse({ interaction: 'verifyNHSNumber', responseCode: 'SMSP-0000', nhsNumber: '9990000018', verified: true }, ids);
+  const search = writeResponse(
+    { interaction: 'getNHSNumber', responseCode: 'SMSP-0000', nhsNumber: '9990000026', localIdentifier: { root: '2.16.840.1.113883.2.1.3.2.4.18.24', extension: 'LOCAL-7' } },
+    ids,
+  );
+
+  it('reports nothing extra for an honest answer', () => {
+    const parsed = asPayload(parseResponse(verify));
+    expect(parsed).toStrictEqual<ParsedPayloadResponse>({
+      kind: 'response',
+      responseCode: 'SMSP-0000',
+      payloadRoot: 'verifyNHSNumberResponse-v1-0',
+      service: 'urn:nhs-itk:services:201005:verifyNHSNumber-v1-0Response',
+      messageId: ids.messageId,
+      trackingId: ids.trackingId,
+      verified: true,
+      nhsNumber: '9990000018',
+    });
+  });
+
+  it('reports every wsa:RelatesTo in the SOAP header', () => {
+    const body = tamper.relatesTo(tamper.relatesTo(verify, 'uuid:AAAA'), 'BBBB');
+    expect(parseResponse(body)).toMatchObject({ relatesTo: ['BBBB', 'uuid:AAAA'] });
+  });
+
+  it('reports the RelatesTo of the Open Inhealthcare SOAP header fixture', () => {
+    const header = /<soap:Header>[\s\S]*<\/soap:Header>/.exec(readSample('sample-openinhealthcare-itk-fixture-HappyDaySoap.xml'))![0];
+    const body = verify.replace(/<soap:Header>[\s\S]*<\/soap:Header>/, header).replace('<soap:Envelope ', '<soap:Envelope xmlns:wsse="x" xmlns:wsu="y" ');
+    expect(parseResponse(body)).toMatchObject({ messageId: '1E21265D-10C8-11E4-8DA7-6B0452CE1A74', relatesTo: ['1E21265D-10C8-11E4-8DA7-222222222222'] });
+  });
+
+  it('reports HL7 acknowledgement messageRef ids', () => {
+    expect(parseResponse(tamper.acknowledgement(verify, 'DDDD'))).toMatchObject({ acknowledgedIds: ['DDDD'] });
+  });
+
+  it('reports a second, different NHS number instead of silently keeping the first', () => {
+    const parsed = asPayload(parseResponse(tamper.extraNhsNumber(search, '9990000034')));
+    expect(parsed).toMatchObject({ nhsNumber: '9990000026', otherNhsNumbers: ['9990000034'], localId: 'LOCAL-7' });
+  });
+
+  it('reads the same NHS number given twice as one', () => {
+    expect(asPayload(parseResponse(tamper.extraNhsNumber(search, '9990000026')))).not.toHaveProperty('otherNhsNumbers');
+  });
+
+  it('collects NHS numbers from subject/patient as well as validIdentifier/subject/patient', () => {
+    const body = verify.replace('</verifyNHSNumberResponse-v1-0>', '<subject typeCode="SBJ"><patient classCode="PAT"><id root="2.16.840.1.113883.2.1.4.1" extension="9990000042"/></patient></subject></verifyNHSNumberResponse-v1-0>');
+    const parsed = asPayload(parseResponse(body));
+    expect([parsed.nhsNumber, ...(parsed.otherNhsNumbers ?? [])].sort()).toEqual(['9990000018', '9990000042']);
+  });
+
+  it('reports a second, different local identifier', () => {
+    const body = search.replace('extension="LOCAL-7"/>', 'extension="LOCAL-7"/><id root="2.16.840.1.113883.2.1.3.2.4.18.24" extension="LOCAL-8"/>');
+    expect(parseResponse(body)).toMatchObject({ localId: 'LOCAL-7', otherLocalIds: ['LOCAL-8'] });
   });
 });

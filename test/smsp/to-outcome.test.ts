@@ -7,7 +7,8 @@ import { SmspResponseFormatError, SmspTransportError } from '../../src/smsp/erro
 import { INTERACTION_SPECS } from '../../src/smsp/interactions.js';
 import { parseResponse } from '../../src/smsp/parse-response.js';
 import { RESPONSE_CODES, isKnownResponseCode } from '../../src/smsp/response-codes.js';
-import { outcomeForResponse, outcomeForTransportError, type Resolution } from '../../src/smsp/to-outcome.js';
+import type { AnswerContext } from '../../src/smsp/answer-checks.js';
+import { outcomeForResponse as decide, outcomeForTransportError, type Resolution } from '../../src/smsp/to-outcome.js';
 import type { ParsedFault, ParsedPayloadResponse } from '../../src/smsp/types.js';
 import { readSample } from '../support/samples.js';
 
@@ -18,18 +19,29 @@ const RETURNED = '9990000026';
 const byNumber: PatientQuery = { nhsNumber: SUPPLIED, dateOfBirth: '19700101' };
 const byDemographics: PatientQuery = { familyName: 'TEST', givenName: 'ANNA', dateOfBirth: '19700101', sex: '2' };
 
+/** An honest exchange: HTTP 200, an answer not seen before, no id naming another request. */
+const ANSWERED: AnswerContext = { request: { messageId: 'A1B2C3D4-0000-4000-8000-000000000001', payloadId: 'A1B2C3D4-0000-4000-8000-000000000002' }, httpStatus: 200, replayed: false };
+
+function outcomeForResponse(interaction: Interaction, query: PatientQuery, parsed: ParsedPayloadResponse | ParsedFault | ReturnType<typeof parseResponse>, context = ANSWERED): Resolution {
+  return decide(interaction, query, parsed, context);
+}
+
 /** The query each interaction sends: by NHS number where it takes one. */
 function queryFor(interaction: Interaction): PatientQuery {
   return interaction === 'getNHSNumber' || interaction === 'getPatientDetailsBySearch' ? byDemographics : byNumber;
 }
 
-/** A well-formed answer to `interaction` with `code`, carrying a person as a success would. */
+/**
+ * A well-formed answer to `interaction` with `code`, carrying a person as a success would: the
+ * number supplied for a look-up by number, another one for a search or a replacement (DEMOG-0017).
+ */
 function answer(interaction: Interaction, code: string, extra: Partial<ParsedPayloadResponse> = {}): ParsedPayloadResponse {
+  const byNhsNumber = queryFor(interaction).nhsNumber !== undefined && code !== 'DEMOG-0017';
   return {
     kind: 'response',
     responseCode: code,
     payloadRoot: INTERACTION_SPECS[interaction].responseRoot,
-    nhsNumber: RETURNED,
+    nhsNumber: byNhsNumber ? SUPPLIED : RETURNED,
     ...(interaction === 'verifyNHSNumber' ? { verified: true } : {}),
     ...extra,
   };
@@ -88,7 +100,7 @@ describe('response codes', () => {
     expect(outcome.responseCode).toBe(code);
     expect(outcome.reason).toBe(RESPONSE_CODES[code as keyof typeof RESPONSE_CODES].reason);
     // Only statuses about a person found carry a number (a match is reported only as SMSP gave it).
-    if (STATUSES_WITH_NHS_NUMBER.has(outcome.status)) expect(outcome.nhsNumber).toBe(RETURNED);
+    if (STATUSES_WITH_NHS_NUMBER.has(outcome.status)) expect(outcome.nhsNumber).toBe(answer(interaction, code).nhsNumber);
     else expect(outcome).not.toHaveProperty('nhsNumber');
   });
 
@@ -239,7 +251,8 @@ describe('public samples end to end (parse, then map)', () => {
 
   it('maps the TKW getPatientDetailsBySearch success to matched with the patient', () => {
     const parsed = parseResponse(readSample('sample-tkw-ITK_SMS_PDS-getPatientDetailsBySearchResponse_SMSP-0000.xml'));
-    const outcome = outcomeForResponse('getPatientDetailsBySearch', byDemographics, parsed);
+    // Searched with the template patient's own birth date: the answer must not contradict the search.
+    const outcome = outcomeForResponse('getPatientDetailsBySearch', { ...byDemographics, dateOfBirth: '20110323' }, parsed);
     expect(outcome).toMatchObject({ status: 'matched', nhsNumber: '9449310602' });
     expect(outcome.patient?.telecoms).toHaveLength(4);
   });
