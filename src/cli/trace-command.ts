@@ -15,6 +15,7 @@ import { connectSmsp, SIMULATOR_NOTICE } from './smsp-connection.js';
 import { CliError, EXIT } from './errors.js';
 import { openRedisRuntime, startLocalWorkers } from './redis-runtime.js';
 import { signedInCommand, type CommandSession } from './session.js';
+import { checkBeforeSubmitting } from './trace-preflight.js';
 
 interface TraceFlags {
   out?: string;
@@ -75,6 +76,8 @@ async function traceFile(session: CommandSession, file: string, flags: TraceFlag
     dayFirst: !flags.monthFirst,
     chunkSize,
   };
+
+  await checkBeforeSubmitting(file, options);
 
   const abort = new AbortController();
   const onSignal = () => abort.abort(new CliError('interrupted: finished chunks are kept; run `pds-trace resume <batch>` to finish', EXIT.failure));

@@ -8,7 +8,7 @@
  * Wholly blank lines, and rows whose cells are all empty (Excel's trailing `,,,,`), are not rows:
  * they hold nothing to trace or echo. Every other record, however broken, is a row.
  */
-import { detectEncoding, readTextSample, utf8Chunks, type DetectedEncoding } from './input/encoding.js';
+import { detectEncoding, encodingFromHead, readTextSample, utf8Chunks, type DetectedEncoding } from './input/encoding.js';
 import { detectDialect } from './input/dialect.js';
 import { buildRow } from './input/build-row.js';
 import { LAYOUT_RECORDS, planLayout, type LayoutPlan } from './input/layout-plan.js';
@@ -19,7 +19,9 @@ import { readRecords, type RawRecord, type RecordReaderOptions } from './input/r
 import type { InputFile, InputLayout, InputOptions, InputRow } from './input/types.js';
 import type { RowContext } from './input/validate-row.js';
 
-export { InputFileError } from './input/input-file-error.js';
+import { InputFileError } from './input/input-file-error.js';
+
+export { InputFileError };
 export type { FieldName, InputFile, InputLayout, InputOptions, InputRow, RowProblem } from './input/types.js';
 
 export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024;
@@ -49,6 +51,24 @@ export async function openInput(file: string, options: InputOptions = {}): Promi
     layout,
     rows: { [Symbol.asyncIterator]: () => readRows(file, encoding, reader, plan, layout, ctx, options.flagDuplicateLocalIds ?? true, options.expectedRows) },
   };
+}
+
+/**
+ * Rejects a file with no data rows (InputFileError `no_rows`, the rule in layout-plan.ts) from its
+ * first records alone, without openInput's whole-file encoding scan: cheap enough to run before a
+ * batch is created, so nothing is submitted for an empty file. Any other finding about the layout
+ * is left to openInput, which reads the file in its real encoding.
+ */
+export async function assertHasRows(file: string, options: Pick<InputOptions, 'mappingFile' | 'maxRecordBytes'> = {}): Promise<void> {
+  const encoding = (await encodingFromHead(file)) ?? { encoding: 'utf-8', bom: false };
+  const sample = await readTextSample(file, encoding, DIALECT_SAMPLE_BYTES);
+  const reader: RecordReaderOptions = { ...detectDialect(sample.text, sample.complete), maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES };
+  try {
+    const mapping = options.mappingFile ? await readMappingFile(options.mappingFile) : undefined;
+    planLayout(await firstRecords(file, encoding, reader), mapping);
+  } catch (err) {
+    if (err instanceof InputFileError && err.reason === 'no_rows') throw err;
+  }
 }
 
 async function firstRecords(file: string, encoding: DetectedEncoding, reader: RecordReaderOptions): Promise<RawRecord[]> {

@@ -75,6 +75,7 @@ export const REASONS = {
   date_of_birth_implausible: 'the date of birth is before 1850, which usually means a database placeholder',
   sex_unrecognised: 'sex must be 0/1/2/9, M/F/U or male/female/unknown/not specified',
   duplicate_local_id: 'the local id also appears on an earlier row of the same file',
+  no_rows: 'the file has no data rows to trace (it is empty, or holds only a byte order mark, blank lines or a header)',
   columns_not_mapped: 'the file\'s columns do not name enough fields to trace (a date of birth, and an NHS number or a family name and sex)',
   columns_ambiguous: 'more than one column could hold the same field; name the right one with --mapping',
   mapping_file_invalid: 'the --mapping file could not be read or names an unknown field',

@@ -21,15 +21,25 @@ const UTF8_BOM = [0xef, 0xbb, 0xbf] as const;
 
 /** BOM first; then the NUL pattern of BOM-less UTF-16; then whether every byte of the file is valid UTF-8. */
 export async function detectEncoding(file: string): Promise<DetectedEncoding> {
+  const marked = await encodingFromHead(file);
+  if (marked) return marked;
+  // The whole file, not a sample: feeds that look ASCII often hide Windows-1252 further down
+  // (UK Renal Registry feed notes, batch-formats.md §6.7).
+  return { encoding: (await isValidUtf8(file)) ? 'utf-8' : 'windows-1252', bom: false };
+}
+
+/**
+ * What the first bytes alone tell: a BOM, or UTF-16's NULs. Null when only the whole file can tell
+ * UTF-8 from Windows-1252; both keep delimiters and line breaks as the same ASCII bytes, so a
+ * caller that only needs record boundaries may read such a file as UTF-8.
+ */
+export async function encodingFromHead(file: string): Promise<DetectedEncoding | null> {
   const head = await readHead(file, 4096);
   if (startsWith(head, UTF8_BOM)) return { encoding: 'utf-8', bom: true };
   if (startsWith(head, [0xff, 0xfe])) return { encoding: 'utf-16le', bom: true };
   if (startsWith(head, [0xfe, 0xff])) return { encoding: 'utf-16be', bom: true };
   const utf16 = utf16WithoutBom(head);
-  if (utf16) return { encoding: utf16, bom: false };
-  // The whole file, not a sample: feeds that look ASCII often hide Windows-1252 further down
-  // (UK Renal Registry feed notes, batch-formats.md §6.7).
-  return { encoding: (await isValidUtf8(file)) ? 'utf-8' : 'windows-1252', bom: false };
+  return utf16 ? { encoding: utf16, bom: false } : null;
 }
 
 /**

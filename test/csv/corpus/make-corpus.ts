@@ -310,17 +310,13 @@ add(
   },
   lines(['NHS Number,DOB,,', `${N[4]},19700117`, `${N[5]},19700118,,`, `${N[6]},19700119,,,x`]),
 );
-add({ file: 'empty.csv', about: 'a zero-byte file: no rows, no error', layout: { kind: 'header', headers: [], warnings: ['no rows'] }, rows: [] }, '');
-add({ file: 'bom-only.csv', about: 'a file holding only a UTF-8 BOM: no rows, no error', layout: { encoding: 'utf-8', bom: true, headers: [] }, rows: [] }, BOM);
-add({ file: 'blank-lines-only.csv', about: 'only blank lines: no rows, no error', layout: { headers: [] }, rows: [] }, '\n\r\n\n   \n');
-add(
-  { file: 'header-only.csv', about: 'a recognised header and no data: no rows, no error', layout: { kind: 'header', fields: STD_FIELDS }, rows: [] },
-  lines([STD_HEADER]),
-);
-add(
-  { file: 'header-only-unrecognised.csv', about: 'an unrecognised header and no data: no rows and a warning, not an error', layout: { warnings: ['no data rows'] }, rows: [] },
-  lines(['Name,Age,Town']),
-);
+// A file with no data rows is rejected as a whole (no_rows): a batch of nothing is the wrong file.
+const NO_ROWS = { reason: 'no_rows' };
+add({ file: 'empty.csv', about: 'a zero-byte file: rejected, no_rows', error: NO_ROWS }, '');
+add({ file: 'bom-only.csv', about: 'a file holding only a UTF-8 BOM: rejected, no_rows', error: NO_ROWS }, BOM);
+add({ file: 'blank-lines-only.csv', about: 'only blank lines: rejected, no_rows', error: NO_ROWS }, '\n\r\n\n   \n');
+add({ file: 'header-only.csv', about: 'a recognised header and no data: rejected, no_rows', error: NO_ROWS }, lines([STD_HEADER]));
+add({ file: 'header-only-unrecognised.csv', about: 'an unrecognised header and no data: no_rows, not a column error', error: NO_ROWS }, lines(['Name,Age,Town']));
 
 // ── Layout: header words, ambiguity, rejection ───────────────────────────────────────────────
 add(

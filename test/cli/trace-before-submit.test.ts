@@ -1,0 +1,24 @@
+import { copyFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../support/pipeline.js';
+import { runCli } from '../support/worker-process.js';
+
+const CORPUS = 'test/csv/corpus';
+
+/** Nothing was submitted: no batch folder exists, so no request could have been sent to SMSP. */
+async function batchFolders(dataDir: string): Promise<string[]> {
+  return readdir(path.join(dataDir, 'batches')).catch(() => []);
+}
+
+describe('pds-trace trace refuses, before creating a batch, a file with no data rows', () => {
+  it.each(['empty.csv', 'bom-only.csv', 'header-only.csv', 'blank-lines-only.csv'])('%s exits 4 with a message and submits nothing', async (name) => {
+    const dir = await tempDir('no-rows');
+    await copyFile(path.join(CORPUS, name), path.join(dir, name));
+    const run = runCli(['trace', path.join(dir, name), '--out', `${dir}/out`], { PDS_TRACE_DATA_DIR: `${dir}/data` });
+    expect(await run.exited, run.output()).toBe(4);
+    expect(run.output()).toMatch(/The file was not traced: The file has no data rows/);
+    expect(await batchFolders(`${dir}/data`)).toEqual([]);
+    expect(await readdir(dir)).not.toContain('out');
+  }, 30_000);
+});
