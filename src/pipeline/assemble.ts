@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { mkdir } from 'node:fs/promises';
 import type { RowResult } from '../domain/row-result.js';
 import { openInput, type InputFile, type InputOptions, type InputRow } from '../csv/read-input.js';
 import { createAuditCsvWriter } from '../csv/output/audit-writer.js';
+import { prepareOutputFolder } from '../csv/output/output-folder.js';
 import { createResultsWriter } from '../csv/output/results-writer.js';
 import { SummaryBuilder, writeSummaryHtml, writeSummaryJson, type BatchSummary } from '../csv/output/summary.js';
 import { openBackOfficeReport } from '../quality/back-office-report.js';
@@ -125,7 +125,7 @@ async function indexNhsNumbers(input: InputFile, dataDir: string, meta: BatchMet
 export async function assembleBatch(dataDir: string, meta: BatchMeta, options: AssembleOptions): Promise<{ meta: BatchMeta; summary: BatchSummary }> {
   const now = options.now ?? (() => new Date());
   const outDir = meta.options.outDir;
-  await mkdir(outDir, { recursive: true });
+  await prepareOutputFolder(outDir);
   const outputs: BatchOutputs = {
     results: path.join(outDir, `${meta.name}.results.csv`),
     audit: path.join(outDir, `${meta.name}.audit.csv`),

@@ -22,3 +22,16 @@ describe('pds-trace trace refuses, before creating a batch, a file with no data 
     expect(await readdir(dir)).not.toContain('out');
   }, 30_000);
 });
+
+describe('pds-trace trace checks --out before creating a batch', () => {
+  it('refuses an --out that is a file with exit 2, naming it, and submits nothing', async () => {
+    const dir = await tempDir('bad-out');
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(`${dir}/not-a-folder`, 'x');
+    const run = runCli(['trace', 'samples/cohort-small.csv', '--out', `${dir}/not-a-folder`], { PDS_TRACE_DATA_DIR: `${dir}/data` });
+    expect(await run.exited, run.output()).toBe(2);
+    expect(run.output()).toContain(`${dir}/not-a-folder is not a folder`);
+    expect(run.output()).toContain('--out');
+    expect(await batchFolders(`${dir}/data`)).toEqual([]);
+  }, 30_000);
+});
