@@ -1,26 +1,31 @@
 /**
  * What `pds-trace trace` checks before it creates a batch, so a run that cannot succeed stops
- * before anything is submitted, audited as submitted, or sent to SMSP. Each check's rule lives in
- * its own module; this file only runs them and turns their typed errors into exit codes.
+ * before anything is submitted, audited as submitted, or sent to SMSP: the input has data rows,
+ * the output folder can be written, and no other batch's outputs are in the way. Each rule lives in
+ * its own module; this file runs them and turns their typed errors into messages and exit codes.
  */
 import { OutputFolderError, prepareOutputFolder } from '../csv/output/output-folder.js';
 import { assertHasRows, InputFileError } from '../csv/read-input.js';
-import type { BatchOptions } from '../pipeline/batch.js';
+import { outputName, type BatchOptions } from '../pipeline/batch.js';
+import { assertOutputsFree, OutputsTakenError } from '../pipeline/output-ownership.js';
 import { CliError, EXIT } from './errors.js';
 
 export async function checkBeforeSubmitting(file: string, options: BatchOptions): Promise<void> {
   try {
     await assertHasRows(file, { mappingFile: options.mappingFile });
-  } catch (err) {
-    // The same words and exit code as a batch rejected at ingest (trace-command.ts `report`).
-    if (err instanceof InputFileError) throw new CliError(`The file was not traced: ${err.message}`, EXIT.fileRejected);
-    throw err;
-  }
-  try {
     await prepareOutputFolder(options.outDir);
+    await assertOutputsFree(options.outDir, outputName(file), { replace: options.replaceOutputs === true });
   } catch (err) {
-    // A usage error (2), not a rejected file (4): the input is fine, the command line needs another --out.
-    if (err instanceof OutputFolderError) throw new CliError(`Nothing was traced: ${err.message}. Give a writable folder with --out.`, EXIT.usage);
-    throw err;
+    // Output problems are usage errors (2): the input is fine, the command line needs another
+    // --out or --replace. An input with no rows is a rejected file (4), as when ingest finds it.
+    throw asCliError(err, EXIT.usage);
   }
+}
+
+/** The typed errors of the input and output checks as one-line CLI errors; anything else as is. */
+export function asCliError(err: unknown, outputExitCode: number): unknown {
+  if (err instanceof InputFileError) return new CliError(`The file was not traced: ${err.message}`, EXIT.fileRejected);
+  if (err instanceof OutputFolderError) return new CliError(`Nothing was traced: ${err.message}. Give a writable folder with --out.`, outputExitCode);
+  if (err instanceof OutputsTakenError) return new CliError(`${err.message}.`, outputExitCode);
+  return err;
 }

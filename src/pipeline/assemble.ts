@@ -12,6 +12,7 @@ import { localColumns, localIdentity } from '../quality/local-record.js';
 import { assessRow, type QualityContext } from '../quality/row-quality.js';
 import { batchPaths, saveBatch, type BatchMeta, type BatchOutputs } from './batch.js';
 import { inputOptionsFor } from './ingest.js';
+import { batchOutputPaths, claimOutputs } from './output-ownership.js';
 import { readJsonLines } from './jsonl.js';
 
 /** An input row with no result, or a result for no row: assembling would lose or invent a row. */
@@ -126,14 +127,8 @@ export async function assembleBatch(dataDir: string, meta: BatchMeta, options: A
   const now = options.now ?? (() => new Date());
   const outDir = meta.options.outDir;
   await prepareOutputFolder(outDir);
-  const outputs: BatchOutputs = {
-    results: path.join(outDir, `${meta.name}.results.csv`),
-    audit: path.join(outDir, `${meta.name}.audit.csv`),
-    summaryJson: path.join(outDir, `${meta.name}.summary.json`),
-    summaryHtml: path.join(outDir, `${meta.name}.summary.html`),
-    backOffice: path.join(outDir, `${meta.name}.back-office.csv`),
-    discrepancies: path.join(outDir, `${meta.name}.discrepancies.csv`),
-  };
+  const outputs: BatchOutputs = batchOutputPaths(outDir, meta.name);
+  await claimOutputs(dataDir, meta, outputs);
   // One "today" for both passes, so that they read every row alike.
   const inputOptions = { ...inputOptionsFor(meta), today: new Date() };
   // The first pass reads no flags: it leaves the repeated-local-id check to the second.

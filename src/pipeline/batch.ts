@@ -34,6 +34,8 @@ export interface BatchOptions {
   origin?: string;
   /** Folder the results, audit and summary files are written into. */
   outDir: string;
+  /** `--replace`: this batch may replace outputs of another batch in outDir (output-ownership.ts). Default false. */
+  replaceOutputs?: boolean;
   /** Write a UTF-8 BOM at the start of CSV outputs (Excel). */
   bom: boolean;
   /** Read ambiguous dates such as 03/04/2001 day first (UK). */

@@ -1,4 +1,4 @@
-import { copyFile, readdir } from 'node:fs/promises';
+import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/pipeline.js';
@@ -34,4 +34,33 @@ describe('pds-trace trace checks --out before creating a batch', () => {
     expect(run.output()).toContain('--out');
     expect(await batchFolders(`${dir}/data`)).toEqual([]);
   }, 30_000);
+});
+
+describe('pds-trace trace never silently replaces another batch\'s outputs', () => {
+  it('refuses a second run into the same folder, bytes unchanged, naming the file and its batch; --replace replaces', async () => {
+    const dir = await tempDir('outputs-taken');
+    const sample = (await readFile('samples/cohort-small.csv', 'utf8')).split('\n').slice(0, 4).join('\n') + '\n';
+    await writeFile(`${dir}/cohort.csv`, sample);
+    const env = { PDS_TRACE_DATA_DIR: `${dir}/data` };
+    const args = ['trace', `${dir}/cohort.csv`, '--out', `${dir}/out`];
+
+    const first = runCli(args, env);
+    expect(await first.exited, first.output()).toBe(0);
+    const firstBatch = /Batch (b\S+)/.exec(first.output())![1]!;
+    const before = await Promise.all(['results.csv', 'summary.json'].map((f) => readFile(`${dir}/out/cohort.${f}`)));
+
+    const second = runCli(args, env);
+    expect(await second.exited, second.output()).toBe(2);
+    expect(second.output()).toContain(`${dir}/out/cohort.results.csv already exists and belongs to batch ${firstBatch}`);
+    expect(second.output()).toContain('--replace');
+    expect(await batchFolders(`${dir}/data`)).toEqual([firstBatch]);
+    const after = await Promise.all(['results.csv', 'summary.json'].map((f) => readFile(`${dir}/out/cohort.${f}`)));
+    expect(after).toEqual(before);
+
+    const replacing = runCli([...args, '--replace'], env);
+    expect(await replacing.exited, replacing.output()).toBe(0);
+    const secondBatch = /Batch (b\S+)/.exec(replacing.output())![1]!;
+    expect(secondBatch).not.toBe(firstBatch);
+    expect(JSON.parse(await readFile(`${dir}/out/cohort.summary.json`, 'utf8')).batchId).toBe(secondBatch);
+  }, 60_000);
 });
