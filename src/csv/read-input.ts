@@ -24,8 +24,18 @@ import { InputFileError } from './input/input-file-error.js';
 export { InputFileError };
 export type { FieldName, InputFile, InputLayout, InputOptions, InputRow, RowProblem } from './input/types.js';
 
-export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024;
-/** Enough text to see the delimiter on the first dozens of records. */
+/**
+ * Largest record read as cells. A free-text column (clinical notes, a pasted letter) can hold
+ * 100 KB in one cell, and such a row must come back whole; what the limit is for is a quote never
+ * closed, which would otherwise swallow the rest of the file into one record. 8 MiB bounds that
+ * (memory is one record plus a chunk, never the file), and re-reading at most 8 MiB after each
+ * such quote keeps a badly quoted file slow rather than stuck.
+ */
+export const DEFAULT_MAX_RECORD_BYTES = 8 * 1024 * 1024;
+/**
+ * Enough text to see the delimiter on the first dozens of records. Not tied to the record limit:
+ * a huge cell in the sample only cuts the sample's last record, which the sniffer ignores.
+ */
 const DIALECT_SAMPLE_BYTES = 64 * 1024;
 
 export async function openInput(file: string, options: InputOptions = {}): Promise<InputFile> {

@@ -106,6 +106,17 @@ export class ByteWindow {
     return offset;
   }
 
+  /**
+   * `offset`, moved back past UTF-8 continuation bytes so that text cut there does not end in half
+   * a character (which would read as U+FFFD). At most three steps: a character is four bytes at most.
+   */
+  characterBoundary(offset: number): number {
+    const bytes = this.held();
+    let i = offset - this.startOffset;
+    for (let steps = 0; steps < 3 && i > 0 && i < bytes.length && (bytes[i]! & 0xc0) === 0x80; steps++) i--;
+    return i + this.startOffset;
+  }
+
   /** The held bytes between two absolute offsets, as text. */
   text(from: number, to: number): string {
     return this.held().subarray(from - this.startOffset, to - this.startOffset).toString('utf8');

@@ -24,8 +24,14 @@ export interface RawRecord {
   cells: string[];
   /** 1-based physical line where the record starts. */
   line: number;
-  /** Set when the record could not be parsed; `cells` then holds its first line as one cell. */
+  /**
+   * Set when the record could not be parsed; `cells` then holds its first physical line, raw, as
+   * one cell. Its later lines are read again as records of their own, so nothing is lost unless
+   * that one line is longer than maxRecordBytes, when only its first maxRecordBytes are kept.
+   */
   malformed?: MalformedKind;
+  /** The first line was longer than maxRecordBytes and is cut there (at a character boundary). */
+  cut?: boolean;
 }
 
 export interface RecordReaderOptions {
@@ -139,16 +145,19 @@ async function skipMalformedLine(
   while (lineEnd === -1) {
     // A line with no break in sight: keep only its first maxRecordBytes, so memory stays bounded.
     if (window.end - start > 2 * maxRecordBytes) {
-      text ??= window.text(start, start + maxRecordBytes);
+      text ??= window.text(start, window.characterBoundary(start + maxRecordBytes));
       window.consume(window.end - 1); // keep a trailing CR: it may be half of a CRLF
     }
     const chunk = await next();
     if (chunk !== null) window.append(chunk);
     lineEnd = window.endOfLine(window.start, sourceDone());
   }
-  text ??= window.text(start, Math.min(lineEnd, start + maxRecordBytes));
+  const cut = text !== undefined || lineEnd - start > maxRecordBytes;
+  text ??= window.text(start, lineEnd - start > maxRecordBytes ? window.characterBoundary(start + maxRecordBytes) : lineEnd);
   window.consume(lineEnd);
-  return { cells: [text.replace(/\r?\n$|\r$/, '')], line, malformed: malformedKind(error) };
+  const record: RawRecord = { cells: [text.replace(/\r?\n$|\r$/, '')], line, malformed: malformedKind(error) };
+  if (cut) record.cut = true;
+  return record;
 }
 
 function malformedKind(error: CsvError): MalformedKind {

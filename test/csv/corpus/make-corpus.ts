@@ -263,7 +263,8 @@ add(
       rowCount: 32,
       someRows: {
         '1': { line: 2, query: q(N[7], '19700109', { familyName: 'FIRST' }) },
-        '2': { line: 3, reason: 'record_too_large' },
+        // Given back as read: the record's first line, raw, as one cell (the lines after it are rows).
+        '2': { line: 3, reason: 'record_too_large', cells: [`${N[8]},"NEVER CLOSED,1970-01-10`] },
         '3': { line: 4, query: q(N[0], '19800101', { familyName: 'AFTER0' }) },
         '32': { line: 33, query: q(N[9], '19800101', { familyName: 'AFTER29' }) },
       },

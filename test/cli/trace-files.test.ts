@@ -64,3 +64,19 @@ describe('pds-trace trace never silently replaces another batch\'s outputs', () 
     expect(JSON.parse(await readFile(`${dir}/out/cohort.summary.json`, 'utf8')).batchId).toBe(secondBatch);
   }, 60_000);
 });
+
+describe('pds-trace trace keeps every cell', () => {
+  it('writes a row with a 100 KB cell into the results byte for byte', async () => {
+    const dir = await tempDir('large-cell-cli');
+    const notes = Array.from({ length: 8000 }, (_, i) => `note ${i}, "q" é`).join(' ').slice(0, 100_000);
+    const header = (await readFile('samples/cohort-small.csv', 'utf8')).split('\n')[1]!;
+    await writeFile(`${dir}/cohort.csv`, `notes,local_id,nhs_number,family_name,given_name,date_of_birth,sex,postcode,address_line_1,address_line_2\n"${notes.replace(/"/g, '""')}",${header}\n`);
+    const run = runCli(['trace', `${dir}/cohort.csv`, '--out', `${dir}/out`], { PDS_TRACE_DATA_DIR: `${dir}/data` });
+    expect(await run.exited, run.output()).toBe(0);
+    const { parse } = await import('csv-parse/sync');
+    const results = parse(await readFile(`${dir}/out/cohort.results.csv`), { bom: true }) as string[][];
+    expect(results).toHaveLength(2);
+    expect(results[1]![0]).toBe(notes);
+    expect(results[1]![0]!.length).toBe(100_000);
+  }, 30_000);
+});
