@@ -103,14 +103,23 @@ async function* readRows(
   const seenLocalIds = flagDuplicateLocalIds ? new LocalIdSet(expectedRows) : undefined;
   let skipped = 0;
   let rowNumber = 0;
+  let invalidUtf8Rows = 0;
   for await (const record of readRecords(utf8Chunks(file, encoding), reader)) {
     if (skipped < plan.headerRecords) {
       skipped++;
       continue;
     }
     rowNumber++;
+    if (record.invalidUtf8) invalidUtf8Rows++;
     yield buildRow(record, rowNumber, plan, ctx, seenLocalIds);
   }
   const countWarning = plan.meshControl ? recordCountWarning(plan.meshControl, rowNumber) : null;
-  if (countWarning && !layout.warnings.includes(countWarning)) layout.warnings.push(countWarning);
+  for (const warning of [countWarning, invalidUtf8Warning(invalidUtf8Rows)]) {
+    if (warning && !layout.warnings.includes(warning)) layout.warnings.push(warning);
+  }
+}
+
+function invalidUtf8Warning(rows: number): string | null {
+  if (rows === 0) return null;
+  return `${rows} ${rows === 1 ? 'row' : 'rows'} had bytes that are not UTF-8 (invalid_encoding); the rest of the file was read as UTF-8`;
 }

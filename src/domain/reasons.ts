@@ -67,6 +67,7 @@ export const REASONS = {
   record_too_large: 'the record is longer than the maximum record size, usually a quote that is never closed',
   unclosed_quote: 'a quoted cell is never closed before the end of the file',
   malformed_record: 'the record could not be read as CSV',
+  invalid_encoding: 'the row holds bytes that are not valid UTF-8 in a file read as UTF-8 (often one cell pasted from a Windows-1252 file); they show as \uFFFD',
   nhs_number_excel_damaged: 'the NHS number looks damaged by a spreadsheet (scientific notation, a decimal part or a lost leading zero); re-export the column as text',
   nhs_number_placeholder: 'the NHS number is a placeholder (ten identical digits), not a real number',
   date_of_birth_ambiguous: 'the date of birth has a two-digit year, so its century is ambiguous',

@@ -32,6 +32,8 @@ export interface RawRecord {
   malformed?: MalformedKind;
   /** The first line was longer than maxRecordBytes and is cut there (at a character boundary). */
   cut?: boolean;
+  /** The record's bytes are not all valid UTF-8: its cells show U+FFFD where they were. */
+  invalidUtf8?: boolean;
 }
 
 export interface RecordReaderOptions {
@@ -119,9 +121,14 @@ function createParser(options: RecordReaderOptions, base: number, queue: Parsed[
 function* drain(queue: Parsed[], window: ByteWindow): Generator<RawRecord> {
   for (const { cells, end } of queue) {
     const before = window.linesBefore;
+    // csv-parse decodes each invalid UTF-8 sequence as U+FFFD, the same character a file may hold
+    // on purpose (EF BF BD); only the bytes tell them apart, and only records showing one are checked.
+    const invalidUtf8 = cells.some((cell) => cell.includes('\uFFFD')) && !window.isUtf8(window.start, end);
     const { leadingBreaks } = window.consume(end);
     if (cells.every((cell) => cell.trim() === '')) continue;
-    yield { cells, line: before + leadingBreaks + 1 };
+    const record: RawRecord = { cells, line: before + leadingBreaks + 1 };
+    if (invalidUtf8) record.invalidUtf8 = true;
+    yield record;
   }
   queue.length = 0;
 }
