@@ -1,5 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { assembleBatch } from '../../src/pipeline/assemble.js';
 import { batchPaths, type BatchMeta } from '../../src/pipeline/batch.js';
 import { assertOutputsFree, batchOutputPaths, claimOutputs, OutputsTakenError } from '../../src/pipeline/output-ownership.js';
 import { batchOptions, tempDir } from '../support/pipeline.js';
@@ -96,5 +97,14 @@ describe('at assemble, claimOutputs', () => {
     await claimOutputs(dataDir, mine, batchOutputPaths(outDir, 'cohort'));
     await leaveOutputsOf(outDir, 'b-other');
     await refusal(claimOutputs(dataDir, mine, batchOutputPaths(outDir, 'cohort')));
+  });
+
+  it('is what assembleBatch asks before it writes anything: another batch\'s set is refused, bytes unchanged', async () => {
+    const { dataDir, outDir, meta } = await setting();
+    await leaveOutputsOf(outDir, 'b-other');
+    const before = await readFile(`${outDir}/cohort.summary.json`);
+    await refusal(assembleBatch(dataDir, await meta('b-mine'), { startedAt: new Date() }));
+    expect(await readFile(`${outDir}/cohort.summary.json`)).toEqual(before);
+    expect(await readFile(`${outDir}/cohort.results.csv`, 'utf8')).toBe('their results\n');
   });
 });
