@@ -97,7 +97,7 @@ async function traceFile(session: CommandSession, file: string, flags: TraceFlag
       : await runEmbedded(session, logger, batch, abort.signal);
     await report(run.meta, run.simulated, run.url);
   } catch (err) {
-    throw asCliError(err, EXIT.failure); // e.g. another batch's outputs appeared before assemble
+    throw asCliError(err, 'after'); // e.g. another batch's outputs appeared before assemble
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -18,14 +18,22 @@ export async function checkBeforeSubmitting(file: string, options: BatchOptions)
   } catch (err) {
     // Output problems are usage errors (2): the input is fine, the command line needs another
     // --out or --replace. An input with no rows is a rejected file (4), as when ingest finds it.
-    throw asCliError(err, EXIT.usage);
+    throw asCliError(err, 'before');
   }
 }
 
-/** The typed errors of the input and output checks as one-line CLI errors; anything else as is. */
-export function asCliError(err: unknown, outputExitCode: number): unknown {
+/**
+ * The typed errors of the input and output checks as one-line CLI errors; anything else as is.
+ * Before submitting, output problems are usage errors (2) and nothing was sent; after the run they
+ * are failures (1) of a batch whose traced results are kept for `resume`.
+ */
+export function asCliError(err: unknown, stage: 'before' | 'after'): unknown {
   if (err instanceof InputFileError) return new CliError(`The file was not traced: ${err.message}`, EXIT.fileRejected);
-  if (err instanceof OutputFolderError) return new CliError(`Nothing was traced: ${err.message}. Give a writable folder with --out.`, outputExitCode);
-  if (err instanceof OutputsTakenError) return new CliError(`${err.message}.`, outputExitCode);
+  if (err instanceof OutputFolderError) {
+    return stage === 'before'
+      ? new CliError(`Nothing was traced: ${err.message}. Give a writable folder with --out.`, EXIT.usage)
+      : new CliError(`The outputs could not be written: ${err.message}. The traced results are kept; fix the folder and run \`pds-trace resume\` with the batch id above.`, EXIT.failure);
+  }
+  if (err instanceof OutputsTakenError) return new CliError(`${err.message}.`, stage === 'before' ? EXIT.usage : EXIT.failure);
   return err;
 }
