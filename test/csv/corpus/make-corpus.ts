@@ -366,6 +366,7 @@ add({ file: 'bom-only.csv', about: 'a file holding only a UTF-8 BOM: rejected, n
 add({ file: 'blank-lines-only.csv', about: 'only blank lines: rejected, no_rows', error: NO_ROWS }, '\n\r\n\n   \n');
 add({ file: 'header-only.csv', about: 'a recognised header and no data: rejected, no_rows', error: NO_ROWS }, lines([STD_HEADER]));
 add({ file: 'header-only-unrecognised.csv', about: 'an unrecognised header and no data: no_rows, not a column error', error: NO_ROWS }, lines(['Name,Age,Town']));
+add({ file: 'mesh-control-line-only.csv', about: 'a PDS MESH control line announcing no records, and nothing else: no_rows', error: NO_ROWS }, lines(['MPTREQ_20250630120003,SPINE_PDS_MESH_V1,20250630120003,0']));
 
 // ── Layout: header words, ambiguity, rejection ───────────────────────────────────────────────
 add(
