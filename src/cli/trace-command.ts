@@ -16,6 +16,7 @@ import { CliError, EXIT } from './errors.js';
 import { openRedisRuntime, startLocalWorkers } from './redis-runtime.js';
 import { signedInCommand, type CommandSession } from './session.js';
 import { sweepAndAudit } from './work-file-sweep.js';
+import { asCliError, checkBeforeSubmitting } from './trace-preflight.js';
 
 interface TraceFlags {
   out?: string;
@@ -29,6 +30,7 @@ interface TraceFlags {
   bom?: boolean;
   monthFirst?: boolean;
   chunkSize: string;
+  replace?: boolean;
 }
 
 /** Reasons that mean SMSP itself could not be reached, as opposed to one request failing. */
@@ -53,7 +55,8 @@ export function registerTraceCommand(program: Command): void {
     )
     .option('--bom', 'start CSV outputs with a UTF-8 byte order mark (for Excel)')
     .option('--month-first', 'read ambiguous dates such as 03/04/2001 as month first (default: day first, UK)')
-    .option('--chunk-size <rows>', 'rows per trace job', '500');
+    .option('--chunk-size <rows>', 'rows per trace job', '500')
+    .option('--replace', 'replace the outputs of an earlier batch with the same file name in the output folder');
   signedInCommand(command, 'trace', (session, file: string, flags: TraceFlags) => traceFile(session, file, flags));
 }
 
@@ -75,7 +78,10 @@ async function traceFile(session: CommandSession, file: string, flags: TraceFlag
     bom: Boolean(flags.bom),
     dayFirst: !flags.monthFirst,
     chunkSize,
+    replaceOutputs: Boolean(flags.replace),
   };
+
+  await checkBeforeSubmitting(file, options);
 
   const abort = new AbortController();
   const onSignal = () => abort.abort(new CliError('interrupted: finished chunks are kept; run `pds-trace resume <batch>` to finish', EXIT.failure));
@@ -93,6 +99,8 @@ async function traceFile(session: CommandSession, file: string, flags: TraceFlag
     // Finished batches past their retention lose their work files, this one too with retention 0.
     await sweepAndAudit(session, logger);
     await report(run.meta, run.simulated, run.url);
+  } catch (err) {
+    throw asCliError(err, 'after'); // e.g. another batch's outputs appeared before assemble
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -8,7 +8,7 @@
  * Wholly blank lines, and rows whose cells are all empty (Excel's trailing `,,,,`), are not rows:
  * they hold nothing to trace or echo. Every other record, however broken, is a row.
  */
-import { detectEncoding, readTextSample, utf8Chunks, type DetectedEncoding } from './input/encoding.js';
+import { detectEncoding, encodingFromHead, readTextSample, utf8Chunks, type DetectedEncoding } from './input/encoding.js';
 import { detectDialect } from './input/dialect.js';
 import { buildRow } from './input/build-row.js';
 import { LAYOUT_RECORDS, planLayout, type LayoutPlan } from './input/layout-plan.js';
@@ -19,11 +19,23 @@ import { readRecords, type RawRecord, type RecordReaderOptions } from './input/r
 import type { InputFile, InputLayout, InputOptions, InputRow } from './input/types.js';
 import type { RowContext } from './input/validate-row.js';
 
-export { InputFileError } from './input/input-file-error.js';
+import { InputFileError } from './input/input-file-error.js';
+
+export { InputFileError };
 export type { FieldName, InputFile, InputLayout, InputOptions, InputRow, RowProblem } from './input/types.js';
 
-export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024;
-/** Enough text to see the delimiter on the first dozens of records. */
+/**
+ * Largest record read as cells. A free-text column (clinical notes, a pasted letter) can hold
+ * 100 KB in one cell, and such a row must come back whole; what the limit is for is a quote never
+ * closed, which would otherwise swallow the rest of the file into one record. 8 MiB bounds that
+ * (memory is one record plus a chunk, never the file), and re-reading at most 8 MiB after each
+ * such quote keeps a badly quoted file slow rather than stuck.
+ */
+export const DEFAULT_MAX_RECORD_BYTES = 8 * 1024 * 1024;
+/**
+ * Enough text to see the delimiter on the first dozens of records. Not tied to the record limit:
+ * a huge cell in the sample only cuts the sample's last record, which the sniffer ignores.
+ */
 const DIALECT_SAMPLE_BYTES = 64 * 1024;
 
 export async function openInput(file: string, options: InputOptions = {}): Promise<InputFile> {
@@ -51,6 +63,24 @@ export async function openInput(file: string, options: InputOptions = {}): Promi
   };
 }
 
+/**
+ * Rejects a file with no data rows (InputFileError `no_rows`, the rule in layout-plan.ts) from its
+ * first records alone, without openInput's whole-file encoding scan: cheap enough to run before a
+ * batch is created, so nothing is submitted for an empty file. Any other finding about the layout
+ * is left to openInput, which reads the file in its real encoding.
+ */
+export async function assertHasRows(file: string, options: Pick<InputOptions, 'mappingFile' | 'maxRecordBytes'> = {}): Promise<void> {
+  const encoding = (await encodingFromHead(file)) ?? { encoding: 'utf-8', bom: false };
+  const sample = await readTextSample(file, encoding, DIALECT_SAMPLE_BYTES);
+  const reader: RecordReaderOptions = { ...detectDialect(sample.text, sample.complete), maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES };
+  try {
+    const mapping = options.mappingFile ? await readMappingFile(options.mappingFile) : undefined;
+    planLayout(await firstRecords(file, encoding, reader), mapping);
+  } catch (err) {
+    if (err instanceof InputFileError && err.reason === 'no_rows') throw err;
+  }
+}
+
 async function firstRecords(file: string, encoding: DetectedEncoding, reader: RecordReaderOptions): Promise<RawRecord[]> {
   const records: RawRecord[] = [];
   for await (const record of readRecords(utf8Chunks(file, encoding), reader)) {
@@ -73,14 +103,23 @@ async function* readRows(
   const seenLocalIds = flagDuplicateLocalIds ? new LocalIdSet(expectedRows) : undefined;
   let skipped = 0;
   let rowNumber = 0;
+  let invalidUtf8Rows = 0;
   for await (const record of readRecords(utf8Chunks(file, encoding), reader)) {
     if (skipped < plan.headerRecords) {
       skipped++;
       continue;
     }
     rowNumber++;
+    if (record.invalidUtf8) invalidUtf8Rows++;
     yield buildRow(record, rowNumber, plan, ctx, seenLocalIds);
   }
   const countWarning = plan.meshControl ? recordCountWarning(plan.meshControl, rowNumber) : null;
-  if (countWarning && !layout.warnings.includes(countWarning)) layout.warnings.push(countWarning);
+  for (const warning of [countWarning, invalidUtf8Warning(invalidUtf8Rows)]) {
+    if (warning && !layout.warnings.includes(warning)) layout.warnings.push(warning);
+  }
+}
+
+function invalidUtf8Warning(rows: number): string | null {
+  if (rows === 0) return null;
+  return `${rows} ${rows === 1 ? 'row' : 'rows'} had bytes that are not UTF-8 (invalid_encoding); the rest of the file was read as UTF-8`;
 }

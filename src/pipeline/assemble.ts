@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { mkdir } from 'node:fs/promises';
 import type { RowResult } from '../domain/row-result.js';
 import { openInput, type InputFile, type InputOptions, type InputRow } from '../csv/read-input.js';
 import { createAuditCsvWriter } from '../csv/output/audit-writer.js';
+import { prepareOutputFolder } from '../csv/output/output-folder.js';
 import { createResultsWriter } from '../csv/output/results-writer.js';
 import { SummaryBuilder, writeSummaryHtml, writeSummaryJson, type BatchSummary } from '../csv/output/summary.js';
 import { openBackOfficeReport } from '../quality/back-office-report.js';
@@ -13,6 +13,7 @@ import { assessRow, type QualityContext } from '../quality/row-quality.js';
 import { batchPaths, saveBatch, verifiedBatchInput, type BatchMeta, type BatchOutputs } from './batch.js';
 import { InputChangedError } from './input-changed-error.js';
 import { inputOptionsFor } from './ingest.js';
+import { batchOutputPaths, claimOutputs } from './output-ownership.js';
 import { readJsonLines } from './jsonl.js';
 import { rowDigest } from './row-digest.js';
 
@@ -148,21 +149,15 @@ export async function assembleBatch(dataDir: string, meta: BatchMeta, options: A
 async function writeOutputs(dataDir: string, meta: BatchMeta, options: AssembleOptions): Promise<{ meta: BatchMeta; summary: BatchSummary }> {
   const now = options.now ?? (() => new Date());
   const outDir = meta.options.outDir;
-  const outputs: BatchOutputs = {
-    results: path.join(outDir, `${meta.name}.results.csv`),
-    audit: path.join(outDir, `${meta.name}.audit.csv`),
-    summaryJson: path.join(outDir, `${meta.name}.summary.json`),
-    summaryHtml: path.join(outDir, `${meta.name}.summary.html`),
-    backOffice: path.join(outDir, `${meta.name}.back-office.csv`),
-    discrepancies: path.join(outDir, `${meta.name}.discrepancies.csv`),
-  };
+  const outputs: BatchOutputs = batchOutputPaths(outDir, meta.name);
   // One "today" for both passes, so that they read every row alike.
   const inputOptions = { ...inputOptionsFor(meta), today: new Date() };
   // The first pass reads no flags: it leaves the repeated-local-id check to the second.
   const index = await indexNhsNumbers(await openInput(await verifiedBatchInput(dataDir, meta), { ...inputOptions, flagDuplicateLocalIds: false }), dataDir, meta);
   const input = await openFlaggedInput(dataDir, meta, inputOptions);
   // Not before: a refused batch leaves nothing behind in the output folder, not even the folder.
-  await mkdir(outDir, { recursive: true });
+  await prepareOutputFolder(outDir);
+  await claimOutputs(dataDir, meta, outputs);
   const quality: QualityContext = {
     index,
     columns: localColumns(input.layout),

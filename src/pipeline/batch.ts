@@ -40,6 +40,8 @@ export interface BatchOptions {
   origin?: string;
   /** Folder the results, audit and summary files are written into. */
   outDir: string;
+  /** `--replace`: this batch may replace outputs of another batch in outDir (output-ownership.ts). Default false. */
+  replaceOutputs?: boolean;
   /** Write a UTF-8 BOM at the start of CSV outputs (Excel). */
   bom: boolean;
   /** Read ambiguous dates such as 03/04/2001 day first (UK). */
@@ -130,6 +132,8 @@ export interface BatchPaths {
   input: string;
   rejected: string;
   localIdRepeats: string;
+  /** Which output set assemble claimed (output-ownership.ts): no patient data. */
+  outputsClaim: string;
   chunksDir: string;
   resultsDir: string;
   chunk(index: number): string;
@@ -145,6 +149,7 @@ export function batchPaths(dataDir: string, id: string): BatchPaths {
     input: path.join(dir, INPUT_COPY_NAME),
     rejected: path.join(dir, 'rejected.jsonl'),
     localIdRepeats: path.join(dir, 'local-id-repeats.jsonl'),
+    outputsClaim: path.join(dir, 'outputs-claim.json'),
     chunksDir: path.join(dir, 'chunks'),
     resultsDir: path.join(dir, 'results'),
     chunk: (i) => path.join(dir, 'chunks', `${pad(i)}.jsonl`),

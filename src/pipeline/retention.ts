@@ -51,7 +51,7 @@ export function requireWorkFiles(meta: BatchMeta, action: 'retried' | 'resumed')
 export async function removeWorkFiles(dataDir: string, meta: BatchMeta, removal: Omit<WorkFilesRemoval, 'at'>, now = new Date()): Promise<BatchMeta> {
   if (!isFinished(meta)) throw new BatchStillRunningError(meta.id, meta.state);
   const paths = batchPaths(dataDir, meta.id);
-  for (const file of [paths.input, paths.chunksDir, paths.resultsDir, paths.rejected, paths.localIdRepeats]) {
+  for (const file of [paths.input, paths.chunksDir, paths.resultsDir, paths.rejected, paths.localIdRepeats, paths.outputsClaim]) {
     await rm(file, { recursive: true, force: true });
   }
   const removed: BatchMeta = { ...meta, workFilesRemoved: { at: now.toISOString(), ...removal } };

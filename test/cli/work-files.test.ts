@@ -38,7 +38,7 @@ describe('work files from the command line (simulator mode)', () => {
   }, 60_000);
 
   it('purge removes a finished batch’s work files at once, keeps batch.json and the outputs, and audits it', async () => {
-    expect(await workFilesOf(`${dir}/data`, batchId)).toEqual(['batch.json', 'chunks', 'input.csv', 'local-id-repeats.jsonl', 'rejected.jsonl', 'results']);
+    expect(await workFilesOf(`${dir}/data`, batchId)).toEqual(['batch.json', 'chunks', 'input.csv', 'local-id-repeats.jsonl', 'outputs-claim.json', 'rejected.jsonl', 'results']);
     const purge = runCli(['purge', batchId], env);
     expect(await purge.exited, purge.output()).toBe(0);
     expect(purge.output()).toMatch(new RegExp(`batch ${batchId}: work files removed \\S+ \\S+ UTC by ${user} \\(purge\\); batch.json and the outputs are kept`));

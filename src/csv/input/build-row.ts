@@ -12,7 +12,14 @@ import { localIdOf, validateRow, type RowContext } from './validate-row.js';
 export function buildRow(record: RawRecord, rowNumber: number, plan: LayoutPlan, ctx: RowContext, seenLocalIds: LocalIdSet | undefined): InputRow {
   const base = { rowNumber, line: record.line, cells: record.cells };
   if (record.malformed) {
-    return { ...base, problem: { reason: record.malformed, message: `the record starting on line ${record.line} could not be read: ${REASONS[record.malformed]}` }, flags: [] };
+    // The cells say what was given back: the record's first line as one cell (record-reader.ts).
+    const kept = record.cut ? 'the first part of its first line is given back as one cell' : 'its first line is given back as one cell';
+    return { ...base, problem: { reason: record.malformed, message: `the record starting on line ${record.line} could not be read: ${REASONS[record.malformed]}; ${kept}` }, flags: [] };
+  }
+  if (record.invalidUtf8) {
+    // Names the columns whose cells show U+FFFD, never the cells (no patient data in messages).
+    const columns = record.cells.flatMap((cell, i) => (cell.includes('\uFFFD') ? [`"${plan.headers[i] ?? `column ${i + 1}`}"`] : []));
+    return { ...base, problem: { reason: 'invalid_encoding', message: `the row has bytes that are not UTF-8 (column ${columns.join(', ')}): ${REASONS.invalid_encoding}` }, flags: [] };
   }
   const width = record.cells.length;
   if (width < plan.cells.min || width > plan.cells.max) {

@@ -3,6 +3,8 @@
  * It lets the record reader number physical lines itself and, after a malformed record, replay
  * what follows into a fresh parser. It holds at most one record plus the chunks read ahead of it.
  */
+import { isUtf8 } from 'node:buffer';
+
 const LF = 0x0a;
 const CR = 0x0d;
 
@@ -104,6 +106,22 @@ export class ByteWindow {
       }
     }
     return offset;
+  }
+
+  /**
+   * `offset`, moved back past UTF-8 continuation bytes so that text cut there does not end in half
+   * a character (which would read as U+FFFD). At most three steps: a character is four bytes at most.
+   */
+  characterBoundary(offset: number): number {
+    const bytes = this.held();
+    let i = offset - this.startOffset;
+    for (let steps = 0; steps < 3 && i > 0 && i < bytes.length && (bytes[i]! & 0xc0) === 0x80; steps++) i--;
+    return i + this.startOffset;
+  }
+
+  /** Whether the held bytes between two absolute offsets are valid UTF-8. */
+  isUtf8(from: number, to: number): boolean {
+    return isUtf8(this.held().subarray(from - this.startOffset, to - this.startOffset));
   }
 
   /** The held bytes between two absolute offsets, as text. */

@@ -10,6 +10,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import iconv from 'iconv-lite';
 import type { TextEncoding } from './types.js';
+import { Utf8Tally, type Utf8Counts } from './utf8-tally.js';
 
 export interface DetectedEncoding {
   encoding: TextEncoding;
@@ -19,17 +20,36 @@ export interface DetectedEncoding {
 const CHUNK_BYTES = 64 * 1024;
 const UTF8_BOM = [0xef, 0xbb, 0xbf] as const;
 
-/** BOM first; then the NUL pattern of BOM-less UTF-16; then whether every byte of the file is valid UTF-8. */
+/**
+ * BOM first; then the NUL pattern of BOM-less UTF-16; then UTF-8 or Windows-1252 from the whole
+ * file's bytes. A file is UTF-8 when it is pure ASCII, or when it holds at least one valid multi-byte
+ * character and more of them than invalid sequences: a UTF-8 export with a few stray bytes (a
+ * Windows-1252 é pasted into one cell) stays UTF-8, so every other name with é or ł reads right and
+ * only the rows holding the bad bytes are invalid_encoding (record-reader.ts). A file with no
+ * valid multi-byte character and some invalid bytes is Windows-1252, as genuine ones are.
+ */
 export async function detectEncoding(file: string): Promise<DetectedEncoding> {
+  const marked = await encodingFromHead(file);
+  if (marked) return marked;
+  // The whole file, not a sample: feeds that look ASCII often hide Windows-1252 further down
+  // (UK Renal Registry feed notes, batch-formats.md §6.7).
+  const { multiByte, invalid } = await countUtf8(file);
+  const utf8 = invalid === 0 || (multiByte > 0 && multiByte > invalid);
+  return { encoding: utf8 ? 'utf-8' : 'windows-1252', bom: false };
+}
+
+/**
+ * What the first bytes alone tell: a BOM, or UTF-16's NULs. Null when only the whole file can tell
+ * UTF-8 from Windows-1252; both keep delimiters and line breaks as the same ASCII bytes, so a
+ * caller that only needs record boundaries may read such a file as UTF-8.
+ */
+export async function encodingFromHead(file: string): Promise<DetectedEncoding | null> {
   const head = await readHead(file, 4096);
   if (startsWith(head, UTF8_BOM)) return { encoding: 'utf-8', bom: true };
   if (startsWith(head, [0xff, 0xfe])) return { encoding: 'utf-16le', bom: true };
   if (startsWith(head, [0xfe, 0xff])) return { encoding: 'utf-16be', bom: true };
   const utf16 = utf16WithoutBom(head);
-  if (utf16) return { encoding: utf16, bom: false };
-  // The whole file, not a sample: feeds that look ASCII often hide Windows-1252 further down
-  // (UK Renal Registry feed notes, batch-formats.md §6.7).
-  return { encoding: (await isValidUtf8(file)) ? 'utf-8' : 'windows-1252', bom: false };
+  return utf16 ? { encoding: utf16, bom: false } : null;
 }
 
 /**
@@ -112,16 +132,12 @@ function utf16WithoutBom(head: Buffer): TextEncoding | null {
   return null;
 }
 
-async function isValidUtf8(file: string): Promise<boolean> {
-  const decoder = new TextDecoder('utf-8', { fatal: true });
+async function countUtf8(file: string): Promise<Utf8Counts> {
+  const tally = new Utf8Tally();
   const stream = createReadStream(file, { highWaterMark: CHUNK_BYTES });
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) decoder.decode(chunk, { stream: true });
-    decoder.decode();
-    return true;
-  } catch (err) {
-    if (err instanceof TypeError) return false;
-    throw err;
+    for await (const chunk of stream as AsyncIterable<Buffer>) tally.add(chunk);
+    return tally.end();
   } finally {
     stream.destroy();
   }

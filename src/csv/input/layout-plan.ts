@@ -1,8 +1,11 @@
 /**
  * Which layout a file uses, decided from its first records: an explicit `--mapping`, the PDS MESH
  * request layout (control line, or MESH column names), or a header row matched on its words.
- * A file with data whose columns cannot be mapped is rejected here, before any row is read; an
- * empty or header-only file is not an error (zero rows, with a warning).
+ * A file with data whose columns cannot be mapped is rejected here, before any row is read; so is
+ * a file with no data rows at all (`no_rows`: empty, a BOM, blank lines, or only a header or MESH
+ * control line), because a batch of nothing is almost always the wrong file or a failed export, and
+ * finishing it "successfully" with empty outputs hides that. Whether a header is usable matters
+ * less than that, so a header-only file is `no_rows` whatever its columns.
  */
 import { matchColumns, missingTraceFields } from './column-mapping.js';
 import { InputFileError } from './input-file-error.js';
@@ -30,7 +33,13 @@ export interface LayoutPlan {
 }
 
 export function planLayout(first: readonly RawRecord[], mapping: MappingSpec | undefined): LayoutPlan {
-  if (first.length === 0) return emptyPlan(mapping ? 'mapping' : 'header', [], 'the file has no rows');
+  if (first.length === 0) throw new InputFileError('no_rows', 'The file has no data rows: it is empty, or holds only a byte order mark or blank lines.');
+  const plan = layoutOf(first, mapping);
+  if (first.length <= plan.headerRecords) throw headerOnly(plan.headers);
+  return plan;
+}
+
+function layoutOf(first: readonly RawRecord[], mapping: MappingSpec | undefined): LayoutPlan {
   const firstCells = first[0]!.cells;
   if (mapping) return mappingPlan(first, mapping);
 
@@ -64,10 +73,10 @@ function headerPlan(first: readonly RawRecord[]): LayoutPlan {
   }
   if (ambiguous.length > 0) {
     const detail = ambiguous.map((a) => `${labelOf(a.field)} could be any of ${a.columns.map((c) => `"${c}"`).join(', ')}`).join('; ');
-    if (!hasData) return emptyPlan('header', headers, `the header is not usable (${detail}), but the file has no data rows`);
+    if (!hasData) throw headerOnly(headers);
     throw new InputFileError('columns_ambiguous', `More than one column could hold the same field: ${detail}. Name the right column with --mapping.`, { found: [...headers], missing: ambiguous.map((a) => a.field), ambiguous });
   }
-  if (!hasData) return emptyPlan('header', headers, `the header does not name ${missing.map(labelOf).join(', ')}, but the file has no data rows`);
+  if (!hasData) throw headerOnly(headers);
   throw new InputFileError(
     'columns_not_mapped',
     `The columns needed to trace were not found: missing ${missing.map(labelOf).join(', ')} (a row needs a date of birth, and an NHS number or a family name and sex). Columns found: ${describeColumns(headers)}. Rename them or name them with --mapping.`,
@@ -84,12 +93,12 @@ function mappingPlan(first: readonly RawRecord[], mapping: MappingSpec): LayoutP
   try {
     fields = resolveMapping(mapping, headers);
   } catch (err) {
-    if (err instanceof InputFileError && !hasData) return emptyPlan('mapping', headers, err.message);
+    if (err instanceof InputFileError && !hasData) throw headerOnly(headers);
     throw err;
   }
   const missing = missingTraceFields(fields);
   if (missing.length > 0) {
-    if (!hasData) return emptyPlan('mapping', headers, `the --mapping file does not name ${missing.map(labelOf).join(', ')}`);
+    if (!hasData) throw headerOnly(headers);
     throw new InputFileError(
       'columns_not_mapped',
       `The --mapping file does not name enough fields to trace: missing ${missing.map(labelOf).join(', ')} (a row needs a date of birth, and an NHS number or a family name and sex). Columns found: ${mapping.hasHeader ? describeColumns(headers) : `${headers.length} unnamed`}.`,
@@ -100,8 +109,9 @@ function mappingPlan(first: readonly RawRecord[], mapping: MappingSpec): LayoutP
   return { kind: 'mapping', headers, fields, warnings: [], headerRecords, cells };
 }
 
-function emptyPlan(kind: InputLayout['kind'], headers: string[], warning: string): LayoutPlan {
-  return { kind, headers, fields: {}, warnings: [warning], headerRecords: headers.length > 0 ? 1 : 0, cells: exactly(headers.length) };
+/** Names how many columns the header has, never its cells (a "header" may be a patient's row). */
+function headerOnly(headers: readonly string[]): InputFileError {
+  return new InputFileError('no_rows', `The file has no data rows: only a header or control line (${headers.length} columns).`);
 }
 
 function exactly(n: number): { min: number; max: number } {

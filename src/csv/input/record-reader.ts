@@ -24,8 +24,16 @@ export interface RawRecord {
   cells: string[];
   /** 1-based physical line where the record starts. */
   line: number;
-  /** Set when the record could not be parsed; `cells` then holds its first line as one cell. */
+  /**
+   * Set when the record could not be parsed; `cells` then holds its first physical line, raw, as
+   * one cell. Its later lines are read again as records of their own, so nothing is lost unless
+   * that one line is longer than maxRecordBytes, when only its first maxRecordBytes are kept.
+   */
   malformed?: MalformedKind;
+  /** The first line was longer than maxRecordBytes and is cut there (at a character boundary). */
+  cut?: boolean;
+  /** The record's bytes are not all valid UTF-8: its cells show U+FFFD where they were. */
+  invalidUtf8?: boolean;
 }
 
 export interface RecordReaderOptions {
@@ -113,9 +121,14 @@ function createParser(options: RecordReaderOptions, base: number, queue: Parsed[
 function* drain(queue: Parsed[], window: ByteWindow): Generator<RawRecord> {
   for (const { cells, end } of queue) {
     const before = window.linesBefore;
+    // csv-parse decodes each invalid UTF-8 sequence as U+FFFD, the same character a file may hold
+    // on purpose (EF BF BD); only the bytes tell them apart, and only records showing one are checked.
+    const invalidUtf8 = cells.some((cell) => cell.includes('\uFFFD')) && !window.isUtf8(window.start, end);
     const { leadingBreaks } = window.consume(end);
     if (cells.every((cell) => cell.trim() === '')) continue;
-    yield { cells, line: before + leadingBreaks + 1 };
+    const record: RawRecord = { cells, line: before + leadingBreaks + 1 };
+    if (invalidUtf8) record.invalidUtf8 = true;
+    yield record;
   }
   queue.length = 0;
 }
@@ -139,16 +152,19 @@ async function skipMalformedLine(
   while (lineEnd === -1) {
     // A line with no break in sight: keep only its first maxRecordBytes, so memory stays bounded.
     if (window.end - start > 2 * maxRecordBytes) {
-      text ??= window.text(start, start + maxRecordBytes);
+      text ??= window.text(start, window.characterBoundary(start + maxRecordBytes));
       window.consume(window.end - 1); // keep a trailing CR: it may be half of a CRLF
     }
     const chunk = await next();
     if (chunk !== null) window.append(chunk);
     lineEnd = window.endOfLine(window.start, sourceDone());
   }
-  text ??= window.text(start, Math.min(lineEnd, start + maxRecordBytes));
+  const cut = text !== undefined || lineEnd - start > maxRecordBytes;
+  text ??= window.text(start, lineEnd - start > maxRecordBytes ? window.characterBoundary(start + maxRecordBytes) : lineEnd);
   window.consume(lineEnd);
-  return { cells: [text.replace(/\r?\n$|\r$/, '')], line, malformed: malformedKind(error) };
+  const record: RawRecord = { cells: [text.replace(/\r?\n$|\r$/, '')], line, malformed: malformedKind(error) };
+  if (cut) record.cut = true;
+  return record;
 }
 
 function malformedKind(error: CsvError): MalformedKind {

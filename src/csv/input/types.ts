@@ -64,7 +64,7 @@ export interface InputOptions {
   mappingFile?: string;
   /** Whether ambiguous slash/dash/dot dates are day-first. Default true (UK): 03/04/2001 is 3 April. */
   dayFirst?: boolean;
-  /** Largest record, in UTF-8 bytes, before it is reported as `record_too_large`. Default 64 KiB. */
+  /** Largest record, in UTF-8 bytes, before it is reported as `record_too_large`. Default 8 MiB (read-input.ts). */
   maxRecordBytes?: number;
   /** "Today" for the date-of-birth-in-the-future check. Default: the clock at `openInput`. */
   today?: Date;

@@ -153,6 +153,54 @@ add(
   },
   lines(['NHS Number,Surname,Forename,DOB', `${N[9]},Đorđević,Siân,19900101`, `${N[0]},Nguyễn,Ngọc,19900102`]),
 );
+{
+  // A UTF-8 export with two stray Windows-1252 bytes (é pasted from another file, a ’): the file
+  // stays UTF-8, so every other é and ł reads right; only the two rows with the bad bytes are lost.
+  const utf8 = (text: string) => Buffer.from(text, 'utf8');
+  const win = (text: string) => iconv.encode(text, 'win1252');
+  add(
+    {
+      file: 'utf8-two-bad-bytes.csv',
+      about: 'UTF-8 but for two Windows-1252 bytes: read as UTF-8, the two rows invalid_encoding, the other names intact',
+      layout: { encoding: 'utf-8', bom: false, warnings: ['2 rows had bytes that are not UTF-8'] },
+      rows: [
+        { line: 2, query: q(N[1], '19900103', { familyName: 'Kociński', givenName: 'Łukasz' }) },
+        { line: 3, reason: 'invalid_encoding', cells: [N[2], 'Ren\uFFFDe', 'Anne', '19900104'] },
+        { line: 4, query: q(N[3], '19900105', { familyName: 'Renée', givenName: 'Zoë' }) },
+        { line: 5, reason: 'invalid_encoding', cells: [N[4], 'O\uFFFDBrien', 'Seán', '19900106'] },
+        { line: 6, query: q(N[5], '19900107', { familyName: 'Wałęsa', givenName: 'Ólöf' }) },
+      ],
+    },
+    Buffer.concat([
+      utf8(`NHS Number,Surname,Forename,DOB\n${N[1]},Kociński,Łukasz,19900103\n${N[2]},Ren`),
+      win('é'),
+      utf8(`e,Anne,19900104\n${N[3]},Renée,Zoë,19900105\n${N[4]},O`),
+      win('’'),
+      utf8(`Brien,Seán,19900106\n${N[5]},Wałęsa,Ólöf,19900107\n`),
+    ]),
+  );
+  add(
+    {
+      file: 'utf8-replacement-character-in-text.csv',
+      about: 'a U+FFFD the file really holds (valid bytes EF BF BD) is text, not invalid_encoding',
+      layout: { encoding: 'utf-8' },
+      rows: [{ line: 2, query: q(N[6], '19900108', { familyName: 'Łoś' }), cells: [N[6], 'Łoś', '19900108', 'was \uFFFD in the source'] }],
+    },
+    lines(['NHS Number,Surname,DOB,Notes', `${N[6]},Łoś,19900108,was \uFFFD in the source`]),
+  );
+  add(
+    {
+      file: 'windows-1252-with-a-utf8-lookalike.csv',
+      about: 'Windows-1252 whose Ã© happens to be valid UTF-8: more invalid bytes than valid characters, still Windows-1252',
+      layout: { encoding: 'windows-1252' },
+      rows: [
+        { line: 2, query: q(N[7], '19900109', { familyName: 'Müller', givenName: 'Ã©mile' }) },
+        { line: 3, query: q(N[8], '19900110', { familyName: 'Døssing', givenName: 'Zoë' }) },
+      ],
+    },
+    win(lines(['NHS Number,Surname,Forename,DOB', `${N[7]},Müller,Ã©mile,19900109`, `${N[8]},Døssing,Zoë,19900110`])),
+  );
+}
 
 // ── Delimiters and line endings ──────────────────────────────────────────────────────────────
 add(
@@ -263,7 +311,8 @@ add(
       rowCount: 32,
       someRows: {
         '1': { line: 2, query: q(N[7], '19700109', { familyName: 'FIRST' }) },
-        '2': { line: 3, reason: 'record_too_large' },
+        // Given back as read: the record's first line, raw, as one cell (the lines after it are rows).
+        '2': { line: 3, reason: 'record_too_large', cells: [`${N[8]},"NEVER CLOSED,1970-01-10`] },
         '3': { line: 4, query: q(N[0], '19800101', { familyName: 'AFTER0' }) },
         '32': { line: 33, query: q(N[9], '19800101', { familyName: 'AFTER29' }) },
       },
@@ -310,17 +359,14 @@ add(
   },
   lines(['NHS Number,DOB,,', `${N[4]},19700117`, `${N[5]},19700118,,`, `${N[6]},19700119,,,x`]),
 );
-add({ file: 'empty.csv', about: 'a zero-byte file: no rows, no error', layout: { kind: 'header', headers: [], warnings: ['no rows'] }, rows: [] }, '');
-add({ file: 'bom-only.csv', about: 'a file holding only a UTF-8 BOM: no rows, no error', layout: { encoding: 'utf-8', bom: true, headers: [] }, rows: [] }, BOM);
-add({ file: 'blank-lines-only.csv', about: 'only blank lines: no rows, no error', layout: { headers: [] }, rows: [] }, '\n\r\n\n   \n');
-add(
-  { file: 'header-only.csv', about: 'a recognised header and no data: no rows, no error', layout: { kind: 'header', fields: STD_FIELDS }, rows: [] },
-  lines([STD_HEADER]),
-);
-add(
-  { file: 'header-only-unrecognised.csv', about: 'an unrecognised header and no data: no rows and a warning, not an error', layout: { warnings: ['no data rows'] }, rows: [] },
-  lines(['Name,Age,Town']),
-);
+// A file with no data rows is rejected as a whole (no_rows): a batch of nothing is the wrong file.
+const NO_ROWS = { reason: 'no_rows' };
+add({ file: 'empty.csv', about: 'a zero-byte file: rejected, no_rows', error: NO_ROWS }, '');
+add({ file: 'bom-only.csv', about: 'a file holding only a UTF-8 BOM: rejected, no_rows', error: NO_ROWS }, BOM);
+add({ file: 'blank-lines-only.csv', about: 'only blank lines: rejected, no_rows', error: NO_ROWS }, '\n\r\n\n   \n');
+add({ file: 'header-only.csv', about: 'a recognised header and no data: rejected, no_rows', error: NO_ROWS }, lines([STD_HEADER]));
+add({ file: 'header-only-unrecognised.csv', about: 'an unrecognised header and no data: no_rows, not a column error', error: NO_ROWS }, lines(['Name,Age,Town']));
+add({ file: 'mesh-control-line-only.csv', about: 'a PDS MESH control line announcing no records, and nothing else: no_rows', error: NO_ROWS }, lines(['MPTREQ_20250630120003,SPINE_PDS_MESH_V1,20250630120003,0']));
 
 // ── Layout: header words, ambiguity, rejection ───────────────────────────────────────────────
 add(

@@ -1,0 +1,39 @@
+/**
+ * What `pds-trace trace` checks before it creates a batch, so a run that cannot succeed stops
+ * before anything is submitted, audited as submitted, or sent to SMSP: the input has data rows,
+ * the output folder can be written, and no other batch's outputs are in the way. Each rule lives in
+ * its own module; this file runs them and turns their typed errors into messages and exit codes.
+ */
+import { OutputFolderError, prepareOutputFolder } from '../csv/output/output-folder.js';
+import { assertHasRows, InputFileError } from '../csv/read-input.js';
+import { outputName, type BatchOptions } from '../pipeline/batch.js';
+import { assertOutputsFree, OutputsTakenError } from '../pipeline/output-ownership.js';
+import { CliError, EXIT } from './errors.js';
+
+export async function checkBeforeSubmitting(file: string, options: BatchOptions): Promise<void> {
+  try {
+    await assertHasRows(file, { mappingFile: options.mappingFile });
+    await prepareOutputFolder(options.outDir);
+    await assertOutputsFree(options.outDir, outputName(file), { replace: options.replaceOutputs === true });
+  } catch (err) {
+    // Output problems are usage errors (2): the input is fine, the command line needs another
+    // --out or --replace. An input with no rows is a rejected file (4), as when ingest finds it.
+    throw asCliError(err, 'before');
+  }
+}
+
+/**
+ * The typed errors of the input and output checks as one-line CLI errors; anything else as is.
+ * Before submitting, output problems are usage errors (2) and nothing was sent; after the run they
+ * are failures (1) of a batch whose traced results are kept for `resume`.
+ */
+export function asCliError(err: unknown, stage: 'before' | 'after'): unknown {
+  if (err instanceof InputFileError) return new CliError(`The file was not traced: ${err.message}`, EXIT.fileRejected);
+  if (err instanceof OutputFolderError) {
+    return stage === 'before'
+      ? new CliError(`Nothing was traced: ${err.message}. Give a writable folder with --out.`, EXIT.usage)
+      : new CliError(`The outputs could not be written: ${err.message}. The traced results are kept; fix the folder and run \`pds-trace resume\` with the batch id above.`, EXIT.failure);
+  }
+  if (err instanceof OutputsTakenError) return new CliError(`${err.message}.`, stage === 'before' ? EXIT.usage : EXIT.failure);
+  return err;
+}
