@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../csv/output/atomic-file.js';
+import type { Provider } from './provider.js';
 import type { Fallback } from './strategy.js';
 
 /**
@@ -15,6 +16,7 @@ import type { Fallback } from './strategy.js';
  *   <dataDir>/batches/<id>/local-id-repeats.jsonl  rows repeating an earlier row's local id, ascending
  *   <dataDir>/batches/<id>/chunks/NNNNN.jsonl rows to trace (row number + normalised query)
  *   <dataDir>/batches/<id>/results/NNNNN.jsonl results of a traced chunk (present ⇒ chunk done)
+ *   <dataDir>/batches/<id>/provider-hold.json why workers on another provider wait (provider-hold.ts)
  *
  * Chunk and result files hold patient data: owner-only files in an owner-only folder.
  */
@@ -58,6 +60,12 @@ export interface BatchMeta {
   /** The input's file name without its extension: outputs are `<name>.results.csv` and so on. */
   name: string;
   inputSha256: string;
+  /**
+   * The SMSP provider the batch is for, fixed at submission (src/pipeline/provider.ts): only a
+   * process on the same provider traces it. Absent for a batch made by an older pds-trace, which
+   * is therefore traced nowhere and must be submitted again.
+   */
+  provider?: Provider;
   options: BatchOptions;
   state: BatchState;
   /** Data rows in the file, valid or not (after ingest). */
@@ -132,7 +140,7 @@ export function outputName(inputPath: string): string {
   return ext ? base.slice(0, -ext.length) : base;
 }
 
-export async function createBatch(dataDir: string, inputPath: string, options: BatchOptions, now = new Date()): Promise<BatchMeta> {
+export async function createBatch(dataDir: string, inputPath: string, options: BatchOptions, provider: Provider, now = new Date()): Promise<BatchMeta> {
   const absolute = path.resolve(inputPath);
   const inputSha256 = await sha256File(absolute);
   const meta: BatchMeta = {
@@ -141,6 +149,7 @@ export async function createBatch(dataDir: string, inputPath: string, options: B
     inputPath: absolute,
     name: outputName(absolute),
     inputSha256,
+    provider,
     options: { ...options, outDir: path.resolve(options.outDir) },
     state: 'created',
   };

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { createBatch, type BatchMeta } from '../../src/pipeline/batch.js';
+import { smspProvider } from '../../src/pipeline/provider.js';
 import { openQueues, submitBatch, type PipelineQueues } from '../../src/pipeline/queues.js';
 import { BatchWatcher } from '../../src/pipeline/watch-batch.js';
 import { writeCohort } from '../../src/simulator/cohort.js';
@@ -56,7 +57,7 @@ describe('BullMQ runner: several worker processes on real Redis against the simu
 
   async function submit(name: string, rows: number): Promise<{ batch: BatchMeta; expectedPath: string }> {
     const cohort = await writeCohort({ ...POPULATION, rows, outDir: dir, name });
-    const batch = await createBatch(`${dir}/data`, cohort.csvPath, batchOptions(`${dir}/out`, { chunkSize: 100 }));
+    const batch = await createBatch(`${dir}/data`, cohort.csvPath, batchOptions(`${dir}/out`, { chunkSize: 100 }), smspProvider(simulator.url));
     await submitBatch(queues, batch);
     return { batch, expectedPath: cohort.expectedPath };
   }
