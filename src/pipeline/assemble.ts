@@ -13,6 +13,8 @@ import { assessRow, type QualityContext } from '../quality/row-quality.js';
 import { batchPaths, saveBatch, type BatchMeta, type BatchOutputs } from './batch.js';
 import { inputOptionsFor } from './ingest.js';
 import { readJsonLines } from './jsonl.js';
+import { batchOutputPaths } from './output-paths.js';
+import { describeProvider, isSimulated } from './provider.js';
 
 /** An input row with no result, or a result for no row: assembling would lose or invent a row. */
 export class AssemblyError extends Error {
@@ -126,14 +128,7 @@ export async function assembleBatch(dataDir: string, meta: BatchMeta, options: A
   const now = options.now ?? (() => new Date());
   const outDir = meta.options.outDir;
   await mkdir(outDir, { recursive: true });
-  const outputs: BatchOutputs = {
-    results: path.join(outDir, `${meta.name}.results.csv`),
-    audit: path.join(outDir, `${meta.name}.audit.csv`),
-    summaryJson: path.join(outDir, `${meta.name}.summary.json`),
-    summaryHtml: path.join(outDir, `${meta.name}.summary.html`),
-    backOffice: path.join(outDir, `${meta.name}.back-office.csv`),
-    discrepancies: path.join(outDir, `${meta.name}.discrepancies.csv`),
-  };
+  const outputs: BatchOutputs = batchOutputPaths(meta);
   // One "today" for both passes, so that they read every row alike.
   const inputOptions = { ...inputOptionsFor(meta), today: new Date() };
   // The first pass reads no flags: it leaves the repeated-local-id check to the second.
@@ -174,7 +169,8 @@ export async function assembleBatch(dataDir: string, meta: BatchMeta, options: A
   }
 
   const finishedAt = now();
-  const built = summary.finish({ finishedAt });
+  // Which provider answered, so the summary can never pass simulated answers off as PDS's.
+  const built = summary.finish({ finishedAt, simulated: isSimulated(meta.provider), provider: describeProvider(meta.provider) });
   await writeSummaryJson(outputs.summaryJson, built);
   await writeSummaryHtml(outputs.summaryHtml, built);
   const assembled: BatchMeta = { ...meta, state: 'assembled', outputs, finishedAt: finishedAt.toISOString() };
