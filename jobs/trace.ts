@@ -13,11 +13,16 @@ import type { JobContext } from './context.js';
  * tells the worker the job was moved, not failed), and the batch folder says why.
  */
 export function traceProcessor(ctx: JobContext) {
+  // Batches this process has logged a refusal for: their chunks are refused side by side, and the
+  // hold file alone cannot tell two of them apart. One entry per held batch, which is rare.
+  const announced = new Set<string>();
   return async (job: Job<TraceJobData>, token?: string, signal?: AbortSignal) => {
     const meta = await loadBatch(ctx.dataDir, job.data.batchId);
     const refusal = providerRefusal(meta, ctx.provider);
     if (refusal) {
-      if (await recordProviderHold(ctx.dataDir, refusal)) {
+      const recorded = await recordProviderHold(ctx.dataDir, refusal);
+      if (recorded && !announced.has(meta.id)) {
+        announced.add(meta.id);
         ctx.logger.warn('batch held: it is for another SMSP provider', { batchId: meta.id, batchProvider: describeProvider(meta.provider), workerProvider: describeProvider(ctx.provider), reason: refusal.message });
       }
       await job.moveToDelayed(Date.now() + ctx.providerHoldMs, token);

@@ -2,7 +2,7 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../csv/output/atomic-file.js';
 import { batchPaths } from './batch.js';
-import { describeProvider, sameProvider, type Provider, type ProviderMismatchError } from './provider.js';
+import { describeProvider, sameProvider, settingsFor, type Provider, type ProviderMismatchError } from './provider.js';
 
 /**
  * Why a batch is not moving: a worker on another provider refused its trace jobs, which now wait
@@ -57,7 +57,11 @@ export async function clearProviderHold(dataDir: string, batchId: string): Promi
   await rm(holdPath(dataDir, batchId), { force: true });
 }
 
-/** The hold as one line for `status` and the progress display. */
+/** The hold as one line for `status` and the progress display: why, and what would move it. */
 export function holdNotice(hold: ProviderHold): string {
-  return `WAITING since ${hold.since}: a worker on ${describeProvider(hold.workerProvider)} refused it; ${hold.message}`;
+  const why = hold.batchProvider
+    ? `it is for ${describeProvider(hold.batchProvider)} and a worker on ${describeProvider(hold.workerProvider)} refused it; ` +
+      `it waits for a worker with ${settingsFor(hold.batchProvider)}`
+    : 'it records no SMSP provider (made by an older pds-trace), so no worker traces it; submit the file again';
+  return `WAITING since ${hold.since}: ${why}`;
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { batchPaths } from '../../src/pipeline/batch.js';
 import { batchOutputPaths } from '../../src/pipeline/output-paths.js';
 import { describeProvider, providerRefusal, sameProvider, SIMULATOR_PROVIDER, smspProvider } from '../../src/pipeline/provider.js';
-import { clearProviderHold, readProviderHold, recordProviderHold } from '../../src/pipeline/provider-hold.js';
+import { clearProviderHold, holdNotice, readProviderHold, recordProviderHold } from '../../src/pipeline/provider-hold.js';
 import { batchOptions, tempDir } from '../support/pipeline.js';
 
 const SPINE = smspProvider('https://spine.example.nhs.uk/smsp/pds');
@@ -47,6 +47,11 @@ describe('a batch is bound to its provider', () => {
     const hold = (await readProviderHold(dir, 'b1'))!;
     expect(hold).toMatchObject({ batchProvider: SPINE, workerProvider: SIMULATOR_PROVIDER, since: '2026-01-01T00:00:00.000Z' });
     expect(hold.message).toBe(refusal.message);
+    expect(holdNotice(hold)).toBe(
+      'WAITING since 2026-01-01T00:00:00.000Z: it is for https://spine.example.nhs.uk/smsp/pds and a worker on built-in simulator refused it; ' +
+        'it waits for a worker with SMSP_URL=https://spine.example.nhs.uk/smsp/pds',
+    );
+    expect(holdNotice({ workerProvider: SPINE, since: 'then', message: '' })).toMatch(/older pds-trace.*submit the file again/);
     const other = providerRefusal({ id: 'b1', provider: SPINE }, smspProvider('https://other.example/smsp'))!;
     expect(await recordProviderHold(dir, other)).toBe(true);
     await clearProviderHold(dir, 'b1');
