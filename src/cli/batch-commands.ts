@@ -61,7 +61,7 @@ export function registerBatchCommands(program: Command): void {
         const meta = await watcher.poll();
         process.stdout.write(`${describe(meta, watcher.progress.done, watcher.progress.byStatus)}\n`);
         // Shown in the list too: a held batch looks stuck, and this says why.
-        if (watcher.hold) process.stdout.write(`  ${holdNotice(watcher.hold)}\n`);
+        if (watcher.hold) process.stdout.write(`  ${holdNotice(watcher.hold)} (since ${watcher.hold.since})\n`);
         if (id) process.stdout.write(`  provider       ${describeProvider(meta.provider)}\n`);
         if (id && meta.rejection) process.stdout.write(`  rejected: ${meta.rejection.message}\n`);
         if (id && meta.outputs) for (const [k, v] of Object.entries(meta.outputs)) process.stdout.write(`  ${k.padEnd(14)} ${v}\n`);

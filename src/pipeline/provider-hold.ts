@@ -57,11 +57,15 @@ export async function clearProviderHold(dataDir: string, batchId: string): Promi
   await rm(holdPath(dataDir, batchId), { force: true });
 }
 
-/** The hold as one line for `status` and the progress display: why, and what would move it. */
+/**
+ * The hold as one line for `status` and the progress display: why, and what would move it. The
+ * same for every refusal by workers on one provider (no time in it), so a follower can show it
+ * once: while a right and a wrong worker both run, the hold is cleared and written again by turns.
+ */
 export function holdNotice(hold: ProviderHold): string {
   const why = hold.batchProvider
     ? `it is for ${describeProvider(hold.batchProvider)} and a worker on ${describeProvider(hold.workerProvider)} refused it; ` +
       `it waits for a worker with ${settingsFor(hold.batchProvider)}`
     : 'it records no SMSP provider (made by an older pds-trace), so no worker traces it; submit the file again';
-  return `WAITING since ${hold.since}: ${why}`;
+  return `WAITING: ${why}`;
 }

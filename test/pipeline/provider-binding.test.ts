@@ -86,7 +86,7 @@ describe('a batch is traced only by workers on its provider', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(watcher.hold).toMatchObject({ batchProvider: SIMULATOR_PROVIDER, workerProvider: smspProvider(smsp.url) });
-    expect(watcher.progress.notice).toMatch(/^WAITING since .*: a worker on https:\/\/127\.0\.0\.1:\d+\/.* refused it; .*PDS_TRACE_SIMULATOR=true/);
+    expect(watcher.progress.notice).toMatch(/^WAITING: it is for built-in simulator and a worker on https:\/\/127\.0\.0\.1:\d+\/\S+ refused it; .*PDS_TRACE_SIMULATOR=true/);
 
     // Let it refuse again after a wait or two: still nothing traced, nothing failed, no attempt used.
     await new Promise((r) => setTimeout(r, 2500));
@@ -103,7 +103,7 @@ describe('a batch is traced only by workers on its provider', () => {
 
     const status = runCli(['status', batch.id], onSmsp);
     expect(await status.exited, status.output()).toBe(0);
-    expect(status.output()).toContain('WAITING since');
+    expect(status.output()).toMatch(/WAITING: it is for built-in simulator .* \(since \d{4}-/);
     expect(status.output()).toMatch(/provider\s+built-in simulator/);
 
     workers.push(await startWorkerProcess(onSimulator));
@@ -142,15 +142,15 @@ describe('a batch is traced only by workers on its provider', () => {
     const cohort = await writeCohort({ ...DEFAULT_POPULATION, rows: 300, outDir: dir, name: 'followed' });
     const trace = runCli(['trace', cohort.csvPath, '--no-worker', '--out', `${dir}/out`, '--chunk-size', '100'], onSimulator);
     const deadline = Date.now() + 30_000;
-    while (!trace.output().includes('WAITING since')) {
+    while (!trace.output().includes('WAITING:')) {
       if (Date.now() > deadline || trace.child.exitCode !== null) throw new Error(`no WAITING line:\n${trace.output()}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(trace.output()).toMatch(/WAITING since \S+: it is for built-in simulator and a worker on https:\/\/127\.0\.0\.1:\d+\/smsp\/pds refused it/);
+    expect(trace.output()).toMatch(/WAITING: it is for built-in simulator and a worker on https:\/\/127\.0\.0\.1:\d+\/smsp\/pds refused it/);
     workers.push(await startWorkerProcess(onSimulator));
     expect(await trace.exited, trace.output()).toBe(0);
     expect(trace.output()).toContain('(SIMULATOR, synthetic data)');
     expect(trace.output()).toMatch(/followed\.SIMULATED\.results\.csv/);
-    expect(trace.output().match(/WAITING since/g)).toHaveLength(1);
+    expect(trace.output().match(/WAITING:/g)).toHaveLength(1);
   }, 120_000);
 });

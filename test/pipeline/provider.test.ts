@@ -48,7 +48,7 @@ describe('a batch is bound to its provider', () => {
     expect(hold).toMatchObject({ batchProvider: SPINE, workerProvider: SIMULATOR_PROVIDER, since: '2026-01-01T00:00:00.000Z' });
     expect(hold.message).toBe(refusal.message);
     expect(holdNotice(hold)).toBe(
-      'WAITING since 2026-01-01T00:00:00.000Z: it is for https://spine.example.nhs.uk/smsp/pds and a worker on built-in simulator refused it; ' +
+      'WAITING: it is for https://spine.example.nhs.uk/smsp/pds and a worker on built-in simulator refused it; ' +
         'it waits for a worker with SMSP_URL=https://spine.example.nhs.uk/smsp/pds',
     );
     expect(holdNotice({ workerProvider: SPINE, since: 'then', message: '' })).toMatch(/older pds-trace.*submit the file again/);
