@@ -14,7 +14,7 @@ import { isSimulated } from './provider.js';
  * far right where nobody looks. Real (non-simulated) batches keep their names unchanged. The
  * summary JSON and HTML say it inside as well (`simulated`, and a banner beside the NHS marking).
  */
-export const SIMULATED_MARK = 'SIMULATED';
+const SIMULATED_MARK = 'SIMULATED';
 
 /** The files assemble writes for the batch, beside each other in its output folder. */
 export function batchOutputPaths(meta: Pick<BatchMeta, 'name' | 'provider' | 'options'>): BatchOutputs {

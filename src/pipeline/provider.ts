@@ -71,9 +71,3 @@ export function providerRefusal(batch: { id: string; provider?: Provider }, work
   if (batch.provider && sameProvider(batch.provider, worker)) return undefined;
   return new ProviderMismatchError(batch.id, batch.provider, worker);
 }
-
-/** Throws the ProviderMismatchError when `worker` may not trace the batch. */
-export function assertBatchProvider(batch: { id: string; provider?: Provider }, worker: Provider): void {
-  const refusal = providerRefusal(batch, worker);
-  if (refusal) throw refusal;
-}
