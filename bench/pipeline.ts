@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { createBatch } from '../src/pipeline/batch.js';
+import { smspProvider } from '../src/pipeline/provider.js';
 import { openQueues, submitBatch } from '../src/pipeline/queues.js';
 import { BatchWatcher } from '../src/pipeline/watch-batch.js';
 import { writeCohort } from '../src/simulator/cohort.js';
@@ -218,7 +219,7 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
       const queues = openQueues(redis, prefix);
       const batch = await createBatch(path.join(options.dir, 'data'), cohort.csvPath, {
         format: 'native', minimal: false, fallbacks: [], user: 'bench', roles: ['tracer'], outDir: path.join(options.dir, 'out'), bom: false, dayFirst: true, chunkSize: 500,
-      });
+      }, smspProvider(simulator.url));
       await submitBatch(queues, batch);
       await new BatchWatcher(path.join(options.dir, 'data'), batch.id).waitUntilFinished({ intervalMs: 100 });
       await queues.close();

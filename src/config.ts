@@ -16,8 +16,18 @@ const optionalString = z
   .optional();
 
 const SETTINGS = z.object({
-  /** Endpoint of the SMSP provider; unset means "start the built-in simulator". */
+  /**
+   * Endpoint of the SMSP provider. Unset: the built-in simulator, but only in simulator mode (no
+   * users yet) or with PDS_TRACE_SIMULATOR=true; a deployment with users must say which it wants.
+   */
   SMSP_URL: optionalString.pipe(z.url({ protocol: /^https$/ }).optional()),
+  /**
+   * `true`: trace against the built-in simulator (synthetic population), even where users exist,
+   * e.g. a training or test deployment. `false`: never start it. Unset: the simulator only in
+   * simulator mode (no SMSP_URL, no users). Never together with SMSP_URL: a batch is bound to one
+   * provider, and a silent fallback to the simulator once traced a real batch as `no_match`.
+   */
+  PDS_TRACE_SIMULATOR: optionalString.pipe(z.stringbool().optional()),
   /** PEM client certificate, key and CA bundle paths for mutual TLS. */
   SMSP_TLS_CERT: optionalString,
   SMSP_TLS_KEY: optionalString,
@@ -56,6 +66,12 @@ const SETTINGS = z.object({
   JOB_LOCK_MS: positiveInt.default(60_000),
   /** How often workers look for jobs whose worker died (BullMQ stalled-job check). */
   JOB_STALLED_INTERVAL_MS: positiveInt.default(30_000),
+  /**
+   * How long a trace job refused by a worker on another provider waits, in milliseconds, before a
+   * worker looks at it again (src/pipeline/provider.ts); it waits in BullMQ's delayed set and uses
+   * none of its attempts.
+   */
+  JOB_PROVIDER_HOLD_MS: positiveInt.default(30_000),
   /** Where batches, work files and audit files live. */
   PDS_TRACE_DATA_DIR: optionalString,
   /**
@@ -85,6 +101,8 @@ export interface TlsSettings {
 
 export interface SmspSettings {
   url?: string;
+  /** PDS_TRACE_SIMULATOR: true asks for the built-in simulator, false forbids it, undefined leaves it to simulator mode. */
+  simulator?: boolean;
   tls: TlsSettings;
   /** The audit identity sent in every DistributionEnvelope. */
   auditIdentity: { type: 'asid' | 'itk'; uri: string };
@@ -102,7 +120,7 @@ export interface Config {
   smsp: SmspSettings;
   redisUrl?: string;
   redisPrefix: string;
-  jobs: { lockMs: number; stalledIntervalMs: number };
+  jobs: { lockMs: number; stalledIntervalMs: number; providerHoldMs: number };
   dataDir: string;
   /** PDS_TRACE_WORK_RETENTION_HOURS: hours a finished batch keeps its work files (0: remove at once). */
   workRetentionHours: number;
@@ -152,6 +170,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const s = result.data;
 
+  if (s.SMSP_URL && s.PDS_TRACE_SIMULATOR === true) {
+    problems.push('PDS_TRACE_SIMULATOR: true asks for the built-in simulator, so SMSP_URL must be unset (choose one provider)');
+  }
   if (s.SMSP_URL) {
     if (!s.SMSP_ASID && !s.SMSP_AUDIT_IDENTITY) problems.push('SMSP_ASID: required when SMSP_URL is set (or set SMSP_AUDIT_IDENTITY)');
     if (!s.SMSP_TLS_PFX && !(s.SMSP_TLS_CERT && s.SMSP_TLS_KEY)) {
@@ -170,6 +191,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const config: Config = {
     smsp: {
       url: s.SMSP_URL,
+      simulator: s.PDS_TRACE_SIMULATOR,
       tls: {
         certPath: resolve(s.SMSP_TLS_CERT),
         keyPath: resolve(s.SMSP_TLS_KEY),
@@ -190,7 +212,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     },
     redisUrl: s.REDIS_URL,
     redisPrefix: s.REDIS_PREFIX,
-    jobs: { lockMs: s.JOB_LOCK_MS, stalledIntervalMs: s.JOB_STALLED_INTERVAL_MS },
+    jobs: { lockMs: s.JOB_LOCK_MS, stalledIntervalMs: s.JOB_STALLED_INTERVAL_MS, providerHoldMs: s.JOB_PROVIDER_HOLD_MS },
     dataDir: path.resolve(cwd, s.PDS_TRACE_DATA_DIR ?? '.pds-trace'),
     workRetentionHours: s.PDS_TRACE_WORK_RETENTION_HOURS,
     auditDatabaseUrl: s.AUDIT_DATABASE_URL,

@@ -83,4 +83,14 @@ describe('configuration', () => {
     writeFileSync(file, JSON.stringify({ SMSP_MAX_RAET: 5 }));
     expect(problemsOf({ PDS_TRACE_CONFIG: file })[0]).toMatch(/SMSP_MAX_RAET: unknown setting/);
   });
+
+  it('reads PDS_TRACE_SIMULATOR as true, false or unset, and refuses it together with SMSP_URL', () => {
+    expect(loadConfig({}).smsp.simulator).toBeUndefined();
+    expect(loadConfig({ PDS_TRACE_SIMULATOR: 'true' }).smsp.simulator).toBe(true);
+    expect(loadConfig({ PDS_TRACE_SIMULATOR: 'false' }).smsp.simulator).toBe(false);
+    expect(problemsOf({ PDS_TRACE_SIMULATOR: 'sometimes' })).toEqual([expect.stringMatching(/^PDS_TRACE_SIMULATOR: /)]);
+    const both = problemsOf({ PDS_TRACE_SIMULATOR: 'true', SMSP_URL: 'https://smsp.example.nhs.uk/smsp/pds', SMSP_ASID: '200000000123', SMSP_TLS_CERT: 'c.pem', SMSP_TLS_KEY: 'k.pem' });
+    expect(both).toEqual([expect.stringMatching(/^PDS_TRACE_SIMULATOR: .*SMSP_URL must be unset/)]);
+    expect(loadConfig({}).jobs.providerHoldMs).toBe(30_000);
+  });
 });

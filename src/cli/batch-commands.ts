@@ -7,7 +7,9 @@ import { createLogger } from '../log.js';
 import { assembleBatch } from '../pipeline/assemble.js';
 import { retryErrorRows } from '../pipeline/retry-errors.js';
 import { runBatchEmbedded } from '../pipeline/run-embedded.js';
-import { connectSmsp, SIMULATOR_NOTICE } from './smsp-connection.js';
+import { connectSmsp, providerForBatch, SIMULATOR_NOTICE } from './smsp-connection.js';
+import { describeProvider } from '../pipeline/provider.js';
+import { holdNotice } from '../pipeline/provider-hold.js';
 import { listBatchIds, loadBatch, type BatchMeta } from '../pipeline/batch.js';
 import { enqueueRemaining } from '../pipeline/queues.js';
 import { formatRemoval, removeWorkFiles, requireWorkFiles } from '../pipeline/retention.js';
@@ -67,6 +69,9 @@ export function registerBatchCommands(program: Command): void {
         const meta = await watcher.poll();
         const counts = meta.workFilesRemoved ? await summaryCounts(meta) : watcher.progress;
         process.stdout.write(`${describe(meta, counts.done, counts.byStatus)}\n`);
+        // Shown in the list too: a held batch looks stuck, and this says why.
+        if (watcher.hold) process.stdout.write(`  ${holdNotice(watcher.hold)} (since ${watcher.hold.since})\n`);
+        if (id) process.stdout.write(`  provider       ${describeProvider(meta.provider)}\n`);
         if (id && meta.rejection) process.stdout.write(`  rejected: ${meta.rejection.message}\n`);
         if (id && meta.workFilesRemoved) process.stdout.write(`  work files removed ${formatRemoval(meta.workFilesRemoved)}\n`);
         if (id && meta.outputs) for (const [k, v] of Object.entries(meta.outputs)) process.stdout.write(`  ${k.padEnd(14)} ${v}\n`);
@@ -91,8 +96,9 @@ export function registerBatchCommands(program: Command): void {
       }
       if (!config.redisUrl || flags.embedded) {
         // Chunks with results are skipped, so only the unfinished rows are traced.
+        const provider = providerForBatch(meta, config, session.unauthenticated);
         const logger = createLogger({ level: config.logLevel });
-        const smsp = await connectSmsp(config, logger);
+        const smsp = await connectSmsp(config, provider, logger);
         if (smsp.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
         try {
           const run = await runBatchEmbedded(config.dataDir, meta, { caller: smsp.client, audit: session.audit, maxInFlight: config.smsp.maxInFlight });
@@ -129,9 +135,10 @@ export function registerBatchCommands(program: Command): void {
       const meta = await batchOrExplain(config.dataDir, id);
       requireWorkFiles(meta, 'retried');
       if (meta.state !== 'assembled') throw new CliError(`batch ${id} is ${meta.state}: only a finished batch can be retried (see \`pds-trace resume\`)`, EXIT.usage);
+      const provider = providerForBatch(meta, config, session.unauthenticated);
       // With Redis, share the global SMSP limit with any workers running.
       const runtime = config.redisUrl ? await openRedisRuntime(config) : undefined;
-      const smsp = await connectSmsp(config, logger, runtime ? sharedSmspLimiter(config, runtime) : undefined);
+      const smsp = await connectSmsp(config, provider, logger, runtime ? sharedSmspLimiter(config, runtime) : undefined);
       if (smsp.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
       try {
         const { retried, stillErrors } = await retryErrorRows(config.dataDir, meta, smsp.client, { maxInFlight: config.smsp.maxInFlight, audit: session.audit });

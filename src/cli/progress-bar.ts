@@ -8,6 +8,7 @@ import type { BatchProgress } from '../pipeline/progress.js';
 export function startProgressDisplay(progress: BatchProgress, out: Writable & { isTTY?: boolean }, intervalMs?: number): () => void {
   const tty = Boolean(out.isTTY);
   const every = intervalMs ?? (tty ? 200 : 5000);
+  const shown = new Set<string>();
   const render = () => {
     const total = progress.total;
     const pct = total ? Math.floor((progress.done / total) * 100) : 0;
@@ -21,6 +22,12 @@ export function startProgressDisplay(progress: BatchProgress, out: Writable & { 
       .join(', ');
     const line = `${bar} ${progress.done}/${total ?? '?'} rows (${pct}%) ${progress.rate().toFixed(1)} rows/s` +
       `${eta === undefined ? '' : ` ETA ${formatDuration(eta)}`}${counts ? ` | ${counts}` : ''}`;
+    // A notice (why the batch waits) is long: its own line above the bar, each one once, however
+    // often it comes and goes.
+    if (progress.notice && !shown.has(progress.notice)) {
+      shown.add(progress.notice);
+      out.write(`${tty ? '\r\x1b[2K' : ''}${progress.notice}\n`);
+    }
     out.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
   };
   const timer = setInterval(render, every);

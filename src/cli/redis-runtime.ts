@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { AuditSink } from '../pipeline/audit-sink.js';
 import type { RequestLimiter } from '../pipeline/limiter.js';
+import type { Provider } from '../pipeline/provider.js';
 import { createRedisLimiter } from '../pipeline/redis-limiter.js';
 import { withRowLimit } from '../pipeline/strategy.js';
 import { openQueues, type PipelineQueues } from '../pipeline/queues.js';
@@ -56,12 +57,30 @@ export function sharedSmspLimiter(config: Config, runtime: RedisRuntime): Reques
   });
 }
 
-/** Starts this process's ingest, trace and assemble workers, calling SMSP under the Redis-held limit. */
-export async function startLocalWorkers(config: Config, logger: Logger, runtime: RedisRuntime, traceConcurrency: number, audit: AuditSink): Promise<LocalWorkers> {
-  const smsp = await connectSmsp(config, logger, sharedSmspLimiter(config, runtime));
+/**
+ * Starts this process's ingest, trace and assemble workers, calling SMSP under the Redis-held limit.
+ * Its trace workers take only batches for `provider` (from configuredProvider); others wait.
+ */
+export async function startLocalWorkers(
+  config: Config,
+  logger: Logger,
+  runtime: RedisRuntime,
+  traceConcurrency: number,
+  audit: AuditSink,
+  provider: Provider,
+): Promise<LocalWorkers> {
+  const smsp = await connectSmsp(config, provider, logger, sharedSmspLimiter(config, runtime));
   if (smsp.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
   const workers = startWorkers(
-    { dataDir: config.dataDir, queues: runtime.queues, caller: withRowLimit(smsp.client, config.smsp.maxInFlight), logger, audit },
+    {
+      dataDir: config.dataDir,
+      queues: runtime.queues,
+      caller: withRowLimit(smsp.client, config.smsp.maxInFlight),
+      provider,
+      providerHoldMs: config.jobs.providerHoldMs,
+      logger,
+      audit,
+    },
     {
       connection: runtime.redis,
       prefix: config.redisPrefix,

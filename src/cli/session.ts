@@ -15,7 +15,8 @@ import { batchCliError } from './batch-errors.js';
  *
  * One exception, so the quick start needs no set-up: with no SMSP_URL (the built-in simulator,
  * synthetic data only) and no users yet, a command runs as the OS user in *simulator mode*, said
- * loudly. As soon as an SMSP_URL is configured or the first user exists, every command signs in.
+ * loudly. As soon as an SMSP_URL is configured or the first user exists, every command signs in,
+ * and the simulator runs only if PDS_TRACE_SIMULATOR=true asks for it (configuredProvider).
  */
 
 export const MISUSE_WARNING = 'Computer Misuse Act 1990 - Unauthorised access to this system is an offence.';

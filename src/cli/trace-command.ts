@@ -11,7 +11,8 @@ import { runBatchEmbedded } from '../pipeline/run-embedded.js';
 import { FALLBACKS, type Fallback } from '../pipeline/strategy.js';
 import { TRACE_STATUSES } from '../domain/outcome.js';
 import { startProgressDisplay } from './progress-bar.js';
-import { connectSmsp, SIMULATOR_NOTICE } from './smsp-connection.js';
+import { configuredProvider, connectSmsp, SIMULATOR_NOTICE } from './smsp-connection.js';
+import { describeProvider, isSimulated, type Provider } from '../pipeline/provider.js';
 import { CliError, EXIT } from './errors.js';
 import { openRedisRuntime, startLocalWorkers } from './redis-runtime.js';
 import { signedInCommand, type CommandSession } from './session.js';
@@ -62,6 +63,8 @@ export function registerTraceCommand(program: Command): void {
 
 async function traceFile(session: CommandSession, file: string, flags: TraceFlags): Promise<void> {
   const { config } = session;
+  // Before anything is made: a deployment with users and no provider chosen is a ConfigError.
+  const provider = configuredProvider(config, session.unauthenticated);
   const logger = createLogger({ level: config.logLevel });
   const chunkSize = Number(flags.chunkSize);
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new CliError('--chunk-size must be a positive whole number', EXIT.usage);
@@ -81,24 +84,24 @@ async function traceFile(session: CommandSession, file: string, flags: TraceFlag
     replaceOutputs: Boolean(flags.replace),
   };
 
-  await checkBeforeSubmitting(file, options);
+  await checkBeforeSubmitting(file, options, provider);
 
   const abort = new AbortController();
   const onSignal = () => abort.abort(new CliError('interrupted: finished chunks are kept; run `pds-trace resume <batch>` to finish', EXIT.failure));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const batch = await createBatch(config.dataDir, file, options);
+    const batch = await createBatch(config.dataDir, file, options, provider);
     await session.record([{ kind: 'batch_submitted', batchId: batch.id, outcome: 'submitted', detail: `sha256=${batch.inputSha256}` }]);
     logger.info('batch created', { batchId: batch.id, inputSha256: batch.inputSha256 });
     process.stderr.write(`Batch ${batch.id}\n`);
     const useRedis = Boolean(config.redisUrl) && !flags.embedded;
     const run = useRedis
-      ? await runOnBullmq(session, logger, batch, flags, abort.signal)
-      : await runEmbedded(session, logger, batch, abort.signal);
+      ? await runOnBullmq(session, logger, batch, provider, flags, abort.signal)
+      : await runEmbedded(session, logger, batch, provider, abort.signal);
     // Finished batches past their retention lose their work files, this one too with retention 0.
     await sweepAndAudit(session, logger);
-    await report(run.meta, run.simulated, run.url);
+    await report(run.meta, run.url);
   } catch (err) {
     throw asCliError(err, 'after'); // e.g. another batch's outputs appeared before assemble
   } finally {
@@ -109,13 +112,13 @@ async function traceFile(session: CommandSession, file: string, flags: TraceFlag
 
 interface FinishedRun {
   meta: BatchMeta;
-  simulated: boolean;
+  /** Where SMSP was reached, for the unreachable message. */
   url: string;
 }
 
-async function runEmbedded(session: CommandSession, logger: Logger, batch: BatchMeta, signal: AbortSignal): Promise<FinishedRun> {
+async function runEmbedded(session: CommandSession, logger: Logger, batch: BatchMeta, provider: Provider, signal: AbortSignal): Promise<FinishedRun> {
   const { config } = session;
-  const connection = await connectSmsp(config, logger, undefined, session.principal);
+  const connection = await connectSmsp(config, provider, logger, undefined, session.principal);
   if (connection.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
   const progress = new BatchProgress();
   const stopDisplay = startProgressDisplay(progress, process.stderr);
@@ -127,7 +130,7 @@ async function runEmbedded(session: CommandSession, logger: Logger, batch: Batch
       progress,
       signal,
     });
-    return { meta: run.meta, simulated: connection.simulated, url: connection.url };
+    return { meta: run.meta, url: connection.url };
   } finally {
     stopDisplay();
     await connection.close();
@@ -138,16 +141,16 @@ async function runEmbedded(session: CommandSession, logger: Logger, batch: Batch
  * Submits the batch to the queues and follows it from its folder. Unless told otherwise this
  * process also works on the queues, so a lone `pds-trace trace` finishes; workers elsewhere help.
  */
-async function runOnBullmq(session: CommandSession, logger: Logger, batch: BatchMeta, flags: TraceFlags, signal: AbortSignal): Promise<FinishedRun> {
+async function runOnBullmq(session: CommandSession, logger: Logger, batch: BatchMeta, provider: Provider, flags: TraceFlags, signal: AbortSignal): Promise<FinishedRun> {
   const { config } = session;
   const runtime = await openRedisRuntime(config);
-  const local = flags.worker === false ? undefined : await startLocalWorkers(config, logger, runtime, 2, session.audit);
+  const local = flags.worker === false ? undefined : await startLocalWorkers(config, logger, runtime, 2, session.audit, provider);
   const watcher = new BatchWatcher(config.dataDir, batch.id);
   const stopDisplay = startProgressDisplay(watcher.progress, process.stderr);
   try {
     await submitBatch(runtime.queues, batch);
     const meta = await watcher.waitUntilFinished({ signal });
-    return { meta, simulated: local?.smsp.simulated ?? false, url: local?.smsp.url ?? config.smsp.url ?? '' };
+    return { meta, url: local?.smsp.url ?? describeProvider(provider) };
   } finally {
     stopDisplay();
     await local?.close(10_000);
@@ -155,7 +158,8 @@ async function runOnBullmq(session: CommandSession, logger: Logger, batch: Batch
   }
 }
 
-async function report(meta: BatchMeta, simulated: boolean, url: string): Promise<void> {
+async function report(meta: BatchMeta, url: string): Promise<void> {
+  const simulated = isSimulated(meta.provider);
   if (meta.state === 'rejected') {
     throw new CliError(`The file was not traced: ${meta.rejection?.message ?? 'rejected'}`, EXIT.fileRejected);
   }

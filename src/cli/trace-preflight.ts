@@ -8,13 +8,15 @@ import { OutputFolderError, prepareOutputFolder } from '../csv/output/output-fol
 import { assertHasRows, InputFileError } from '../csv/read-input.js';
 import { outputName, type BatchOptions } from '../pipeline/batch.js';
 import { assertOutputsFree, OutputsTakenError } from '../pipeline/output-ownership.js';
+import { outputPaths } from '../pipeline/output-paths.js';
+import { isSimulated, type Provider } from '../pipeline/provider.js';
 import { CliError, EXIT } from './errors.js';
 
-export async function checkBeforeSubmitting(file: string, options: BatchOptions): Promise<void> {
+export async function checkBeforeSubmitting(file: string, options: BatchOptions, provider: Provider): Promise<void> {
   try {
     await assertHasRows(file, { mappingFile: options.mappingFile });
     await prepareOutputFolder(options.outDir);
-    await assertOutputsFree(options.outDir, outputName(file), { replace: options.replaceOutputs === true });
+    await assertOutputsFree(outputPaths(options.outDir, outputName(file), isSimulated(provider)), { replace: options.replaceOutputs === true });
   } catch (err) {
     // Output problems are usage errors (2): the input is fine, the command line needs another
     // --out or --replace. An input with no rows is a rejected file (4), as when ingest finds it.

@@ -4,6 +4,8 @@ import { CliError, EXIT } from './errors.js';
 import { openRedisRuntime, startLocalWorkers } from './redis-runtime.js';
 import { signedInCommand } from './session.js';
 import { sweepAndAudit } from './work-file-sweep.js';
+import { configuredProvider } from './smsp-connection.js';
+import { describeProvider } from '../pipeline/provider.js';
 
 /** How often a long-running worker removes the work files of batches past their retention. */
 const SWEEP_INTERVAL_MS = 3_600_000;
@@ -19,11 +21,12 @@ export function registerWorkerCommand(program: Command): void {
       const concurrency = Number(flags.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1) throw new CliError('--concurrency must be a positive whole number', EXIT.usage);
       const { config } = session;
+      const provider = configuredProvider(config, session.unauthenticated);
       const logger = createLogger({ level: config.logLevel });
       const runtime = await openRedisRuntime(config);
-      const local = await startLocalWorkers(config, logger, runtime, concurrency, session.audit);
-      logger.info('worker started', { concurrency, maxInFlight: config.smsp.maxInFlight, maxRatePerSecond: config.smsp.maxRatePerSecond });
-      process.stderr.write(`pds-trace worker running (trace concurrency ${concurrency}); SIGINT or SIGTERM stops it\n`);
+      const local = await startLocalWorkers(config, logger, runtime, concurrency, session.audit, provider);
+      logger.info('worker started', { concurrency, provider: describeProvider(provider), maxInFlight: config.smsp.maxInFlight, maxRatePerSecond: config.smsp.maxRatePerSecond });
+      process.stderr.write(`pds-trace worker running for ${describeProvider(provider)} (trace concurrency ${concurrency}); SIGINT or SIGTERM stops it\n`);
       // At start and hourly; unref'd, so the timer alone never keeps the process up.
       let sweeping = sweepAndAudit(session, logger);
       const sweeper = setInterval(() => {

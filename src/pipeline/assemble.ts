@@ -13,8 +13,10 @@ import { assessRow, type QualityContext } from '../quality/row-quality.js';
 import { batchPaths, saveBatch, verifiedBatchInput, type BatchMeta, type BatchOutputs } from './batch.js';
 import { InputChangedError } from './input-changed-error.js';
 import { inputOptionsFor } from './ingest.js';
-import { batchOutputPaths, claimOutputs } from './output-ownership.js';
+import { claimOutputs } from './output-ownership.js';
 import { readJsonLines } from './jsonl.js';
+import { batchOutputPaths } from './output-paths.js';
+import { describeProvider, isSimulated } from './provider.js';
 import { rowDigest } from './row-digest.js';
 
 /** An input row with no result, or a result for no row: assembling would lose or invent a row. */
@@ -149,7 +151,7 @@ export async function assembleBatch(dataDir: string, meta: BatchMeta, options: A
 async function writeOutputs(dataDir: string, meta: BatchMeta, options: AssembleOptions): Promise<{ meta: BatchMeta; summary: BatchSummary }> {
   const now = options.now ?? (() => new Date());
   const outDir = meta.options.outDir;
-  const outputs: BatchOutputs = batchOutputPaths(outDir, meta.name);
+  const outputs: BatchOutputs = batchOutputPaths(meta);
   // One "today" for both passes, so that they read every row alike.
   const inputOptions = { ...inputOptionsFor(meta), today: new Date() };
   // The first pass reads no flags: it leaves the repeated-local-id check to the second.
@@ -193,7 +195,8 @@ async function writeOutputs(dataDir: string, meta: BatchMeta, options: AssembleO
   }
 
   const finishedAt = now();
-  const built = summary.finish({ finishedAt });
+  // Which provider answered, so the summary can never pass simulated answers off as PDS's.
+  const built = summary.finish({ finishedAt, simulated: isSimulated(meta.provider), provider: describeProvider(meta.provider) });
   await writeSummaryJson(outputs.summaryJson, built);
   await writeSummaryHtml(outputs.summaryHtml, built);
   const assembled: BatchMeta = { ...meta, state: 'assembled', outputs, finishedAt: finishedAt.toISOString() };

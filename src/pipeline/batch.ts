@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../csv/output/atomic-file.js';
 import { checkInputUnchanged, copyInputHashing } from './input-copy.js';
+import type { Provider } from './provider.js';
 import type { Fallback } from './strategy.js';
 
 /**
@@ -16,6 +17,7 @@ import type { Fallback } from './strategy.js';
  *   <dataDir>/batches/<id>/local-id-repeats.jsonl  rows repeating an earlier row's local id, ascending
  *   <dataDir>/batches/<id>/chunks/NNNNN.jsonl rows to trace (row number + normalised query)
  *   <dataDir>/batches/<id>/results/NNNNN.jsonl results of a traced chunk (present ⇒ chunk done)
+ *   <dataDir>/batches/<id>/provider-hold.json why workers on another provider wait (provider-hold.ts)
  *
  * The input copy, chunk and result files hold patient data: owner-only files in an owner-only
  * folder. They are work files, removed after the retention period or by `purge` (retention.ts);
@@ -81,6 +83,12 @@ export interface BatchMeta {
    * then refuses any result whose row is not the row that was traced. Absent for older batches.
    */
   rowDigests?: RowDigestScheme;
+  /**
+   * The SMSP provider the batch is for, fixed at submission (src/pipeline/provider.ts): only a
+   * process on the same provider traces it. Absent for a batch made by an older pds-trace, which
+   * is therefore traced nowhere and must be submitted again.
+   */
+  provider?: Provider;
   options: BatchOptions;
   state: BatchState;
   /** Data rows in the file, valid or not (after ingest). */
@@ -178,7 +186,7 @@ export function outputName(inputPath: string): string {
  * The batch id carries the hash, so the copy is made in `<dataDir>/staging/` and moved into the
  * batch folder once the id is known (a rename on the same file system).
  */
-export async function createBatch(dataDir: string, inputPath: string, options: BatchOptions, now = new Date()): Promise<BatchMeta> {
+export async function createBatch(dataDir: string, inputPath: string, options: BatchOptions, provider: Provider, now = new Date()): Promise<BatchMeta> {
   const absolute = path.resolve(inputPath);
   const stagingDir = path.join(dataDir, 'staging');
   await mkdir(stagingDir, { recursive: true, mode: 0o700 });
@@ -193,6 +201,7 @@ export async function createBatch(dataDir: string, inputPath: string, options: B
       inputSha256: copy.sha256,
       inputCopy: INPUT_COPY_NAME,
       inputBytes: copy.bytes,
+      provider,
       options: { ...options, outDir: path.resolve(options.outDir) },
       state: 'created',
     };

@@ -3,7 +3,7 @@
  * another's results.
  *
  * A batch's outputs are six files named after its input (`<name>.results.csv` … see
- * `batchOutputPaths`). Two batches of files with the same name writing to the same folder (last
+ * `output-paths.ts`). Two batches of files with the same name writing to the same folder (last
  * month's `cohort.csv` and this month's) would otherwise overwrite each other. The rule:
  *
  * - The set's owner is the batch its `<name>.summary.json` names (`batchId`). The summary is written
@@ -26,18 +26,6 @@ import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../csv/output/atomic-file.js';
 import { batchPaths, type BatchMeta, type BatchOutputs } from './batch.js';
-
-/** The files assemble writes for an input named `name` (its base name without extension). */
-export function batchOutputPaths(outDir: string, name: string): BatchOutputs {
-  return {
-    results: path.join(outDir, `${name}.results.csv`),
-    audit: path.join(outDir, `${name}.audit.csv`),
-    summaryJson: path.join(outDir, `${name}.summary.json`),
-    summaryHtml: path.join(outDir, `${name}.summary.html`),
-    backOffice: path.join(outDir, `${name}.back-office.csv`),
-    discrepancies: path.join(outDir, `${name}.discrepancies.csv`),
-  };
-}
 
 /** What is already at a set's paths. `owner` is null when no readable summary names a batch. */
 export interface ExistingOutputs {
@@ -66,9 +54,9 @@ export async function existingOutputs(outputs: BatchOutputs): Promise<ExistingOu
 }
 
 /** Before a batch exists: refuses any existing output unless the user asked to replace them. */
-export async function assertOutputsFree(outDir: string, name: string, options: { replace: boolean }): Promise<void> {
+export async function assertOutputsFree(outputs: BatchOutputs, options: { replace: boolean }): Promise<void> {
   if (options.replace) return;
-  const found = await existingOutputs(batchOutputPaths(outDir, name));
+  const found = await existingOutputs(outputs);
   if (found.files.length === 0) return;
   throw new OutputsTakenError(
     found.files[0]!,

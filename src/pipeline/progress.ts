@@ -6,6 +6,8 @@ export class BatchProgress {
   total: number | undefined;
   done = 0;
   readonly byStatus: Record<TraceStatus, number> = Object.fromEntries(TRACE_STATUSES.map((s) => [s, 0])) as Record<TraceStatus, number>;
+  /** Why the batch is not moving, when something outside it holds it (e.g. a provider hold). */
+  notice: string | undefined;
   private readonly startedAt: number;
 
   constructor(private readonly now: () => number = () => performance.now()) {

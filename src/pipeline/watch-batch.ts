@@ -2,17 +2,21 @@ import type { RowResult } from '../domain/row-result.js';
 import { batchPaths, loadBatch, type BatchMeta } from './batch.js';
 import { readJsonLines } from './jsonl.js';
 import { BatchProgress } from './progress.js';
+import { holdNotice, readProviderHold, type ProviderHold } from './provider-hold.js';
 import { doneChunks } from './queues.js';
 
 /**
  * Follows a batch that other processes are working on, from its folder alone: rows done and counts
  * by status grow as chunk result files appear (each is read once), until the batch is assembled or
- * its file rejected.
+ * its file rejected. A batch that workers on another provider refused says so (`hold`, and the
+ * progress notice), so a person waiting sees why nothing moves.
  */
 export class BatchWatcher {
   readonly progress = new BatchProgress();
   private readonly counted = new Set<number>();
   private rejectedCounted = false;
+  /** Why the batch waits, while it does: workers on another provider refused it. */
+  hold: ProviderHold | undefined;
 
   constructor(
     private readonly dataDir: string,
@@ -21,6 +25,9 @@ export class BatchWatcher {
 
   async poll(): Promise<BatchMeta> {
     const meta = await loadBatch(this.dataDir, this.batchId);
+    // A finished batch waits for nothing, whatever a late refusal wrote.
+    this.hold = meta.state === 'ingested' ? await readProviderHold(this.dataDir, meta.id) : undefined;
+    this.progress.notice = this.hold ? holdNotice(this.hold) : undefined;
     // A batch whose work files were removed has no results left to count.
     if (meta.state === 'created' || meta.state === 'rejected' || meta.workFilesRemoved) return meta;
     this.progress.total = meta.rows;

@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { smspClientEnv, startTestSimulator, type TestSimulator } from '../support/simulator.js';
@@ -14,10 +14,21 @@ describe('pds-trace trace, as a user runs it', () => {
     expect(await run.exited, run.output()).toBe(0);
     expect(run.output()).toContain('BUILT-IN SIMULATOR');
     expect(run.output()).toMatch(/verified\s+81/);
-    expectResultsMatchGroundTruth(path.join(out, 'cohort-small.results.csv'), 'samples/cohort-small.expected.csv');
-    expect((await readdir(out)).sort()).toEqual(
-      expect.arrayContaining(['cohort-small.audit.csv', 'cohort-small.results.csv', 'cohort-small.summary.html', 'cohort-small.summary.json']),
-    );
+    expectResultsMatchGroundTruth(path.join(out, 'cohort-small.SIMULATED.results.csv'), 'samples/cohort-small.expected.csv');
+    // Every output says SIMULATED: in its name, and inside the summaries.
+    const outputs = (await readdir(out)).filter((f) => !f.startsWith('data'));
+    expect(outputs.sort()).toEqual([
+      'cohort-small.SIMULATED.audit.csv',
+      'cohort-small.SIMULATED.back-office.csv',
+      'cohort-small.SIMULATED.discrepancies.csv',
+      'cohort-small.SIMULATED.results.csv',
+      'cohort-small.SIMULATED.summary.html',
+      'cohort-small.SIMULATED.summary.json',
+    ]);
+    const summary = JSON.parse(await readFile(path.join(out, 'cohort-small.SIMULATED.summary.json'), 'utf8')) as Record<string, unknown>;
+    expect(summary).toMatchObject({ simulated: true, provider: 'built-in simulator' });
+    expect(await readFile(path.join(out, 'cohort-small.SIMULATED.summary.html'), 'utf8')).toContain('SIMULATED: answers from the built-in SMSP simulator');
+    expect(run.output()).toContain('(SIMULATOR, synthetic data)');
   }, 60_000);
 
   it('exits 4 with the columns found and missing when the file cannot be mapped', async () => {
@@ -75,6 +86,12 @@ describe('pds-trace trace, as a user runs it', () => {
       const resumed = runCli(['resume', batchId], env);
       expect(await resumed.exited, resumed.output()).toBe(0);
       expectResultsMatchGroundTruth(`${dir}/out/cohort.results.csv`, cohort.expectedPath);
+      // A real-looking SMSP's outputs keep their names and never say SIMULATED.
+      expect((await readdir(`${dir}/out`)).filter((f) => /simulated/i.test(f))).toEqual([]);
+      const summary = await readFile(`${dir}/out/cohort.summary.json`, 'utf8');
+      expect(JSON.parse(summary)).toMatchObject({ simulated: false, provider: new URL(simulator.url).href });
+      expect(summary).not.toContain('SIMULATED');
+      expect(await readFile(`${dir}/out/cohort.summary.html`, 'utf8')).not.toContain('SIMULATED');
     }, 120_000);
   });
 });

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/auth/password.js';
 import { UserStore } from '../../src/auth/users.js';
 import { batchPaths, createBatch, loadBatch, saveBatch } from '../../src/pipeline/batch.js';
+import { SIMULATOR_PROVIDER } from '../../src/pipeline/provider.js';
 import { provisionServiceAccount } from '../support/accounts.js';
 import { batchOptions, openTestAudit, tempDir } from '../support/pipeline.js';
 import { connectTestRedis, deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
@@ -79,7 +80,7 @@ describe('work files from the command line (simulator mode)', () => {
   }, 30_000);
 
   it('refuses to purge a batch that is not finished, exit 2', async () => {
-    const running = await createBatch(`${dir}/data`, 'samples/cohort-small.csv', batchOptions(`${dir}/out-running`, { user }));
+    const running = await createBatch(`${dir}/data`, 'samples/cohort-small.csv', batchOptions(`${dir}/out-running`, { user }), SIMULATOR_PROVIDER);
     const purge = runCli(['purge', running.id], env);
     expect(await purge.exited, purge.output()).toBe(2);
     expect(purge.output()).toMatch(new RegExp(`batch ${running.id} is created, not finished: its work files are still needed`));
@@ -106,9 +107,9 @@ describe('the worker’s retention sweep', () => {
   it('removes finished batches’ work files when it starts, and audits it before it stops', async () => {
     const dir = await tempDir('work-files-worker');
     const dataDir = `${dir}/data`;
-    const created = await createBatch(dataDir, 'samples/cohort-small.csv', batchOptions(`${dir}/out`));
+    const created = await createBatch(dataDir, 'samples/cohort-small.csv', batchOptions(`${dir}/out`), SIMULATOR_PROVIDER);
     await saveBatch(batchPaths(dataDir, created.id), { ...created, state: 'assembled', finishedAt: new Date().toISOString() });
-    const running = await createBatch(dataDir, 'samples/cohort-small.csv', batchOptions(`${dir}/out`));
+    const running = await createBatch(dataDir, 'samples/cohort-small.csv', batchOptions(`${dir}/out`), SIMULATOR_PROVIDER);
     const prefix = uniquePrefix('work-files');
     const worker = await startWorkerProcess({ PDS_TRACE_DATA_DIR: dataDir, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix, PDS_TRACE_WORK_RETENTION_HOURS: '0' }, 1);
     try {
@@ -166,7 +167,7 @@ describe('who may purge, once governance is on', () => {
     const passwordHash = await hashPassword(GOOD_PASSWORD, FAST_SCRYPT);
     await users.add({ id: 'admin', kind: 'person', roles: ['admin'], passwordHash }, { firstOnly: true });
     for (const id of ['tess', 'tom']) await users.add({ id, kind: 'person', roles: ['tracer'], passwordHash });
-    const created = await createBatch(dataDir, 'samples/cohort-small.csv', batchOptions(`${dir}/out`, { user: 'tess' }));
+    const created = await createBatch(dataDir, 'samples/cohort-small.csv', batchOptions(`${dir}/out`, { user: 'tess' }), SIMULATOR_PROVIDER);
     batchId = created.id;
     await saveBatch(batchPaths(dataDir, batchId), { ...created, state: 'assembled', finishedAt: new Date().toISOString() });
   });
@@ -192,7 +193,7 @@ describe('who may purge, once governance is on', () => {
   }, 30_000);
 
   it('lets the submitter purge their own batch', async () => {
-    const created = await createBatch(dataDir, 'samples/cohort-small.csv', batchOptions(`${dataDir}/../out2`, { user: 'tess' }));
+    const created = await createBatch(dataDir, 'samples/cohort-small.csv', batchOptions(`${dataDir}/../out2`, { user: 'tess' }), SIMULATOR_PROVIDER);
     await saveBatch(batchPaths(dataDir, created.id), { ...created, state: 'rejected' });
     const purge = runCli(['purge', created.id, '--as', 'tess'], env);
     expect(await purge.exited, purge.output()).toBe(0);

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { appendFile, readdir } from 'node:fs/promises';
 import { batchPaths, createBatch, type BatchMeta } from '../../src/pipeline/batch.js';
 import { jobIds, openQueues, submitBatch, type PipelineQueues } from '../../src/pipeline/queues.js';
+import { smspProvider } from '../../src/pipeline/provider.js';
 import { BatchWatcher } from '../../src/pipeline/watch-batch.js';
 import { writeCohort } from '../../src/simulator/cohort.js';
 import { connectTestRedis, deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
@@ -57,7 +58,7 @@ describe('BullMQ runner: several worker processes on real Redis against the simu
 
   async function submit(name: string, rows: number): Promise<{ batch: BatchMeta; expectedPath: string }> {
     const cohort = await writeCohort({ ...POPULATION, rows, outDir: dir, name });
-    const batch = await createBatch(`${dir}/data`, cohort.csvPath, batchOptions(`${dir}/out`, { chunkSize: 100 }));
+    const batch = await createBatch(`${dir}/data`, cohort.csvPath, batchOptions(`${dir}/out`, { chunkSize: 100 }), smspProvider(simulator.url));
     await submitBatch(queues, batch);
     return { batch, expectedPath: cohort.expectedPath };
   }

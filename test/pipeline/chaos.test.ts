@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createBatch, type BatchMeta } from '../../src/pipeline/batch.js';
+import { smspProvider } from '../../src/pipeline/provider.js';
 import { openQueues, submitBatch } from '../../src/pipeline/queues.js';
 import { BatchWatcher } from '../../src/pipeline/watch-batch.js';
 import { writeCohort } from '../../src/simulator/cohort.js';
@@ -55,7 +56,7 @@ describe('chaos: faults, killed Redis, every row accounted for', () => {
 
   async function submit(name: string, rows: number): Promise<{ batch: BatchMeta; expectedPath: string }> {
     const cohort = await writeCohort({ ...POPULATION, rows, outDir: dir, name });
-    const batch = await createBatch(`${dir}/data`, cohort.csvPath, batchOptions(`${dir}/out`, { chunkSize: 100 }));
+    const batch = await createBatch(`${dir}/data`, cohort.csvPath, batchOptions(`${dir}/out`, { chunkSize: 100 }), smspProvider(simulator.url));
     const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
     const queues = openQueues(connection, 'pds-trace');
     await submitBatch(queues, batch);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBatch } from '../../src/pipeline/batch.js';
+import { smspProvider } from '../../src/pipeline/provider.js';
 import { createLocalLimiter } from '../../src/pipeline/limiter.js';
 import { BatchProgress } from '../../src/pipeline/progress.js';
 import { runBatchEmbedded } from '../../src/pipeline/run-embedded.js';
@@ -35,7 +36,7 @@ describe('embedded runner end to end against the simulator over mutual TLS', () 
 
   it('traces a generated cohort: every row once, in input order, equal to the ground truth, limits held', async () => {
     const cohort = await writeCohort({ ...POPULATION, rows: 2500, outDir: dir, name: 'cohort' });
-    const batch = await createBatch(`${dir}/data`, cohort.csvPath, batchOptions(`${dir}/out`, { chunkSize: 250 }));
+    const batch = await createBatch(`${dir}/data`, cohort.csvPath, batchOptions(`${dir}/out`, { chunkSize: 250 }), smspProvider(simulator.url));
     const progress = new BatchProgress();
     const run = await runBatchEmbedded(`${dir}/data`, batch, { caller: client, audit, maxInFlight: LIMITS.maxInFlight, progress });
 
@@ -66,7 +67,7 @@ describe('embedded runner end to end against the simulator over mutual TLS', () 
     const { writeFile } = await import('node:fs/promises');
     const file = `${dir}/nonsense.csv`;
     await writeFile(file, 'colour,flavour\nred,sweet\n');
-    const batch = await createBatch(`${dir}/data`, file, batchOptions(`${dir}/out2`));
+    const batch = await createBatch(`${dir}/data`, file, batchOptions(`${dir}/out2`), smspProvider(simulator.url));
     const run = await runBatchEmbedded(`${dir}/data`, batch, { caller: client, audit, maxInFlight: 2 });
     expect(run.meta.state).toBe('rejected');
     expect(run.meta.rejection?.message).toMatch(/colour/);

@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config.js';
 import type { RowResult } from '../../src/domain/row-result.js';
 import { assembleBatch } from '../../src/pipeline/assemble.js';
 import { batchPaths, createBatch, loadBatch, saveBatch, type BatchMeta } from '../../src/pipeline/batch.js';
+import { SIMULATOR_PROVIDER } from '../../src/pipeline/provider.js';
 import { ingestBatch } from '../../src/pipeline/ingest.js';
 import { InputChangedError } from '../../src/pipeline/input-changed-error.js';
 import { readAllJsonLines, writeJsonLines } from '../../src/pipeline/jsonl.js';
@@ -78,7 +79,7 @@ describe('a batch bound to the bytes it was submitted with', () => {
     const name = `cohort${++n}`;
     const cohort = await writeCohort({ ...POPULATION, rows: 120, outDir: dir, name, ...options });
     const outDir = `${dir}/out${n}`;
-    const batch = await createBatch(`${dir}/data`, cohort.csvPath, batchOptions(outDir, { chunkSize: 50 }));
+    const batch = await createBatch(`${dir}/data`, cohort.csvPath, batchOptions(outDir, { chunkSize: 50 }), SIMULATOR_PROVIDER);
     return { cohort, batch, outDir, paths: batchPaths(`${dir}/data`, batch.id) };
   }
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { createBatch } from '../../src/pipeline/batch.js';
+import { smspProvider } from '../../src/pipeline/provider.js';
 import { openQueues, submitBatch, type PipelineQueues } from '../../src/pipeline/queues.js';
 import { BatchWatcher } from '../../src/pipeline/watch-batch.js';
 import { writeCohort } from '../../src/simulator/cohort.js';
@@ -52,7 +53,7 @@ describe('no patient data leaves the batch folder', () => {
     };
     workers.push(await startWorkerProcess(env), await startWorkerProcess(env));
     const cohort = await writeCohort({ seed: 'leak', size: 5000, rows: 800, outDir: dir, name: 'cohort' });
-    const batch = await createBatch(`${dir}/data`, cohort.csvPath, batchOptions(`${dir}/out`));
+    const batch = await createBatch(`${dir}/data`, cohort.csvPath, batchOptions(`${dir}/out`), smspProvider(simulator.url));
     await submitBatch(queues, batch);
     const meta = await new BatchWatcher(`${dir}/data`, batch.id).waitUntilFinished();
     expect(meta.state).toBe('assembled');

@@ -2,6 +2,7 @@ import { access, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { batchPaths, createBatch, loadBatch, saveBatch, type BatchMeta, type BatchState } from '../../src/pipeline/batch.js';
+import { SIMULATOR_PROVIDER } from '../../src/pipeline/provider.js';
 import { ingestBatch } from '../../src/pipeline/ingest.js';
 import { writeJsonLines } from '../../src/pipeline/jsonl.js';
 import { BatchStillRunningError, removeWorkFiles, sweepWorkFiles, WorkFilesRemovedError, requireWorkFiles } from '../../src/pipeline/retention.js';
@@ -21,7 +22,7 @@ const exists = (file: string) => access(file).then(() => true, () => false);
 async function batchIn(dir: string, name: string, state: BatchState, finishedHoursAgo: number | undefined, createdHoursAgo = 400): Promise<BatchMeta> {
   const input = path.join(dir, `${name}.csv`);
   await writeFile(input, 'nhs_number,family_name,given_name,date_of_birth,sex,postcode\n9434765919,Smith,Ann,1970-01-01,F,LS1 4AP\n,Jones,,,,\n');
-  const created = await createBatch(`${dir}/data`, input, batchOptions(`${dir}/out-${name}`), ago(createdHoursAgo));
+  const created = await createBatch(`${dir}/data`, input, batchOptions(`${dir}/out-${name}`), SIMULATOR_PROVIDER, ago(createdHoursAgo));
   const ingested = await ingestBatch(`${dir}/data`, created, noAudit);
   const paths = batchPaths(`${dir}/data`, created.id);
   for (const chunk of ingested.chunks ?? []) await writeJsonLines(paths.chunkResults(chunk.index), [{ rowNumber: chunk.firstRow, status: 'error', reason: 'timeout', exchanges: [] }]);

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { assembleBatch } from '../../src/pipeline/assemble.js';
 import { createBatch } from '../../src/pipeline/batch.js';
+import { smspProvider } from '../../src/pipeline/provider.js';
 import { createLocalLimiter } from '../../src/pipeline/limiter.js';
 import { retryErrorRows } from '../../src/pipeline/retry-errors.js';
 import { runBatchEmbedded } from '../../src/pipeline/run-embedded.js';
@@ -34,7 +35,7 @@ describe('retrying the error rows of a finished batch', () => {
     const audit = await openTestAudit(dir);
     const cohort = await writeCohort({ ...POPULATION, rows: 600, outDir: dir, name: 'cohort' });
     const faulty = await connect('fault2200=0.15');
-    const batch = await createBatch(`${dir}/data`, cohort.csvPath, batchOptions(`${dir}/out`));
+    const batch = await createBatch(`${dir}/data`, cohort.csvPath, batchOptions(`${dir}/out`), smspProvider(faulty.simulator.url));
     const first = await runBatchEmbedded(`${dir}/data`, batch, { caller: faulty.client, audit, maxInFlight: 8 });
     const before = readCsv(first.meta.outputs!.results);
     const errorRows = before.filter((r) => r.trace_status === 'error').length;

@@ -7,6 +7,7 @@ import type { BatchSummary } from '../../src/csv/output/summary.js';
 import { formatNhsNumberForDisplay } from '../../src/domain/nhs-number.js';
 import { assembleBatch } from '../../src/pipeline/assemble.js';
 import { createBatch, type BatchMeta } from '../../src/pipeline/batch.js';
+import { smspProvider } from '../../src/pipeline/provider.js';
 import type { AuditSink } from '../../src/pipeline/audit-sink.js';
 import { createLocalLimiter } from '../../src/pipeline/limiter.js';
 import { runBatchEmbedded } from '../../src/pipeline/run-embedded.js';
@@ -46,7 +47,7 @@ describe('data-quality handling end to end: a cohort with duplicates, merges, in
     // The audit trail is not under test here: events are only counted.
     let events = 0;
     const audit: AuditSink = { append: async (batch) => (events += batch.length) };
-    const batch = await createBatch(`${dir}/data`, cohort.csvPath, batchOptions(`${dir}/out`, { chunkSize: 5 }));
+    const batch = await createBatch(`${dir}/data`, cohort.csvPath, batchOptions(`${dir}/out`, { chunkSize: 5 }), smspProvider(simulator.url));
     const run = await runBatchEmbedded(`${dir}/data`, batch, { caller: client, audit, maxInFlight: LIMITS.maxInFlight });
     meta = run.meta;
     expect(events).toBeGreaterThan(0);

@@ -5,6 +5,7 @@ import type { PatientQuery } from '../../src/domain/demographics.js';
 import type { Interaction } from '../../src/domain/interaction.js';
 import type { ReasonCode } from '../../src/domain/reasons.js';
 import { createBatch } from '../../src/pipeline/batch.js';
+import { smspProvider } from '../../src/pipeline/provider.js';
 import { runBatchEmbedded } from '../../src/pipeline/run-embedded.js';
 import { writeFault } from '../../src/simulator/response-writer.js';
 import { SmspClient } from '../../src/smsp/client.js';
@@ -233,7 +234,7 @@ describe('a batch against a provider that replays one patient\'s answer for ever
     ];
     const file = `${dir}/cohort.csv`;
     await writeFile(file, `${rows.join('\n')}\n`);
-    const batch = await createBatch(`${dir}/data`, file, batchOptions(`${dir}/out`, { chunkSize: 4 }));
+    const batch = await createBatch(`${dir}/data`, file, batchOptions(`${dir}/out`, { chunkSize: 4 }), smspProvider(server.url));
     const run = await runBatchEmbedded(`${dir}/data`, batch, { caller: client(), audit, maxInFlight: 1 });
 
     expect(run.meta.state).toBe('assembled');

@@ -4,3 +4,10 @@
  * whose format has room for it (summary JSON and HTML); a CSV has none that every reader would skip.
  */
 export const NHS_CONFIDENTIAL_LABEL = 'NHS Confidential: Personal Data about a patient';
+
+/**
+ * What a simulated batch's summary says beside the marking: its answers came from the built-in
+ * simulator's synthetic population, not PDS. A batch traced against the simulator by mistake once
+ * looked like a real batch with a poor match rate; this makes that impossible to miss.
+ */
+export const SIMULATED_LABEL = 'SIMULATED: answers from the built-in SMSP simulator (synthetic population), not PDS. Never use for patient care.';

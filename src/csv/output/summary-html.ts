@@ -3,6 +3,7 @@ import { reasonMessage } from '../../domain/reasons.js';
 import { DISCREPANCY_FIELDS, DISCREPANCY_FIELD_LABELS } from '../../quality/discrepancies.js';
 import { flagLabel, isDqFlag, DQ_FLAGS } from '../../quality/flags.js';
 import { DATA_QUALITY_FIELDS, DATA_QUALITY_FIELD_LABELS } from './data-quality.js';
+import { SIMULATED_LABEL } from './confidential-label.js';
 import type { BatchSummary } from './summary.js';
 
 /**
@@ -85,7 +86,7 @@ export function outcomeChartSvg(byStatus: Record<TraceStatus, number>, rows: num
 }
 
 function detailRows(summary: BatchSummary): string[][] {
-  const known = new Set(['label', 'batchId', 'inputFile', 'user', 'startedAt', 'finishedAt', 'durationSeconds', 'rows', 'tracedRows', 'byStatus', 'byReason', 'matchRate', 'dataQuality', 'flaggedRows', 'discrepancies', 'timings']);
+  const known = new Set(['label', 'simulated', 'batchId', 'inputFile', 'user', 'startedAt', 'finishedAt', 'durationSeconds', 'rows', 'tracedRows', 'byStatus', 'byReason', 'matchRate', 'dataQuality', 'flaggedRows', 'discrepancies', 'timings']);
   return Object.entries(summary)
     .filter(([key, value]) => !known.has(key) && ['string', 'number', 'boolean'].includes(typeof value))
     .map(([key, value]) => [key, String(value)]);
@@ -100,6 +101,11 @@ th,td{border-bottom:1px solid #d8dde0;padding:.3rem .6rem;text-align:left;vertic
 .figures{display:flex;flex-wrap:wrap;gap:1rem;padding:0;list-style:none}.figures li{background:#f0f4f5;padding:.6rem 1rem;min-width:9rem}
 .figures strong{display:block;font-size:1.5rem}svg text{font-family:Arial,Helvetica,sans-serif;font-size:14px;fill:#212b32}
 .meta{color:#4c6272}footer{margin-top:2rem}`;
+
+/** Only in a simulated batch's page, which is the only one with the banner. */
+const SIMULATED_STYLE = `
+.simulated{background:#d5281b;color:#fff;font-weight:bold;font-size:1.25rem;padding:.75rem;margin:0 0 1rem;border:4px solid #212b32}
+@media print{.simulated{background:none;color:#d5281b;border:4px solid #d5281b}}`;
 
 /**
  * A CSS string literal: backslashes, quotes and line breaks escaped as hex (CSS Syntax §4.3.7), and
@@ -140,7 +146,11 @@ export function renderSummaryHtml(summary: BatchSummary): string {
     count(summary.discrepancies.byField[field]),
   ]);
   const details = detailRows(summary);
-  const title = `Trace summary: ${summary.inputFile}`;
+  const simulated = summary.simulated === true;
+  const title = `${simulated ? 'SIMULATED trace summary' : 'Trace summary'}: ${summary.inputFile}`;
+  // Beside the marking at the head and foot of the page, and in the print margins with it.
+  const banner = simulated ? `\n<p class="simulated" role="alert">${escapeHtml(SIMULATED_LABEL)}</p>` : '';
+  const marking = simulated ? `${summary.label} | SIMULATED` : summary.label;
 
   return `<!DOCTYPE html>
 <html lang="en-GB">
@@ -149,10 +159,10 @@ export function renderSummaryHtml(summary: BatchSummary): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<style>${STYLE}${printStyle(summary.label)}</style>
+<style>${STYLE}${printStyle(marking)}${simulated ? SIMULATED_STYLE : ''}</style>
 </head>
 <body>
-<p class="label" role="note">${escapeHtml(summary.label)}</p>
+<p class="label" role="note">${escapeHtml(summary.label)}</p>${banner}
 <h1>${escapeHtml(title)}</h1>
 <p class="meta">Batch ${escapeHtml(summary.batchId)}, run by ${escapeHtml(summary.user)} from ${escapeHtml(summary.startedAt)} to ${escapeHtml(summary.finishedAt)} (${escapeHtml(summary.durationSeconds)} seconds).</p>
 
@@ -193,7 +203,7 @@ ${table('Run and SMSP exchange timings', ['Measure', 'Value'], [
     ...Object.entries(t.exchangesByResponseCode).map(([code, n]) => [`Responses: ${code}`, count(n)]),
   ], 1)}
 ${details.length === 0 ? '' : `<h2>Run details</h2>\n${table('Run details', ['Detail', 'Value'], details, 2)}`}
-<footer><p class="label" role="note">${escapeHtml(summary.label)}</p></footer>
+<footer>${banner}<p class="label" role="note">${escapeHtml(summary.label)}</p></footer>
 </body>
 </html>
 `;

@@ -74,7 +74,11 @@ export interface BatchSummary {
   flaggedRows: Record<string, number>;
   discrepancies: DiscrepancyCounts;
   timings: BatchTimings;
-  /** Further details the pipeline passes to finish() (e.g. the runner, the simulator flag). */
+  /** True when the answers came from the built-in simulator, not PDS (the pipeline passes it to finish()). */
+  simulated?: boolean;
+  /** The SMSP provider in words: its URL, or "built-in simulator". */
+  provider?: string;
+  /** Further details the pipeline passes to finish() (e.g. the runner). */
   [detail: string]: unknown;
 }
 
@@ -88,6 +92,8 @@ export interface SummaryStart {
 export interface SummaryFinish {
   finishedAt: Date;
   rowsPerSecond?: number;
+  simulated?: boolean;
+  provider?: string;
   [detail: string]: unknown;
 }
 

@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TRACE_STATUSES } from '../../../src/domain/outcome.js';
 import type { RowResult } from '../../../src/domain/row-result.js';
-import { NHS_CONFIDENTIAL_LABEL } from '../../../src/csv/output/confidential-label.js';
+import { NHS_CONFIDENTIAL_LABEL, SIMULATED_LABEL } from '../../../src/csv/output/confidential-label.js';
 import { SummaryBuilder, writeSummaryHtml, writeSummaryJson, type BatchSummary } from '../../../src/csv/output/summary.js';
 import { exchange, matchedResult, rejectedResult, tempDir, type TempDir } from './fixtures.js';
 
@@ -194,5 +194,40 @@ describe('summary files', () => {
     expect(html).not.toContain('<script>');
     expect(html).not.toContain('<img');
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;');
+  });
+
+  it('says SIMULATED in the JSON and in a banner beside the marking, head, foot and print margins, for a simulated batch', async () => {
+    const summary = build([matchedResult(1)], { simulated: true, provider: 'built-in simulator' });
+    const json = tmp.file('sim.json');
+    await writeSummaryJson(json, summary);
+    const parsed = JSON.parse(await readFile(json, 'utf8')) as BatchSummary;
+    expect(parsed).toMatchObject({ simulated: true, provider: 'built-in simulator' });
+    // Right after the marking, where a reader of the JSON starts.
+    expect(Object.keys(parsed).slice(0, 3)).toEqual(['label', 'simulated', 'provider']);
+
+    const file = tmp.file('sim.html');
+    await writeSummaryHtml(file, summary);
+    const html = await readFile(file, 'utf8');
+    const body = html.slice(html.indexOf('<body>'));
+    const banner = `<p class="simulated" role="alert">${SIMULATED_LABEL}</p>`;
+    expect(body.indexOf(banner)).toBeGreaterThan(body.indexOf(NHS_CONFIDENTIAL_LABEL));
+    expect(body.indexOf(banner)).toBeLessThan(body.indexOf('<h1>'));
+    expect(body.lastIndexOf(banner)).toBeGreaterThan(body.indexOf('<h2>Timings</h2>'));
+    expect(html).toContain('<title>SIMULATED trace summary: cohort.csv</title>');
+    expect(html).toContain(`@top-center{content:"${NHS_CONFIDENTIAL_LABEL} | SIMULATED"`);
+  });
+
+  it('never says SIMULATED for a batch traced against a real SMSP, and names its provider', async () => {
+    const summary = build([matchedResult(1)], { simulated: false, provider: 'https://smsp.example.nhs.uk/smsp/pds' });
+    const json = tmp.file('real.json');
+    const file = tmp.file('real.html');
+    await writeSummaryJson(json, summary);
+    await writeSummaryHtml(file, summary);
+    const text = await readFile(json, 'utf8');
+    expect(JSON.parse(text)).toMatchObject({ simulated: false, provider: 'https://smsp.example.nhs.uk/smsp/pds' });
+    expect(text).not.toContain('SIMULATED');
+    const html = await readFile(file, 'utf8');
+    expect(html).not.toMatch(/simulat/i);
+    expect(html).toContain('https://smsp.example.nhs.uk/smsp/pds');
   });
 });
