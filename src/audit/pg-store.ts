@@ -98,6 +98,18 @@ class PgAuditStore implements AuditStore {
     }
   }
 
+  async currentHead(): Promise<ChainHead> {
+    // The head table moves only with an insert (pg-schema.ts): it is the chain's head as committed.
+    const client = await this.#connect('read the head of');
+    try {
+      return await this.#head(client);
+    } catch (err) {
+      throw err instanceof AuditSchemaMissingError ? err : databaseError('read the head of', this.location, err);
+    } finally {
+      client.release();
+    }
+  }
+
   async search(filter: AuditFilter = {}): Promise<AuditEvent[]> {
     const found: AuditEvent[] = [];
     for await (const event of this.events(filter)) found.push(event);
