@@ -15,7 +15,9 @@ import {
 import { AUDIT_EVENT_KINDS, type AuditEvent, type AuditEventKind } from './event.js';
 import type { ChainHead, VerifyResult } from './hash-chain.js';
 import { DEFAULT_AUDIT_SCHEMA, migratePgAuditSchema } from './pg-schema.js';
-import { openAuditStore, type AuditFilter } from './store.js';
+import { AuditStoreCorruptError } from './file-store.js';
+import { openAuditStore, type AuditFilter, type AuditStore } from './store.js';
+import { collectWitnesses, findMissingEvents, nameWitness, withMissingEvents } from './witnesses.js';
 
 /**
  * `pds-trace audit verify | search | migrate`: the auditor's tools (audit.verify, audit.read) and
@@ -56,6 +58,7 @@ function headArg(value: string, previous: ChainHead[] = []): ChainHead[] {
 }
 
 export function describeVerifyResult(result: VerifyResult): string {
+  if (!result.ok && result.problem.kind === 'missing_events') return `audit trail NOT intact: missing_events: ${result.problem.detail}\n`;
   if (!result.ok) return `audit trail NOT intact: ${result.problem.kind} at event ${result.problem.seq}: ${result.problem.detail}\n`;
   const lines = [`audit trail intact: ${result.count} events; head ${result.head.seq}:${result.head.hash}`];
   if (result.unanchored > 0) {
@@ -102,6 +105,61 @@ function filterNames(flags: SearchFlags): string {
   return used.length === 0 ? 'none' : used.join(',');
 }
 
+interface VerifyFlags {
+  expectHead?: ChainHead[];
+  witnesses?: string[];
+  as?: string;
+}
+
+function folderArg(value: string, previous: string[] = []): string[] {
+  return [...previous, path.resolve(value)];
+}
+
+/** The chain against its anchor, heads noted elsewhere, witness heads, and batch folders' exchanges. */
+async function checkTrail(store: AuditStore, dataDir: string, flags: VerifyFlags): Promise<VerifyResult> {
+  const witnesses = (await Promise.all([dataDir, ...(flags.witnesses ?? [])].map(collectWitnesses))).flat();
+  const expectedHeads = [...(flags.expectHead ?? []), ...witnesses.map((w) => w.head)];
+  const result = nameWitness(await store.verify({ expectedHeads }), witnesses);
+  return withMissingEvents(result, result.ok ? await findMissingEvents(store, dataDir) : []);
+}
+
+/**
+ * Checks the store as found, before this command records anything in it: sign-in waits in a
+ * buffer, so a cut or rewritten store is reported rather than refused at sign-in, and the check
+ * never reads its own events. The sign-in and the outcome are recorded afterwards, if the store
+ * still takes appends (a damaged one refuses: the report says so).
+ */
+async function verify(deps: CliDeps, io: CliIo, flags: VerifyFlags): Promise<void> {
+  const buffer = new PendingAudit();
+  const audit = await openAuditStore(deps.config());
+  try {
+    let result: VerifyResult;
+    try {
+      result = await withBufferedCliSession(deps, 'audit verify', flags.as, buffer, async (session) => {
+        const verified = await checkTrail(audit, session.config.dataDir, flags);
+        const outcome = verified.ok ? 'intact' : verified.problem.kind;
+        const detail = verified.ok ? `events=${verified.count} head=${verified.head.seq}` : `seq=${verified.problem.seq} events=${verified.count}`;
+        await session.record([{ kind: 'audit_verified', outcome, detail }]);
+        return verified;
+      });
+    } catch (err) {
+      // A refused sign-in or permission is recorded like any other.
+      await audit.append(buffer.events);
+      throw err;
+    }
+    io.stdout.write(describeVerifyResult(result));
+    try {
+      await audit.append(buffer.events);
+    } catch (err) {
+      if (result.ok || !(err instanceof AuditStoreCorruptError)) throw err;
+      io.stderr.write('note: this verification could not be recorded: the store refuses appends until it is restored.\n');
+    }
+    if (!result.ok) throw new CliError('the audit trail has been tampered with', EXIT.failure);
+  } finally {
+    await audit.close();
+  }
+}
+
 /**
  * Sign-in is checked before the schema exists, so its events wait in a buffer and go, with the
  * migration's own event, to the store the configuration names once the migration is done.
@@ -130,18 +188,11 @@ export function registerAuditCommand(program: Command, deps: CliDeps = defaultDe
     .command('verify')
     .description('check every event of the audit trail against its hash chain and anchor; exit 1 if anything was changed')
     .option('--expect-head <seq:hash>', 'a head printed by an earlier verify and kept elsewhere (repeatable)', headArg)
+    .option('--witnesses <folder>', 'also check the chain heads recorded in this folder’s batch summaries (a data folder or copied *.summary.json; repeatable)', folderArg)
     .addOption(signInOption())
     .action(
-      cliAction(async (flags: { expectHead?: ChainHead[]; as?: string }) => {
-        const result = await withCliSession(deps, 'audit verify', flags.as, async (session) => {
-          const verified = await session.audit.verify({ expectedHeads: flags.expectHead });
-          const outcome = verified.ok ? 'intact' : verified.problem.kind;
-          const detail = verified.ok ? `events=${verified.count} head=${verified.head.seq}` : `seq=${verified.problem.seq} events=${verified.count}`;
-          await session.record([{ kind: 'audit_verified', outcome, detail }]);
-          return verified;
-        });
-        io.stdout.write(describeVerifyResult(result));
-        if (!result.ok) throw new CliError('the audit trail has been tampered with', EXIT.failure);
+      cliAction(async (flags: VerifyFlags) => {
+        await verify(deps, io, flags);
       }),
     );
 
