@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
+import type { ChainHead } from '../audit/hash-chain.js';
 import type { RowResult } from '../domain/row-result.js';
 import { openInput, type InputFile, type InputOptions, type InputRow } from '../csv/read-input.js';
 import { createAuditCsvWriter } from '../csv/output/audit-writer.js';
@@ -48,6 +49,8 @@ async function* resultsInRowOrder(dataDir: string, meta: BatchMeta): AsyncGenera
 export interface AssembleOptions {
   startedAt: Date;
   now?: () => Date;
+  /** The audit chain's head after the batch's events (AuditStore.currentHead): the summary keeps it as a witness. */
+  auditHead?: () => Promise<ChainHead>;
 }
 
 /**
@@ -174,7 +177,7 @@ export async function assembleBatch(dataDir: string, meta: BatchMeta, options: A
   }
 
   const finishedAt = now();
-  const built = summary.finish({ finishedAt });
+  const built = summary.finish({ finishedAt, ...(options.auditHead && { auditHead: await options.auditHead() }) });
   await writeSummaryJson(outputs.summaryJson, built);
   await writeSummaryHtml(outputs.summaryHtml, built);
   const assembled: BatchMeta = { ...meta, state: 'assembled', outputs, finishedAt: finishedAt.toISOString() };
