@@ -17,11 +17,13 @@ import type { ChainHead, VerifyResult } from './hash-chain.js';
 import { DEFAULT_AUDIT_SCHEMA, migratePgAuditSchema } from './pg-schema.js';
 import { AuditStoreCorruptError } from './file-store.js';
 import { openAuditStore, type AuditFilter, type AuditStore } from './store.js';
+import { describePin, pinOf, readPin, samePin, writePin } from './store-pin.js';
 import { collectWitnesses, findMissingEvents, nameWitness, withMissingEvents } from './witnesses.js';
 
 /**
- * `pds-trace audit verify | search | migrate`: the auditor's tools (audit.verify, audit.read) and
- * the administrator's one-off PostgreSQL set-up (config.change). Searches and verifications are
+ * `pds-trace audit verify | search | pin | migrate`: the auditor's tools (audit.verify, audit.read)
+ * and the administrator's store set-up (config.change): which store the data folder uses, and the
+ * PostgreSQL schema. Searches and verifications are
  * themselves audited: who looked at the trail, for which patient, and what verify found.
  */
 
@@ -180,6 +182,31 @@ async function migrate(deps: CliDeps, io: CliIo, flags: { ownerUrl: string; appR
   io.stdout.write(`audit schema ${DEFAULT_AUDIT_SCHEMA} is ready${flags.appRole ? `; role ${flags.appRole} may only insert and read` : ''}.\n`);
 }
 
+/**
+ * Moves the data folder's audit store pin to the store the settings name, on purpose: the one way
+ * to change it (store-pin.ts). Recorded in the newly pinned store, with where it was before.
+ */
+async function acceptPin(deps: CliDeps, io: CliIo, flags: { accept?: boolean; as?: string }): Promise<void> {
+  if (!flags.accept) throw new CliError('audit pin changes which audit store this data folder uses: add --accept to confirm', EXIT.usage);
+  const buffer = new PendingAudit();
+  await withBufferedCliSession(deps, 'audit pin', flags.as, buffer, async (session) => {
+    const { dataDir } = session.config;
+    const before = await readPin(dataDir);
+    const after = pinOf(session.config);
+    const store = await openAuditStore(session.config, { ignorePin: true });
+    try {
+      await writePin(dataDir, after);
+      const was = before ? describePin(before) : 'none';
+      await session.record([{ kind: 'config_changed', outcome: 'pinned', detail: `audit store pin ${was} -> ${describePin(after)}` }]);
+      await store.append(buffer.events);
+      io.stdout.write(`This data folder's audit store is now ${describePin(after)} (was ${was}).\n`);
+      if (before && !samePin(before, after)) io.stdout.write('Keep the previous store, and the batch summaries that witness it, for the audit retention period.\n');
+    } finally {
+      await store.close();
+    }
+  });
+}
+
 export function registerAuditCommand(program: Command, deps: CliDeps = defaultDeps()): void {
   const { io } = deps;
   const audit = program.command('audit').description('the tamper-evident audit trail: verify, search, export');
@@ -234,6 +261,17 @@ export function registerAuditCommand(program: Command, deps: CliDeps = defaultDe
             },
           ]);
         });
+      }),
+    );
+
+  audit
+    .command('pin')
+    .description('make the audit store the settings name (AUDIT_DATABASE_URL, or the file store) the one this data folder uses')
+    .option('--accept', 'confirm the change; it is recorded in the newly pinned store')
+    .addOption(signInOption())
+    .action(
+      cliAction(async (flags: { accept?: boolean; as?: string }) => {
+        await acceptPin(deps, io, flags);
       }),
     );
 

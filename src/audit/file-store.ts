@@ -7,7 +7,7 @@ import { writeAuditCsv } from './csv-export.js';
 import { normaliseNewEvent, parseStoredEvent, type AuditEvent, type NewAuditEvent } from './event.js';
 import { withFileLock } from './file-lock.js';
 import { ChainVerifier, chainEvents, EMPTY_HEAD, explainMovedEvent, type ChainHead, type VerifyResult } from './hash-chain.js';
-import { isPinned, PIN_FILE } from './store-pin.js';
+import { PIN_FILE, pinnedToFileStore } from './store-pin.js';
 import { matchesFilter, type AuditFilter, type AuditStore, type VerifyOptions } from './store.js';
 
 /**
@@ -20,8 +20,8 @@ import { matchesFilter, type AuditFilter, type AuditStore, type VerifyOptions } 
  *   cannot both chain onto the same head.
  *
  * An append chains only onto the anchored head: a file cut short, a missing anchor, an anchor that
- * does not match the last event, or a store missing from a data folder that was used before (its
- * pin, store-pin.ts, exists) make it refuse with {@link AuditStoreCorruptError}, so nothing is ever
+ * does not match the last event, or a store missing from a data folder whose pin (store-pin.ts)
+ * says it uses the file store make it refuse with {@link AuditStoreCorruptError}, so nothing is ever
  * chained onto a tampered trail and re-anchored as if it were whole.
  *
  * Limits: the lock is a local file lock (see file-lock.ts), so the folder must not be shared by
@@ -53,9 +53,9 @@ export interface FileAuditStoreOptions {
   /** How long an append waits for another process's append, in milliseconds. Default 10 000. */
   lockTimeoutMs?: number;
   /**
-   * The data folder the store belongs to: when its audit store pin exists, the folder was used
-   * before, so a missing store was deleted and must not be started afresh. Unset: a store on its
-   * own (tests).
+   * The data folder the store belongs to: when its audit store pin names the file store, the folder
+   * used it before, so a missing store was deleted and must not be started afresh. Unset: a store
+   * on its own (tests).
    */
   dataDir?: string;
 }
@@ -151,7 +151,7 @@ class FileAuditStore implements AuditStore {
     // Anchor first: appends only add lines, so events read afterwards reach at least this far.
     const anchor = await this.#readAnchor();
     if (!anchor && (await this.#lastWholeEvent(undefined, { repair: false })).seq === 0) {
-      if (await this.#usedBefore()) return { ok: false, count: 0, problem: { kind: 'missing', seq: 1, detail: `the audit store is gone, yet the data folder was used before (${PIN_FILE} exists)` } };
+      if (await this.#usedBefore()) return { ok: false, count: 0, problem: { kind: 'missing', seq: 1, detail: `the audit store is gone, yet the data folder was used before (${PIN_FILE} names the file store)` } };
     }
     const verifier = new ChainVerifier({ store: anchor ?? null, expected: options.expectedHeads });
     for await (const record of this.#records()) verifier.push(record);
@@ -218,7 +218,7 @@ class FileAuditStore implements AuditStore {
     const last = await this.#lastWholeEvent(anchor, { repair: true });
     if (!anchor) {
       if (last.seq > 0) throw new AuditStoreCorruptError(this.location, `${ANCHOR_FILE} is missing but ${EVENTS_FILE} holds events up to ${last.seq}`);
-      if (await this.#usedBefore()) throw new AuditStoreCorruptError(this.location, `the store is missing but the data folder was used before (${PIN_FILE} exists)`);
+      if (await this.#usedBefore()) throw new AuditStoreCorruptError(this.location, `the store is missing but the data folder was used before (${PIN_FILE} names the file store)`);
       return 'new';
     }
     if (anchor.seq > last.seq) {
@@ -245,7 +245,7 @@ class FileAuditStore implements AuditStore {
         const anchor = await this.#readAnchor().catch((err: unknown) => (err instanceof AuditStoreCorruptError ? null : Promise.reject(err)));
         if (anchor !== undefined) return;
         if ((await stat(this.#eventsPath).catch(() => undefined))?.size) return;
-        if (await isPinned(dataDir)) return;
+        if (await pinnedToFileStore(dataDir)) return;
         await this.#startChain();
       },
       { timeoutMs: this.#lockTimeoutMs },
@@ -258,7 +258,7 @@ class FileAuditStore implements AuditStore {
   }
 
   #usedBefore(): Promise<boolean> {
-    return this.#dataDir === undefined ? Promise.resolve(false) : isPinned(this.#dataDir);
+    return this.#dataDir === undefined ? Promise.resolve(false) : pinnedToFileStore(this.#dataDir);
   }
 
   /**

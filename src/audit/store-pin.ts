@@ -14,8 +14,9 @@ import { DEFAULT_AUDIT_SCHEMA } from './pg-schema.js';
  * password, so changing the runtime role's credentials is not a move. Moving the store on purpose
  * is an admin's `pds-trace audit pin --accept`, itself audited.
  *
- * The pin also tells the file store that the data folder was used before: a file store missing
- * while the pin exists was deleted, not never created (file-store.ts refuses to start a new chain).
+ * The pin also tells the file store that the data folder used it before: a file store missing
+ * while the pin names it was deleted, not never created (file-store.ts refuses to start a new
+ * chain). A folder moved from PostgreSQL to the file store starts one.
  */
 
 export const PIN_FILE = 'audit-store.json';
@@ -64,6 +65,11 @@ export function pinPath(dataDir: string): string {
 export function samePin(a: StorePin, b: StorePin): boolean {
   if (a.store === 'file' || b.store === 'file') return a.store === b.store;
   return a.host === b.host && a.port === b.port && a.database === b.database && a.schema === b.schema;
+}
+
+/** Whether the data folder was used with the file store before: a missing one was then deleted. */
+export async function pinnedToFileStore(dataDir: string): Promise<boolean> {
+  return (await readPin(dataDir))?.store === 'file';
 }
 
 /** Whether the data folder has a pin: it was used before. */

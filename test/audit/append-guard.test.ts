@@ -90,7 +90,7 @@ describe('file audit store: a missing store in a used data folder', () => {
   it('refuses to start a new chain when both files were deleted, and verify reports the store missing', async () => {
     await rm(eventsPath());
     await rm(anchorPath());
-    await appendRefused(/the store is missing but the data folder was used before \(audit-store\.json exists\)/);
+    await appendRefused(/the store is missing but the data folder was used before \(audit-store\.json names the file store\)/);
     const store = await openAuditStore(config());
     expect(await store.verify()).toMatchObject({ ok: false, problem: { kind: 'missing' } });
   });

@@ -1,9 +1,10 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/audit/event.js';
 import { ANCHOR_FILE, EVENTS_FILE } from '../../src/audit/file-store.js';
 import { eventHash, GENESIS_HASH, type ChainHead } from '../../src/audit/hash-chain.js';
+import { PIN_FILE } from '../../src/audit/store-pin.js';
 import { auditDir, openAuditStore, type AuditStore } from '../../src/audit/store.js';
 import { collectWitnesses, findMissingEvents, nameWitness, withMissingEvents } from '../../src/audit/witnesses.js';
 import { hashPassword } from '../../src/auth/password.js';
@@ -123,6 +124,13 @@ describe('pds-trace audit verify with witnesses', () => {
     await writeFile(summary, JSON.stringify({ batchId: 'batch-1' }));
     const run = await runCli(['audit', 'verify', '--as', 'aud'], env);
     expect(run.stdout).toMatch(/NOT intact: missing_events: 3 exchange\(s\) in 1 batch folder\(s\) have no audit event/);
+  });
+
+  it('reports a store deleted together with its pin, through the batch folders it leaves behind', async () => {
+    await rm(auditDir(folder.dir), { recursive: true });
+    await rm(path.join(folder.dir, PIN_FILE));
+    const run = await runCli(['audit', 'verify', '--as', 'aud'], env);
+    expect(run.stdout).toMatch(/NOT intact: truncated at event 1: the chain ends at event 0 but an anchor records event 9 \(witness: /);
   });
 
   it('takes witnesses from a folder given with --witnesses (summaries copied off the machine)', async () => {
