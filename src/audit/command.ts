@@ -14,7 +14,7 @@ import {
 } from '../auth/cli-session.js';
 import { AUDIT_EVENT_KINDS, type AuditEvent, type AuditEventKind } from './event.js';
 import type { ChainHead, VerifyResult } from './hash-chain.js';
-import { DEFAULT_AUDIT_SCHEMA, migratePgAuditSchema } from './pg-schema.js';
+import { DEFAULT_APP_ROLE, DEFAULT_AUDIT_SCHEMA, migratePgAuditSchema } from './pg-schema.js';
 import { AuditStoreCorruptError } from './file-store.js';
 import { openAuditStore, type AuditFilter, type AuditStore } from './store.js';
 import { describePin, pinOf, readPin, samePin, writePin } from './store-pin.js';
@@ -162,15 +162,27 @@ async function verify(deps: CliDeps, io: CliIo, flags: VerifyFlags): Promise<voi
   }
 }
 
+/** The owner URL with the application role as user and no password: what AUDIT_DATABASE_URL should look like. */
+function appRoleUrl(ownerUrl: string, role: string): string {
+  try {
+    const url = new URL(ownerUrl);
+    url.username = role;
+    url.password = '';
+    return url.toString();
+  } catch {
+    return `postgres://${role}@<host>/<database>`;
+  }
+}
+
 /**
  * Sign-in is checked before the schema exists, so its events wait in a buffer and go, with the
  * migration's own event, to the store the configuration names once the migration is done.
  */
-async function migrate(deps: CliDeps, io: CliIo, flags: { ownerUrl: string; appRole?: string; as?: string }): Promise<void> {
+async function migrate(deps: CliDeps, io: CliIo, flags: { ownerUrl: string; appRole: string; as?: string }): Promise<void> {
   const buffer = new PendingAudit();
   await withBufferedCliSession(deps, 'audit migrate', flags.as, buffer, async (session) => {
     await migratePgAuditSchema(flags.ownerUrl, { appRole: flags.appRole });
-    await session.record([{ kind: 'config_changed', outcome: 'migrated', detail: `audit schema ${DEFAULT_AUDIT_SCHEMA}${flags.appRole ? ` app_role=${flags.appRole}` : ''}` }]);
+    await session.record([{ kind: 'config_changed', outcome: 'migrated', detail: `audit schema ${DEFAULT_AUDIT_SCHEMA} app_role=${flags.appRole}` }]);
     const store = await openAuditStore(session.config);
     try {
       await store.append(buffer.events);
@@ -179,7 +191,11 @@ async function migrate(deps: CliDeps, io: CliIo, flags: { ownerUrl: string; appR
     }
     if (!session.config.auditDatabaseUrl) io.stderr.write('note: AUDIT_DATABASE_URL is not set, so pds-trace keeps using the file audit store until it is.\n');
   });
-  io.stdout.write(`audit schema ${DEFAULT_AUDIT_SCHEMA} is ready${flags.appRole ? `; role ${flags.appRole} may only insert and read` : ''}.\n`);
+  io.stdout.write(
+    `audit schema ${DEFAULT_AUDIT_SCHEMA} is ready; role ${flags.appRole} may only insert and read.\n` +
+      `Connect pds-trace as ${flags.appRole} (AUDIT_DATABASE_URL=${appRoleUrl(flags.ownerUrl, flags.appRole)}); ` +
+      'the owner must not be the runtime role: pds-trace refuses to run as a role that could change the trail.\n',
+  );
 }
 
 /**
@@ -279,10 +295,10 @@ export function registerAuditCommand(program: Command, deps: CliDeps = defaultDe
     .command('migrate')
     .description('create or update the PostgreSQL audit schema (append-only) and its insert-only application role')
     .requiredOption('--owner-url <url>', 'PostgreSQL URL of a role that may create the schema (and roles); not AUDIT_DATABASE_URL')
-    .option('--app-role <name>', 'create this role (if missing) with INSERT and SELECT only; AUDIT_DATABASE_URL should use it')
+    .option('--app-role <name>', 'the runtime role to create (if missing) with INSERT and SELECT only; AUDIT_DATABASE_URL should use it', DEFAULT_APP_ROLE)
     .addOption(signInOption())
     .action(
-      cliAction(async (flags: { ownerUrl: string; appRole?: string; as?: string }) => {
+      cliAction(async (flags: { ownerUrl: string; appRole: string; as?: string }) => {
         await migrate(deps, io, flags);
       }),
     );

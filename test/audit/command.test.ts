@@ -153,6 +153,7 @@ describe('pds-trace audit migrate', () => {
     });
     expect(run.error).toBeUndefined();
     expect(run.stdout).toContain(`role ${appRole} may only insert and read`);
+    expect(run.stdout).toContain(`Connect pds-trace as ${appRole} (AUDIT_DATABASE_URL=${appUrl.toString()}); the owner must not be the runtime role`);
     const store = await openPgAuditStore({ connectionString: appUrl.toString() });
     try {
       const events = await store.search();
