@@ -7,7 +7,8 @@ import { writeAuditCsv } from './csv-export.js';
 import { normaliseNewEvent, parseStoredEvent, type AuditEvent, type NewAuditEvent } from './event.js';
 import { withFileLock } from './file-lock.js';
 import { ChainVerifier, chainEvents, EMPTY_HEAD, explainMovedEvent, type ChainHead, type VerifyResult } from './hash-chain.js';
-import { PIN_FILE, pinnedToFileStore } from './store-pin.js';
+import { PIN_FILE, readPin } from './store-pin.js';
+import { batchWithResults } from './witnesses.js';
 import { matchesFilter, type AuditFilter, type AuditStore, type VerifyOptions } from './store.js';
 
 /**
@@ -151,7 +152,8 @@ class FileAuditStore implements AuditStore {
     // Anchor first: appends only add lines, so events read afterwards reach at least this far.
     const anchor = await this.#readAnchor();
     if (!anchor && (await this.#lastWholeEvent(undefined, { repair: false })).seq === 0) {
-      if (await this.#usedBefore()) return { ok: false, count: 0, problem: { kind: 'missing', seq: 1, detail: `the audit store is gone, yet the data folder was used before (${PIN_FILE} names the file store)` } };
+      const evidence = await this.#usedBefore();
+      if (evidence) return { ok: false, count: 0, problem: { kind: 'missing', seq: 1, detail: `the audit store is gone, yet the data folder was used before (${evidence})` } };
     }
     const verifier = new ChainVerifier({ store: anchor ?? null, expected: options.expectedHeads });
     for await (const record of this.#records()) verifier.push(record);
@@ -218,7 +220,8 @@ class FileAuditStore implements AuditStore {
     const last = await this.#lastWholeEvent(anchor, { repair: true });
     if (!anchor) {
       if (last.seq > 0) throw new AuditStoreCorruptError(this.location, `${ANCHOR_FILE} is missing but ${EVENTS_FILE} holds events up to ${last.seq}`);
-      if (await this.#usedBefore()) throw new AuditStoreCorruptError(this.location, `the store is missing but the data folder was used before (${PIN_FILE} names the file store)`);
+      const evidence = await this.#usedBefore();
+      if (evidence) throw new AuditStoreCorruptError(this.location, `the store is missing but the data folder was used before (${evidence})`);
       return 'new';
     }
     if (anchor.seq > last.seq) {
@@ -245,7 +248,7 @@ class FileAuditStore implements AuditStore {
         const anchor = await this.#readAnchor().catch((err: unknown) => (err instanceof AuditStoreCorruptError ? null : Promise.reject(err)));
         if (anchor !== undefined) return;
         if ((await stat(this.#eventsPath).catch(() => undefined))?.size) return;
-        if (await pinnedToFileStore(dataDir)) return;
+        if (await this.#usedBefore(dataDir)) return;
         await this.#startChain();
       },
       { timeoutMs: this.#lockTimeoutMs },
@@ -257,8 +260,20 @@ class FileAuditStore implements AuditStore {
     await this.#writeAnchor(EMPTY_HEAD);
   }
 
-  #usedBefore(): Promise<boolean> {
-    return this.#dataDir === undefined ? Promise.resolve(false) : pinnedToFileStore(this.#dataDir);
+  /**
+   * What shows that this data folder used a file store before, in words; undefined if nothing. The
+   * pin names it; or, in a folder with no pin yet (before pins existed, or pin deleted too), traced
+   * batches do: their exchanges were audited somewhere. users.json does not count: the first admin
+   * (and test fixtures) create it before any audit store exists.
+   */
+  async #usedBefore(dataDir = this.#dataDir): Promise<string | undefined> {
+    if (dataDir === undefined) return undefined;
+    const pin = await readPin(dataDir);
+    if (pin?.store === 'postgresql') return undefined;
+    // Batches first: they say more than a pin, which a first use may just have written.
+    const batchId = await batchWithResults(dataDir);
+    if (batchId !== undefined) return `batch ${batchId} has traced results`;
+    return pin ? `${PIN_FILE} names the file store` : undefined;
   }
 
   /**

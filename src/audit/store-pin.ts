@@ -67,11 +67,6 @@ export function samePin(a: StorePin, b: StorePin): boolean {
   return a.host === b.host && a.port === b.port && a.database === b.database && a.schema === b.schema;
 }
 
-/** Whether the data folder was used with the file store before: a missing one was then deleted. */
-export async function pinnedToFileStore(dataDir: string): Promise<boolean> {
-  return (await readPin(dataDir))?.store === 'file';
-}
-
 /** Whether the data folder has a pin: it was used before. */
 export async function isPinned(dataDir: string): Promise<boolean> {
   return stat(pinPath(dataDir)).then(

@@ -1,9 +1,10 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/audit/event.js';
 import { ANCHOR_FILE, AuditStoreCorruptError, EVENTS_FILE, openFileAuditStore } from '../../src/audit/file-store.js';
 import { eventHash, GENESIS_HASH } from '../../src/audit/hash-chain.js';
+import { PIN_FILE } from '../../src/audit/store-pin.js';
 import { auditDir, openAuditStore } from '../../src/audit/store.js';
 import { sampleEvents, tempFolder } from './fixtures.js';
 
@@ -98,6 +99,16 @@ describe('file audit store: a missing store in a used data folder', () => {
   it('refuses when the whole audit folder was deleted', async () => {
     await rm(auditDir(folder.dir), { recursive: true });
     await appendRefused(/the store is missing/);
+  });
+
+  it('refuses to start a chain in a folder with no pin but traced batches (pin deleted too, or a pre-pin deployment)', async () => {
+    await rm(auditDir(folder.dir), { recursive: true });
+    await rm(path.join(folder.dir, PIN_FILE));
+    await mkdir(path.join(folder.dir, 'batches', 'b-1', 'results'), { recursive: true });
+    await writeFile(path.join(folder.dir, 'batches', 'b-1', 'results', '00000.jsonl'), '');
+    const store = await openAuditStore(config());
+    await expect(store.append(sampleEvents(1))).rejects.toThrow(/the store is missing but the data folder was used before \(batch b-1 has traced results\)/);
+    expect(await store.verify()).toMatchObject({ ok: false, problem: { kind: 'missing' } });
   });
 
   it('starts a chain in an unused data folder, and treats a store on its own (no data folder) as new', async () => {
