@@ -4,11 +4,10 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { writeFileAtomic } from '../csv/output/atomic-file.js';
 import { writeAuditCsv } from './csv-export.js';
+import { fileStoreUsedBefore } from './earlier-use.js';
 import { normaliseNewEvent, parseStoredEvent, type AuditEvent, type NewAuditEvent } from './event.js';
 import { withFileLock } from './file-lock.js';
 import { ChainVerifier, chainEvents, EMPTY_HEAD, explainMovedEvent, type ChainHead, type VerifyResult } from './hash-chain.js';
-import { PIN_FILE, readPin } from './store-pin.js';
-import { batchWithResults } from './witnesses.js';
 import { matchesFilter, type AuditFilter, type AuditStore, type VerifyOptions } from './store.js';
 
 /**
@@ -21,8 +20,8 @@ import { matchesFilter, type AuditFilter, type AuditStore, type VerifyOptions } 
  *   cannot both chain onto the same head.
  *
  * An append chains only onto the anchored head: a file cut short, a missing anchor, an anchor that
- * does not match the last event, or a store missing from a data folder whose pin (store-pin.ts)
- * says it uses the file store make it refuse with {@link AuditStoreCorruptError}, so nothing is ever
+ * does not match the last event, or a store missing from a data folder that used it before
+ * (earlier-use.ts) make it refuse with {@link AuditStoreCorruptError}, so nothing is ever
  * chained onto a tampered trail and re-anchored as if it were whole.
  *
  * Limits: the lock is a local file lock (see file-lock.ts), so the folder must not be shared by
@@ -54,9 +53,8 @@ export interface FileAuditStoreOptions {
   /** How long an append waits for another process's append, in milliseconds. Default 10 000. */
   lockTimeoutMs?: number;
   /**
-   * The data folder the store belongs to: when its audit store pin names the file store, the folder
-   * used it before, so a missing store was deleted and must not be started afresh. Unset: a store
-   * on its own (tests).
+   * The data folder the store belongs to: when it shows the store was used before (earlier-use.ts),
+   * a missing store was deleted and must not be started afresh. Unset: a store on its own (tests).
    */
   dataDir?: string;
 }
@@ -260,20 +258,8 @@ class FileAuditStore implements AuditStore {
     await this.#writeAnchor(EMPTY_HEAD);
   }
 
-  /**
-   * What shows that this data folder used a file store before, in words; undefined if nothing. The
-   * pin names it; or, in a folder with no pin yet (before pins existed, or pin deleted too), traced
-   * batches do: their exchanges were audited somewhere. users.json does not count: the first admin
-   * (and test fixtures) create it before any audit store exists.
-   */
-  async #usedBefore(dataDir = this.#dataDir): Promise<string | undefined> {
-    if (dataDir === undefined) return undefined;
-    const pin = await readPin(dataDir);
-    if (pin?.store === 'postgresql') return undefined;
-    // Batches first: they say more than a pin, which a first use may just have written.
-    const batchId = await batchWithResults(dataDir);
-    if (batchId !== undefined) return `batch ${batchId} has traced results`;
-    return pin ? `${PIN_FILE} names the file store` : undefined;
+  #usedBefore(dataDir = this.#dataDir): Promise<string | undefined> {
+    return dataDir === undefined ? Promise.resolve(undefined) : fileStoreUsedBefore(dataDir);
   }
 
   /**

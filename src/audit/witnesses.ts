@@ -103,18 +103,6 @@ async function resultMessageIds(resultsDir: string): Promise<Set<string>> {
   return ids;
 }
 
-/**
- * A batch under `<dataDir>/batches/` with chunk results, if any: its exchanges were audited before
- * they were written, so an audit store must exist somewhere.
- */
-export async function batchWithResults(dataDir: string): Promise<string | undefined> {
-  const batchesDir = path.join(dataDir, 'batches');
-  for (const batchId of await listDir(batchesDir)) {
-    if ((await listDir(path.join(batchesDir, batchId, 'results'))).some((n) => n.endsWith('.jsonl'))) return batchId;
-  }
-  return undefined;
-}
-
 export interface MissingEvents {
   batchId: string;
   /** Exchanges in the batch's results with no audit event. */
