@@ -23,8 +23,8 @@ import { collectWitnesses, findMissingEvents, nameWitness, withMissingEvents } f
 /**
  * `pds-trace audit verify | search | pin | migrate`: the auditor's tools (audit.verify, audit.read)
  * and the administrator's store set-up (config.change): which store the data folder uses, and the
- * PostgreSQL schema. Searches and verifications are
- * themselves audited: who looked at the trail, for which patient, and what verify found.
+ * PostgreSQL schema. Searches and verifications are themselves audited: who looked at the trail,
+ * for which patient, and what verify found.
  */
 
 /** Lines printed by a search without `--csv` unless `--limit` says otherwise. */
@@ -211,10 +211,11 @@ async function acceptPin(deps: CliDeps, io: CliIo, flags: { accept?: boolean; as
     const after = pinOf(session.config);
     const store = await openAuditStore(session.config, { ignorePin: true });
     try {
-      await writePin(dataDir, after);
       const was = before ? describePin(before) : 'none';
+      // Recorded first: a move that cannot be recorded does not happen.
       await session.record([{ kind: 'config_changed', outcome: 'pinned', detail: `audit store pin ${was} -> ${describePin(after)}` }]);
       await store.append(buffer.events);
+      await writePin(dataDir, after);
       io.stdout.write(`This data folder's audit store is now ${describePin(after)} (was ${was}).\n`);
       if (before && !samePin(before, after)) io.stdout.write('Keep the previous store, and the batch summaries that witness it, for the audit retention period.\n');
     } finally {
@@ -229,7 +230,7 @@ export function registerAuditCommand(program: Command, deps: CliDeps = defaultDe
 
   audit
     .command('verify')
-    .description('check every event of the audit trail against its hash chain and anchor; exit 1 if anything was changed')
+    .description('check the audit trail as found against its hash chain, anchor, the chain heads batch summaries witnessed and the exchanges in batch folders; exit 1 if anything was changed')
     .option('--expect-head <seq:hash>', 'a head printed by an earlier verify and kept elsewhere (repeatable)', headArg)
     .option('--witnesses <folder>', 'also check the chain heads recorded in this folder’s batch summaries (a data folder or copied *.summary.json; repeatable)', folderArg)
     .addOption(signInOption())
