@@ -1,5 +1,6 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { assembleBatch } from '../src/pipeline/assemble.js';
+import { auditHeadOf } from '../src/pipeline/audit-sink.js';
 import { loadBatch } from '../src/pipeline/batch.js';
 import { InputChangedError } from '../src/pipeline/input-changed-error.js';
 import type { AssembleJobData } from '../src/pipeline/queues.js';
@@ -13,7 +14,7 @@ export function assembleProcessor(ctx: JobContext) {
   return async (job: Job<AssembleJobData>) => {
     const meta = await loadBatch(ctx.dataDir, job.data.batchId);
     if (meta.state === 'assembled' || meta.state === 'rejected') return { rows: meta.rows };
-    const { summary } = await assembleBatch(ctx.dataDir, meta, { startedAt: new Date(meta.createdAt) }).catch((err: unknown) => {
+    const { summary } = await assembleBatch(ctx.dataDir, meta, { startedAt: new Date(meta.createdAt), auditHead: auditHeadOf(ctx.audit) }).catch((err: unknown) => {
       throw err instanceof InputChangedError ? new UnrecoverableError(err.message) : err;
     });
     ctx.logger.info('batch assembled', { batchId: meta.id, rows: summary.rows });

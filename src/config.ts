@@ -5,7 +5,8 @@ import { z } from 'zod';
 /**
  * The one configuration object of pds-trace, built once at start-up from environment variables and
  * an optional JSON file (`PDS_TRACE_CONFIG`, keys named like the variables; the environment wins),
- * validated, frozen and passed down. Nothing else reads `process.env`.
+ * validated, frozen and passed down. Nothing else reads `process.env`. An empty variable counts as
+ * unset (the file's value, or the default, applies).
  */
 
 const positiveInt = z.coerce.number().int().positive();
@@ -159,7 +160,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const fromFile = env.PDS_TRACE_CONFIG ? readConfigFile(path.resolve(cwd, env.PDS_TRACE_CONFIG)) : {};
   const known = Object.keys(SETTINGS.shape);
   const merged: Env = { ...fromFile };
-  for (const key of known) if (env[key] !== undefined) merged[key] = env[key];
+  // An empty variable is unset, never an override: `AUDIT_DATABASE_URL= pds-trace …` must not
+  // quietly send one command's audit events to another store than the config file names.
+  for (const key of known) if (env[key] !== undefined && env[key]!.trim() !== '') merged[key] = env[key];
   const unknownInFile = Object.keys(fromFile).filter((k) => !known.includes(k));
 
   const result = SETTINGS.safeParse(merged);

@@ -93,4 +93,14 @@ describe('configuration', () => {
     expect(both).toEqual([expect.stringMatching(/^PDS_TRACE_SIMULATOR: .*SMSP_URL must be unset/)]);
     expect(loadConfig({}).jobs.providerHoldMs).toBe(30_000);
   });
+
+  it('treats an empty variable as unset, so it cannot override the config file (e.g. the audit store)', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pds-trace-config-'));
+    const file = path.join(dir, 'settings.json');
+    writeFileSync(file, JSON.stringify({ AUDIT_DATABASE_URL: 'postgres://pds_trace_app@db.example:5432/audit', SMSP_MAX_RATE: 5 }));
+    const config = loadConfig({ PDS_TRACE_CONFIG: file, AUDIT_DATABASE_URL: '', SMSP_MAX_RATE: '  ' }, dir);
+    expect(config.auditDatabaseUrl).toBe('postgres://pds_trace_app@db.example:5432/audit');
+    expect(config.smsp.maxRatePerSecond).toBe(5);
+    expect(loadConfig({ AUDIT_DATABASE_URL: '' }, dir).auditDatabaseUrl).toBeUndefined();
+  });
 });

@@ -14,13 +14,17 @@ import {
 } from '../auth/cli-session.js';
 import { AUDIT_EVENT_KINDS, type AuditEvent, type AuditEventKind } from './event.js';
 import type { ChainHead, VerifyResult } from './hash-chain.js';
-import { DEFAULT_AUDIT_SCHEMA, migratePgAuditSchema } from './pg-schema.js';
-import { openAuditStore, type AuditFilter } from './store.js';
+import { DEFAULT_APP_ROLE, DEFAULT_AUDIT_SCHEMA, migratePgAuditSchema } from './pg-schema.js';
+import { AuditStoreCorruptError } from './file-store.js';
+import { openAuditStore, type AuditFilter, type AuditStore } from './store.js';
+import { describePin, pinOf, readPin, samePin, writePin } from './store-pin.js';
+import { collectWitnesses, findMissingEvents, nameWitness, withMissingEvents } from './witnesses.js';
 
 /**
- * `pds-trace audit verify | search | migrate`: the auditor's tools (audit.verify, audit.read) and
- * the administrator's one-off PostgreSQL set-up (config.change). Searches and verifications are
- * themselves audited: who looked at the trail, for which patient, and what verify found.
+ * `pds-trace audit verify | search | pin | migrate`: the auditor's tools (audit.verify, audit.read)
+ * and the administrator's store set-up (config.change): which store the data folder uses, and the
+ * PostgreSQL schema. Searches and verifications are themselves audited: who looked at the trail,
+ * for which patient, and what verify found.
  */
 
 /** Lines printed by a search without `--csv` unless `--limit` says otherwise. */
@@ -56,6 +60,7 @@ function headArg(value: string, previous: ChainHead[] = []): ChainHead[] {
 }
 
 export function describeVerifyResult(result: VerifyResult): string {
+  if (!result.ok && result.problem.kind === 'missing_events') return `audit trail NOT intact: missing_events: ${result.problem.detail}\n`;
   if (!result.ok) return `audit trail NOT intact: ${result.problem.kind} at event ${result.problem.seq}: ${result.problem.detail}\n`;
   const lines = [`audit trail intact: ${result.count} events; head ${result.head.seq}:${result.head.hash}`];
   if (result.unanchored > 0) {
@@ -102,15 +107,82 @@ function filterNames(flags: SearchFlags): string {
   return used.length === 0 ? 'none' : used.join(',');
 }
 
+interface VerifyFlags {
+  expectHead?: ChainHead[];
+  witnesses?: string[];
+  as?: string;
+}
+
+function folderArg(value: string, previous: string[] = []): string[] {
+  return [...previous, path.resolve(value)];
+}
+
+/** The chain against its anchor, heads noted elsewhere, witness heads, and batch folders' exchanges. */
+async function checkTrail(store: AuditStore, dataDir: string, flags: VerifyFlags): Promise<VerifyResult> {
+  const witnesses = (await Promise.all([dataDir, ...(flags.witnesses ?? [])].map(collectWitnesses))).flat();
+  const expectedHeads = [...(flags.expectHead ?? []), ...witnesses.map((w) => w.head)];
+  const result = nameWitness(await store.verify({ expectedHeads }), witnesses);
+  return withMissingEvents(result, result.ok ? await findMissingEvents(store, dataDir) : []);
+}
+
+/**
+ * Checks the store as found, before this command records anything in it: sign-in waits in a
+ * buffer, so a cut or rewritten store is reported rather than refused at sign-in, and the check
+ * never reads its own events. The sign-in and the outcome are recorded afterwards, if the store
+ * still takes appends (a damaged one refuses: the report says so).
+ */
+async function verify(deps: CliDeps, io: CliIo, flags: VerifyFlags): Promise<void> {
+  const buffer = new PendingAudit();
+  const audit = await openAuditStore(deps.config());
+  try {
+    let result: VerifyResult;
+    try {
+      result = await withBufferedCliSession(deps, 'audit verify', flags.as, buffer, async (session) => {
+        const verified = await checkTrail(audit, session.config.dataDir, flags);
+        const outcome = verified.ok ? 'intact' : verified.problem.kind;
+        const detail = verified.ok ? `events=${verified.count} head=${verified.head.seq}` : `seq=${verified.problem.seq} events=${verified.count}`;
+        await session.record([{ kind: 'audit_verified', outcome, detail }]);
+        return verified;
+      });
+    } catch (err) {
+      // A refused sign-in or permission is recorded like any other.
+      await audit.append(buffer.events);
+      throw err;
+    }
+    io.stdout.write(describeVerifyResult(result));
+    try {
+      await audit.append(buffer.events);
+    } catch (err) {
+      if (result.ok || !(err instanceof AuditStoreCorruptError)) throw err;
+      io.stderr.write('note: this verification could not be recorded: the store refuses appends until it is restored.\n');
+    }
+    if (!result.ok) throw new CliError('the audit trail has been tampered with', EXIT.failure);
+  } finally {
+    await audit.close();
+  }
+}
+
+/** The owner URL with the application role as user and no password: what AUDIT_DATABASE_URL should look like. */
+function appRoleUrl(ownerUrl: string, role: string): string {
+  try {
+    const url = new URL(ownerUrl);
+    url.username = role;
+    url.password = '';
+    return url.toString();
+  } catch {
+    return `postgres://${role}@<host>/<database>`;
+  }
+}
+
 /**
  * Sign-in is checked before the schema exists, so its events wait in a buffer and go, with the
  * migration's own event, to the store the configuration names once the migration is done.
  */
-async function migrate(deps: CliDeps, io: CliIo, flags: { ownerUrl: string; appRole?: string; as?: string }): Promise<void> {
+async function migrate(deps: CliDeps, io: CliIo, flags: { ownerUrl: string; appRole: string; as?: string }): Promise<void> {
   const buffer = new PendingAudit();
   await withBufferedCliSession(deps, 'audit migrate', flags.as, buffer, async (session) => {
     await migratePgAuditSchema(flags.ownerUrl, { appRole: flags.appRole });
-    await session.record([{ kind: 'config_changed', outcome: 'migrated', detail: `audit schema ${DEFAULT_AUDIT_SCHEMA}${flags.appRole ? ` app_role=${flags.appRole}` : ''}` }]);
+    await session.record([{ kind: 'config_changed', outcome: 'migrated', detail: `audit schema ${DEFAULT_AUDIT_SCHEMA} app_role=${flags.appRole}` }]);
     const store = await openAuditStore(session.config);
     try {
       await store.append(buffer.events);
@@ -119,7 +191,37 @@ async function migrate(deps: CliDeps, io: CliIo, flags: { ownerUrl: string; appR
     }
     if (!session.config.auditDatabaseUrl) io.stderr.write('note: AUDIT_DATABASE_URL is not set, so pds-trace keeps using the file audit store until it is.\n');
   });
-  io.stdout.write(`audit schema ${DEFAULT_AUDIT_SCHEMA} is ready${flags.appRole ? `; role ${flags.appRole} may only insert and read` : ''}.\n`);
+  io.stdout.write(
+    `audit schema ${DEFAULT_AUDIT_SCHEMA} is ready; role ${flags.appRole} may only insert and read.\n` +
+      `Connect pds-trace as ${flags.appRole} (AUDIT_DATABASE_URL=${appRoleUrl(flags.ownerUrl, flags.appRole)}); ` +
+      'the owner must not be the runtime role: pds-trace refuses to run as a role that could change the trail.\n',
+  );
+}
+
+/**
+ * Moves the data folder's audit store pin to the store the settings name, on purpose: the one way
+ * to change it (store-pin.ts). Recorded in the newly pinned store, with where it was before.
+ */
+async function acceptPin(deps: CliDeps, io: CliIo, flags: { accept?: boolean; as?: string }): Promise<void> {
+  if (!flags.accept) throw new CliError('audit pin changes which audit store this data folder uses: add --accept to confirm', EXIT.usage);
+  const buffer = new PendingAudit();
+  await withBufferedCliSession(deps, 'audit pin', flags.as, buffer, async (session) => {
+    const { dataDir } = session.config;
+    const before = await readPin(dataDir);
+    const after = pinOf(session.config);
+    const store = await openAuditStore(session.config, { ignorePin: true });
+    try {
+      const was = before ? describePin(before) : 'none';
+      // Recorded first: a move that cannot be recorded does not happen.
+      await session.record([{ kind: 'config_changed', outcome: 'pinned', detail: `audit store pin ${was} -> ${describePin(after)}` }]);
+      await store.append(buffer.events);
+      await writePin(dataDir, after);
+      io.stdout.write(`This data folder's audit store is now ${describePin(after)} (was ${was}).\n`);
+      if (before && !samePin(before, after)) io.stdout.write('Keep the previous store, and the batch summaries that witness it, for the audit retention period.\n');
+    } finally {
+      await store.close();
+    }
+  });
 }
 
 export function registerAuditCommand(program: Command, deps: CliDeps = defaultDeps()): void {
@@ -128,20 +230,13 @@ export function registerAuditCommand(program: Command, deps: CliDeps = defaultDe
 
   audit
     .command('verify')
-    .description('check every event of the audit trail against its hash chain and anchor; exit 1 if anything was changed')
+    .description('check the audit trail as found against its hash chain, anchor, the chain heads batch summaries witnessed and the exchanges in batch folders; exit 1 if anything was changed')
     .option('--expect-head <seq:hash>', 'a head printed by an earlier verify and kept elsewhere (repeatable)', headArg)
+    .option('--witnesses <folder>', 'also check the chain heads recorded in this folder’s batch summaries (a data folder or copied *.summary.json; repeatable)', folderArg)
     .addOption(signInOption())
     .action(
-      cliAction(async (flags: { expectHead?: ChainHead[]; as?: string }) => {
-        const result = await withCliSession(deps, 'audit verify', flags.as, async (session) => {
-          const verified = await session.audit.verify({ expectedHeads: flags.expectHead });
-          const outcome = verified.ok ? 'intact' : verified.problem.kind;
-          const detail = verified.ok ? `events=${verified.count} head=${verified.head.seq}` : `seq=${verified.problem.seq} events=${verified.count}`;
-          await session.record([{ kind: 'audit_verified', outcome, detail }]);
-          return verified;
-        });
-        io.stdout.write(describeVerifyResult(result));
-        if (!result.ok) throw new CliError('the audit trail has been tampered with', EXIT.failure);
+      cliAction(async (flags: VerifyFlags) => {
+        await verify(deps, io, flags);
       }),
     );
 
@@ -187,13 +282,24 @@ export function registerAuditCommand(program: Command, deps: CliDeps = defaultDe
     );
 
   audit
+    .command('pin')
+    .description('make the audit store the settings name (AUDIT_DATABASE_URL, or the file store) the one this data folder uses')
+    .option('--accept', 'confirm the change; it is recorded in the newly pinned store')
+    .addOption(signInOption())
+    .action(
+      cliAction(async (flags: { accept?: boolean; as?: string }) => {
+        await acceptPin(deps, io, flags);
+      }),
+    );
+
+  audit
     .command('migrate')
     .description('create or update the PostgreSQL audit schema (append-only) and its insert-only application role')
     .requiredOption('--owner-url <url>', 'PostgreSQL URL of a role that may create the schema (and roles); not AUDIT_DATABASE_URL')
-    .option('--app-role <name>', 'create this role (if missing) with INSERT and SELECT only; AUDIT_DATABASE_URL should use it')
+    .option('--app-role <name>', 'the runtime role to create (if missing) with INSERT and SELECT only; AUDIT_DATABASE_URL should use it', DEFAULT_APP_ROLE)
     .addOption(signInOption())
     .action(
-      cliAction(async (flags: { ownerUrl: string; appRole?: string; as?: string }) => {
+      cliAction(async (flags: { ownerUrl: string; appRole: string; as?: string }) => {
         await migrate(deps, io, flags);
       }),
     );

@@ -64,9 +64,11 @@ export function chainEvents(head: ChainHead, events: readonly NewAuditEvent[]): 
  * - `reordered`: an event sits where another belongs and the missing one appears later;
  * - `truncated`: the chain ends before the head an anchor recorded;
  * - `anchor_mismatch`: the event at an anchor's seq has another hash (the chain was recomputed
- *   from there or earlier), or the store's anchor record is missing.
+ *   from there or earlier), or the store's anchor record is missing;
+ * - `missing`: the whole store is gone from a data folder that was used before;
+ * - `missing_events`: exchanges recorded in batch folders have no event in the trail (witnesses.ts).
  */
-export type ChainProblemKind = 'edited' | 'deleted' | 'reordered' | 'truncated' | 'anchor_mismatch';
+export type ChainProblemKind = 'edited' | 'deleted' | 'reordered' | 'truncated' | 'anchor_mismatch' | 'missing' | 'missing_events';
 
 export interface ChainProblem {
   kind: ChainProblemKind;

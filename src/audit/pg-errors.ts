@@ -4,6 +4,8 @@
  * whole row (an NHS number among it), and they name the server without user or password.
  */
 
+import { ConfigError } from '../config.js';
+
 /** The database refused or failed an operation. */
 export class AuditDatabaseError extends Error {
   override readonly name = 'AuditDatabaseError';
@@ -14,6 +16,24 @@ export class AuditDatabaseError extends Error {
     reason: string,
   ) {
     super(`audit ${operation} at ${location} failed${code ? ` (${code})` : ''}: ${reason}`);
+  }
+}
+
+/**
+ * The role would be able to change the audit trail: a superuser, the tables' owner or a member of
+ * it (who can disable the triggers and re-chain), or one granted UPDATE, DELETE or TRUNCATE. A
+ * configuration error (exit 3): the fix is which role AUDIT_DATABASE_URL (or --app-role) names.
+ */
+export class AuditRuntimeRoleError extends ConfigError {
+  constructor(
+    readonly role: string,
+    readonly location: string,
+  ) {
+    super([
+      `AUDIT_DATABASE_URL: role ${role} can change the audit trail at ${location} (superuser, owner of the audit tables or a member of the owner, ` +
+        'or granted UPDATE/DELETE/TRUNCATE). Connect as the insert-only role `pds-trace audit migrate` creates (pds_trace_app by default); ' +
+        'the owner must not be the runtime role',
+    ]);
   }
 }
 

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { GENESIS_HASH } from './hash-chain.js';
-import { databaseError, describeLocation } from './pg-errors.js';
+import { AuditRuntimeRoleError, databaseError, describeLocation } from './pg-errors.js';
 
 /**
  * The PostgreSQL audit schema and its migration. What makes it append-only (MSCA-AUD "cannot be
@@ -12,7 +12,11 @@ import { databaseError, describeLocation } from './pg-errors.js';
  *   trigger moves: it checks that each new event extends the head (seq + 1, prevHash = head hash)
  *   under a row lock, so the chain stays linear with any number of writers, and it is the anchor
  *   verify compares with to detect rows cut off the end.
- * A superuser can still disable triggers and edit rows; verify detects that through the hashes.
+ * - the migration refuses an application role that could change rows after all (superuser, member
+ *   of the owner, UPDATE/DELETE/TRUNCATE), and the store refuses to run as one (pg-store.ts): the
+ *   owner can disable the triggers, so it must never be the runtime role.
+ * A superuser can still disable triggers and edit rows; verify detects that through the hashes and
+ * the witnesses kept outside the database.
  */
 
 export const DEFAULT_AUDIT_SCHEMA = 'pds_trace_audit';
@@ -139,6 +143,28 @@ GRANT SELECT ON ${s}.audit_head TO ${role};
 `;
 }
 
+/**
+ * True when `role` could change the events after all: superuser, member of the tables' owner (so
+ * it can ALTER TABLE … DISABLE TRIGGER and re-chain), or holding UPDATE, DELETE or TRUNCATE.
+ * `role` is a parameter, not SQL: pass `current_user` via {@link CURRENT_ROLE_CAN_CHANGE_SQL}.
+ */
+const ROLE_CAN_CHANGE_SQL = (roleExpr: string) => `
+SELECT r.rolsuper
+    OR pg_has_role(r.oid, c.relowner, 'MEMBER')
+    OR has_table_privilege(r.oid, c.oid, 'UPDATE')
+    OR has_table_privilege(r.oid, c.oid, 'DELETE')
+    OR has_table_privilege(r.oid, c.oid, 'TRUNCATE') AS can_change
+FROM pg_roles r, pg_class c
+WHERE r.rolname = ${roleExpr} AND c.oid = $1::regclass`;
+
+/** Whether the connected role could change the events of `schema` (the runtime check). */
+export const CURRENT_ROLE_CAN_CHANGE_SQL = ROLE_CAN_CHANGE_SQL('current_user');
+/** Whether the role named in $2 could (the migration's check on the role it grants). */
+const NAMED_ROLE_CAN_CHANGE_SQL = ROLE_CAN_CHANGE_SQL('$2');
+
+/** The application role `audit migrate` creates unless told another. */
+export const DEFAULT_APP_ROLE = 'pds_trace_app';
+
 export interface PgMigrationOptions {
   /** Schema holding the audit tables. Default `pds_trace_audit`. */
   schema?: string;
@@ -171,11 +197,15 @@ export async function migratePgAuditSchema(connectionString: string, options: Pg
     if (role) {
       const password = options.appPassword === undefined ? undefined : client.escapeLiteral(options.appPassword);
       await client.query(appRoleSql(schema, role, password));
+      // An existing role may already be more than insert-only (the owner itself, a member of it, a
+      // superuser): granting it "insert and read" would then promise what the database does not hold.
+      const { rows } = await client.query(NAMED_ROLE_CAN_CHANGE_SQL, [`${schema}.audit_event`, role]);
+      if (rows[0]?.can_change) throw new AuditRuntimeRoleError(role, location);
     }
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
-    throw databaseError('migrate', location, err);
+    throw err instanceof AuditRuntimeRoleError ? err : databaseError('migrate', location, err);
   } finally {
     await client.end();
   }

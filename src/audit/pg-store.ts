@@ -2,8 +2,8 @@ import pg from 'pg';
 import { writeAuditCsv } from './csv-export.js';
 import { normaliseNewEvent, parseStoredEvent, type AuditEvent, type NewAuditEvent } from './event.js';
 import { ChainVerifier, chainEvents, explainMovedEvent, type ChainHead, type VerifyResult } from './hash-chain.js';
-import { AuditSchemaMissingError, databaseError, describeLocation } from './pg-errors.js';
-import { appendLockName, checkIdentifier, DEFAULT_AUDIT_SCHEMA } from './pg-schema.js';
+import { AuditRuntimeRoleError, AuditSchemaMissingError, databaseError, describeLocation } from './pg-errors.js';
+import { appendLockName, checkIdentifier, CURRENT_ROLE_CAN_CHANGE_SQL, DEFAULT_AUDIT_SCHEMA } from './pg-schema.js';
 import type { AuditFilter, AuditStore, VerifyOptions } from './store.js';
 
 /**
@@ -93,6 +93,18 @@ class PgAuditStore implements AuditStore {
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw databaseError('append', this.location, err);
+    } finally {
+      client.release();
+    }
+  }
+
+  async currentHead(): Promise<ChainHead> {
+    // The head table moves only with an insert (pg-schema.ts): it is the chain's head as committed.
+    const client = await this.#connect('read the head of');
+    try {
+      return await this.#head(client);
+    } catch (err) {
+      throw err instanceof AuditSchemaMissingError ? err : databaseError('read the head of', this.location, err);
     } finally {
       client.release();
     }
@@ -212,9 +224,13 @@ export async function openPgAuditStore(options: PgAuditStoreOptions): Promise<Au
   try {
     const { rows } = await pool.query('SELECT to_regclass($1) AS events, to_regclass($2) AS head', [`${schema}.audit_event`, `${schema}.audit_head`]);
     if (!rows[0]?.events || !rows[0]?.head) throw new AuditSchemaMissingError(location);
+    // Fail closed on a role that could disable the triggers or change rows: the chain would then
+    // rest on nothing but its own hashes.
+    const role = await pool.query(`${CURRENT_ROLE_CAN_CHANGE_SQL}`, [`${schema}.audit_event`]);
+    if (role.rows[0]?.can_change) throw new AuditRuntimeRoleError(new URL(options.connectionString).username || 'current_user', location);
   } catch (err) {
     await pool.end();
-    throw err instanceof AuditSchemaMissingError ? err : databaseError('open', location, err);
+    throw err instanceof AuditSchemaMissingError || err instanceof AuditRuntimeRoleError ? err : databaseError('open', location, err);
   }
   return new PgAuditStore(pool, schema, location);
 }

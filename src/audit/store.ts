@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import type { AuditEvent, AuditEventKind, NewAuditEvent } from './event.js';
 import type { ChainHead, VerifyResult } from './hash-chain.js';
+import { checkPin, pinOnFirstUse } from './store-pin.js';
 
 /**
  * The audit store: where every audited event ends up, in one linear hash chain (MSCA-AUD;
@@ -37,6 +38,11 @@ export interface AuditStore {
    * (file: fsync; PostgreSQL: commit), so a row's result may count as done only after it resolves.
    */
   append(events: readonly NewAuditEvent[]): Promise<AuditEvent[]>;
+  /**
+   * The chain's head after every append so far, checked as an append would check it: a witness to
+   * keep outside the store (each batch summary records one; `audit verify --witnesses`).
+   */
+  currentHead(): Promise<ChainHead>;
   /** Matching events in seq order, at most `filter.limit`. */
   search(filter?: AuditFilter): Promise<AuditEvent[]>;
   /** Matching events in seq order, streamed: for exports of any size. */
@@ -67,14 +73,29 @@ export function auditDir(dataDir: string): string {
 
 /**
  * The store the configuration names: PostgreSQL when `AUDIT_DATABASE_URL` is set, else the file
- * store under `<dataDir>/audit/`. The PostgreSQL schema must already exist (`pds-trace audit
+ * store under `<dataDir>/audit/`; refused (AuditStorePinError, exit 3) when the data folder is
+ * pinned to another store (store-pin.ts), and pinned to this one at first use. The PostgreSQL schema must already exist (`pds-trace audit
  * migrate`): the application role cannot create it, by design.
  */
-export async function openAuditStore(config: Pick<Config, 'dataDir' | 'auditDatabaseUrl'>): Promise<AuditStore> {
+export async function openAuditStore(config: Pick<Config, 'dataDir' | 'auditDatabaseUrl'>, options: OpenAuditStoreOptions = {}): Promise<AuditStore> {
+  if (!options.ignorePin) await checkPin(config);
+  const store = await openConfiguredStore(config);
+  // After opening, so that a file store in an unused folder starts its chain before the pin says
+  // the folder was used.
+  await pinOnFirstUse(config);
+  return store;
+}
+
+export interface OpenAuditStoreOptions {
+  /** Open the configured store even if the data folder is pinned to another (`audit pin --accept`). */
+  ignorePin?: boolean;
+}
+
+async function openConfiguredStore(config: Pick<Config, 'dataDir' | 'auditDatabaseUrl'>): Promise<AuditStore> {
   if (config.auditDatabaseUrl) {
     const { openPgAuditStore } = await import('./pg-store.js');
     return openPgAuditStore({ connectionString: config.auditDatabaseUrl });
   }
   const { openFileAuditStore } = await import('./file-store.js');
-  return openFileAuditStore(auditDir(config.dataDir));
+  return openFileAuditStore(auditDir(config.dataDir), { dataDir: config.dataDir });
 }

@@ -121,6 +121,7 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   cli('audit verify', ['audit.verify']),
   cli('audit search', ['audit.read']),
   cli('audit migrate', ['config.change']),
+  cli('audit pin', ['config.change']),
 
   api('GET /api/me', []),
   api('POST /api/batches', ['batch.submit']),

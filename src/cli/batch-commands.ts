@@ -142,7 +142,7 @@ export function registerBatchCommands(program: Command): void {
       if (smsp.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
       try {
         const { retried, stillErrors } = await retryErrorRows(config.dataDir, meta, smsp.client, { maxInFlight: config.smsp.maxInFlight, audit: session.audit });
-        if (retried > 0) await assembleBatch(config.dataDir, meta, { startedAt: new Date(meta.createdAt) });
+        if (retried > 0) await assembleBatch(config.dataDir, meta, { startedAt: new Date(meta.createdAt), auditHead: () => session.audit.currentHead() });
         process.stdout.write(`batch ${id}: ${retried} error row(s) traced again, ${stillErrors} still error; outputs rewritten\n`);
       } finally {
         await smsp.close();

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { ChainHead } from '../audit/hash-chain.js';
 import type { RowResult } from '../domain/row-result.js';
 import { openInput, type InputFile, type InputOptions, type InputRow } from '../csv/read-input.js';
 import { createAuditCsvWriter } from '../csv/output/audit-writer.js';
@@ -53,6 +54,8 @@ async function* resultsInRowOrder(dataDir: string, meta: BatchMeta): AsyncGenera
 export interface AssembleOptions {
   startedAt: Date;
   now?: () => Date;
+  /** The audit chain's head after the batch's events (AuditStore.currentHead): the summary keeps it as a witness. */
+  auditHead?: () => Promise<ChainHead>;
 }
 
 /**
@@ -196,7 +199,7 @@ async function writeOutputs(dataDir: string, meta: BatchMeta, options: AssembleO
 
   const finishedAt = now();
   // Which provider answered, so the summary can never pass simulated answers off as PDS's.
-  const built = summary.finish({ finishedAt, simulated: isSimulated(meta.provider), provider: describeProvider(meta.provider) });
+  const built = summary.finish({ finishedAt, simulated: isSimulated(meta.provider), provider: describeProvider(meta.provider), ...(options.auditHead && { auditHead: await options.auditHead() }) });
   await writeSummaryJson(outputs.summaryJson, built);
   await writeSummaryHtml(outputs.summaryHtml, built);
   const assembled: BatchMeta = { ...meta, state: 'assembled', outputs, finishedAt: finishedAt.toISOString() };

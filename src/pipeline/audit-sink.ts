@@ -1,4 +1,5 @@
 import type { NewAuditEvent } from '../audit/event.js';
+import type { ChainHead } from '../audit/hash-chain.js';
 import { rowAuditEvents } from '../audit/row-events.js';
 import type { RowResult } from '../domain/row-result.js';
 import type { BatchMeta } from './batch.js';
@@ -10,6 +11,16 @@ import type { BatchMeta } from './batch.js';
  */
 export interface AuditSink {
   append(events: readonly NewAuditEvent[]): Promise<unknown>;
+  /** The chain's head after everything appended so far, where the sink is a chained store. */
+  currentHead?(): Promise<ChainHead>;
+}
+
+/**
+ * What assemble records in a batch's summary as a witness of the audit chain (src/audit/witnesses.ts):
+ * the head after the batch's events, when the sink can say it.
+ */
+export function auditHeadOf(sink: AuditSink): (() => Promise<ChainHead>) | undefined {
+  return sink.currentHead ? () => sink.currentHead!() : undefined;
 }
 
 /** The audit events of some rows of a batch, in row order, as the batch's submitter did them. */

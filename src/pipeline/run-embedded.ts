@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import type { AuditSink } from './audit-sink.js';
+import { auditHeadOf, type AuditSink } from './audit-sink.js';
 import { assembleBatch } from './assemble.js';
 import { batchPaths, type BatchMeta } from './batch.js';
 import { ingestBatch } from './ingest.js';
@@ -51,5 +51,5 @@ export async function runBatchEmbedded(dataDir: string, created: BatchMeta, opti
       })),
     ),
   );
-  return assembleBatch(dataDir, meta, { startedAt });
+  return assembleBatch(dataDir, meta, { startedAt, auditHead: auditHeadOf(options.audit) });
 }

@@ -38,12 +38,25 @@ async function trail() {
 }
 
 describe('pds-trace audit verify', () => {
-  it('reports an intact trail with its head, and records the check', async () => {
+  it('checks the trail as found before recording anything, then records the sign-in and the check', async () => {
     const run = await runCli(['audit', 'verify', '--as', 'aud'], env);
     expect(run.error).toBeUndefined();
-    // Six samples plus the auditor's own sign-in.
-    expect(run.stdout).toMatch(/^audit trail intact: 7 events; head 7:[0-9a-f]{64}\n$/);
-    expect((await trail()).at(-1)).toMatchObject({ kind: 'audit_verified', user: 'aud', role: 'auditor', outcome: 'intact', detail: 'events=7 head=7' });
+    // The six samples only: the auditor's sign-in is recorded after the check.
+    expect(run.stdout).toMatch(/^audit trail intact: 6 events; head 6:[0-9a-f]{64}\n$/);
+    expect((await trail()).slice(6).map((e) => e.kind)).toEqual(['sign_in', 'audit_verified']);
+    expect((await trail()).at(-1)).toMatchObject({ kind: 'audit_verified', user: 'aud', role: 'auditor', outcome: 'intact', detail: 'events=6 head=6' });
+  });
+
+  it('reports a cut trail rather than failing at sign-in, and appends nothing to it', async () => {
+    const file = path.join(auditDir(folder.dir), EVENTS_FILE);
+    const lines = (await readFile(file, 'utf8')).split('\n').filter(Boolean);
+    const cut = lines.slice(0, 4).map((l) => `${l}\n`).join('');
+    await writeFile(file, cut);
+    const run = await runCli(['audit', 'verify', '--as', 'aud'], env);
+    expect(run.stdout).toContain('audit trail NOT intact: truncated at event 5: the chain ends at event 4 but an anchor records event 6');
+    expect(run.stderr).toContain('this verification could not be recorded');
+    expect(run.error).toMatchObject({ exitCode: EXIT.failure, message: 'the audit trail has been tampered with' });
+    expect(await readFile(file, 'utf8')).toBe(cut);
   });
 
   it('fails with the kind and seq of a tampered event', async () => {
@@ -54,7 +67,7 @@ describe('pds-trace audit verify', () => {
     const run = await runCli(['audit', 'verify', '--as', 'aud'], env);
     expect(run.error).toMatchObject({ exitCode: EXIT.failure, message: 'the audit trail has been tampered with' });
     expect(run.stdout).toContain('audit trail NOT intact: edited at event 3');
-    expect((await trail()).at(-1)).toMatchObject({ kind: 'audit_verified', outcome: 'edited', detail: 'seq=3 events=7' });
+    expect((await trail()).at(-1)).toMatchObject({ kind: 'audit_verified', outcome: 'edited', detail: 'seq=3 events=6' });
   });
 
   it('checks heads noted elsewhere', async () => {
@@ -140,6 +153,7 @@ describe('pds-trace audit migrate', () => {
     });
     expect(run.error).toBeUndefined();
     expect(run.stdout).toContain(`role ${appRole} may only insert and read`);
+    expect(run.stdout).toContain(`Connect pds-trace as ${appRole} (AUDIT_DATABASE_URL=${appUrl.toString()}); the owner must not be the runtime role`);
     const store = await openPgAuditStore({ connectionString: appUrl.toString() });
     try {
       const events = await store.search();

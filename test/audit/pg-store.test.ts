@@ -52,6 +52,12 @@ describe('PostgreSQL audit store: appending', () => {
     expect(await store.search()).toEqual([...first, ...second]);
   });
 
+  it('gives the committed head as a witness for batch summaries', async () => {
+    expect(await store.currentHead()).toEqual({ seq: 0, hash: '0'.repeat(64) });
+    const events = await store.append(sampleEvents(3));
+    expect(await store.currentHead()).toEqual({ seq: 3, hash: events[2]!.hash });
+  });
+
   it('keeps one linear chain when two writers append concurrently', async () => {
     const other = await openPgAuditStore({ connectionString: db.appUrl, schema: db.schema });
     try {

@@ -42,7 +42,7 @@ describe('the policy', () => {
 
   it('lets each role use exactly these CLI commands', () => {
     const cliFor = (role: Role) => ACCESS_RULES.filter((r) => r.surface === 'cli' && expectedAllowed(role, r)).map((r) => r.name);
-    expect(cliFor('admin')).toEqual(['status', 'purge', 'simulator', 'cohort', 'population', 'users add', 'users passwd', 'users disable', 'users enable', 'users set-roles', 'users list', 'users roles', 'audit migrate']);
+    expect(cliFor('admin')).toEqual(['status', 'purge', 'simulator', 'cohort', 'population', 'users add', 'users passwd', 'users disable', 'users enable', 'users set-roles', 'users list', 'users roles', 'audit migrate', 'audit pin']);
     // purge by batch.submit: only the user's own batches (the command checks).
     expect(cliFor('tracer')).toEqual(['trace', 'status', 'purge', 'users roles']);
     expect(cliFor('analyst')).toEqual(['trace', 'status', 'purge', 'users roles']);
@@ -121,6 +121,7 @@ const INVOCATIONS: Record<string, string[]> = {
   'audit search': ['audit', 'search'],
   // Port 1: an allowed caller gets as far as connecting, and fails there, not at the access check.
   'audit migrate': ['audit', 'migrate', '--owner-url', 'postgres://postgres@127.0.0.1:1/none'],
+  'audit pin': ['audit', 'pin', '--accept'],
 };
 
 describe('the CLI commands of these modules, run as each role', () => {

@@ -1,3 +1,4 @@
+import type { ChainHead } from '../../audit/hash-chain.js';
 import { TRACE_STATUSES, type TraceStatus } from '../../domain/outcome.js';
 import type { RowResult } from '../../domain/row-result.js';
 import { DISCREPANCY_FIELDS, type DiscrepancyField } from '../../quality/discrepancies.js';
@@ -78,7 +79,12 @@ export interface BatchSummary {
   simulated?: boolean;
   /** The SMSP provider in words: its URL, or "built-in simulator". */
   provider?: string;
-  /** Further details the pipeline passes to finish() (e.g. the runner). */
+  /**
+   * The audit chain's head after the batch's events: a witness `audit verify` checks the chain
+   * against (src/audit/witnesses.ts). Absent when the pipeline did not pass one.
+   */
+  auditHead?: ChainHead;
+  /** Further details the pipeline passes to finish() (e.g. the runner, the simulator flag). */
   [detail: string]: unknown;
 }
 
