@@ -12,7 +12,7 @@ import { AccessDeniedError, requireAccess, type Principal } from './authorise.js
 import { PasswordPolicyError, type ScryptParams } from './password.js';
 import { terminalSecretPrompt } from './prompt.js';
 import { UnknownAccessRuleError } from './roles.js';
-import { UserStore, UserStoreError } from './users.js';
+import { UserStore, UserStoreError, UserStoreRefusedError } from './users.js';
 
 /**
  * What a `pds-trace` command needs to act for someone: sign in (authenticate.ts), check the
@@ -153,7 +153,7 @@ export function toCliError(err: unknown): unknown {
   if (err instanceof CredentialsError || err instanceof PasswordPolicyError || err instanceof PgIdentifierError) return new CliError(err.message, EXIT.usage);
   if (err instanceof AuditSchemaMissingError) return new CliError(err.message, EXIT.config);
   // Refused sign-in or permission: their own exit code, so scripts can tell them apart.
-  if (err instanceof AuthenticationError || err instanceof AccessDeniedError) return new CliError(err.message, EXIT.denied);
+  if (err instanceof AuthenticationError || err instanceof AccessDeniedError || err instanceof UserStoreRefusedError) return new CliError(err.message, EXIT.denied);
   if (
     err instanceof UserStoreError ||
     err instanceof UnknownAccessRuleError ||

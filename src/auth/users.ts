@@ -3,14 +3,17 @@ import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../csv/output/atomic-file.js';
 import { withFileLock } from '../audit/file-lock.js';
-import { EXCLUSIVE_ROLES, ROLE_NAMES, type Role } from './roles.js';
+import { checkAccount, checkAccounts, checkRoles, UserStoreError, UserStoreRefusedError, type UserKind } from './account-rules.js';
+import type { Role } from './roles.js';
 
 /**
  * The local user store: `<dataDir>/users.json`, owner-only, replaced atomically on every change
  * under a lock file so two pds-trace processes never lose each other's update (a failed sign-in
  * counted by one and a password set by another).
  *
- * Rules kept here, so no command or route can bypass them:
+ * Rules kept here (the per-account ones in account-rules.ts, also checked whenever the file is
+ * loaded, so a hand edit cannot grant what a command would refuse), so no command or route can
+ * bypass them:
  * - bootstrap: the first user added to an empty store must be a person with the `admin` role (that
  *   add needs no sign-in — there is nobody to sign in as; see users/command.ts);
  * - the audit separation: `auditor` is never combined with another role (roles.ts);
@@ -22,10 +25,7 @@ import { EXCLUSIVE_ROLES, ROLE_NAMES, type Role } from './roles.js';
 
 export const USERS_FILE = 'users.json';
 
-/** Lower-case letters, digits, `.`, `_`, `-`; what audit events and SMSP usernames carry. */
-export const USER_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-
-export type UserKind = 'person' | 'service';
+export { USER_ID_PATTERN, UserStoreError, UserStoreRefusedError, checkUserId, type UserKind, type UserStoreProblem } from './account-rules.js';
 
 export interface UserRecord {
   id: string;
@@ -45,49 +45,12 @@ export interface UserRecord {
   updatedAt: string;
 }
 
-export type UserStoreProblem =
-  | 'invalid_id'
-  | 'exists'
-  | 'not_found'
-  | 'no_roles'
-  | 'exclusive_role'
-  | 'service_role'
-  | 'bootstrap_requires_admin'
-  | 'not_first'
-  | 'last_admin'
-  | 'wrong_kind'
-  | 'corrupt';
-
-const PROBLEM_TEXT: Record<UserStoreProblem, string> = {
-  invalid_id: 'a user id is 1-64 lower-case letters, digits, ".", "_" or "-", starting with a letter or digit',
-  exists: 'a user with this id already exists',
-  not_found: 'no such user',
-  no_roles: 'a user needs at least one role',
-  exclusive_role: `${[...EXCLUSIVE_ROLES].join(', ')} cannot be combined with another role (viewing the audit trail is kept separate)`,
-  service_role: 'a service account cannot be admin or auditor',
-  bootstrap_requires_admin: 'the first user must be a person with the admin role',
-  not_first: 'users already exist: sign in as an admin to add more',
-  last_admin: 'this would leave no enabled admin',
-  wrong_kind: 'not possible for this kind of account',
-  corrupt: 'the user store is not readable',
-};
-
-/** A user-store rule refused the change. Names the user id and the rule, nothing else. */
-export class UserStoreError extends Error {
-  override readonly name = 'UserStoreError';
-  constructor(
-    readonly problem: UserStoreProblem,
-    readonly userId?: string,
-  ) {
-    super(userId === undefined ? PROBLEM_TEXT[problem] : `user ${userId}: ${PROBLEM_TEXT[problem]}`);
-  }
-}
-
 const USER_RECORD = z
   .object({
-    id: z.string().regex(USER_ID_PATTERN),
+    // id and roles: checked by the account rules after parsing, which name the account and rule.
+    id: z.string(),
     displayName: z.string(),
-    roles: z.array(z.enum(ROLE_NAMES as [Role, ...Role[]])),
+    roles: z.array(z.string()),
     kind: z.enum(['person', 'service']),
     disabled: z.boolean(),
     passwordHash: z.string().optional(),
@@ -113,16 +76,6 @@ export interface NewUser {
 export interface UserStoreOptions {
   clock?: () => Date;
   lockTimeoutMs?: number;
-}
-
-export function checkUserId(id: string): void {
-  if (!USER_ID_PATTERN.test(id)) throw new UserStoreError('invalid_id');
-}
-
-function checkRoles(id: string, kind: UserKind, roles: readonly Role[]): void {
-  if (roles.length === 0) throw new UserStoreError('no_roles', id);
-  if (roles.length > 1 && roles.some((r) => EXCLUSIVE_ROLES.has(r))) throw new UserStoreError('exclusive_role', id);
-  if (kind === 'service' && roles.some((r) => r === 'admin' || r === 'auditor')) throw new UserStoreError('service_role', id);
 }
 
 function isActiveAdmin(user: UserRecord): boolean {
@@ -165,11 +118,7 @@ export class UserStore {
    * get in.
    */
   async add(user: NewUser, options: { firstOnly?: boolean } = {}): Promise<UserRecord> {
-    checkUserId(user.id);
-    checkRoles(user.id, user.kind, user.roles);
-    if (user.kind === 'person' ? user.passwordHash === undefined || user.tokenHash !== undefined : user.tokenHash === undefined || user.passwordHash !== undefined) {
-      throw new UserStoreError('wrong_kind', user.id);
-    }
+    checkAccount(user);
     return this.#mutate(async (users) => {
       if (options.firstOnly && users.length > 0) throw new UserStoreError('not_first', user.id);
       if (users.length === 0 && !(user.kind === 'person' && user.roles.includes('admin'))) throw new UserStoreError('bootstrap_requires_admin', user.id);
@@ -277,6 +226,12 @@ export class UserStore {
     }
     const document = USERS_DOCUMENT.safeParse(parsed);
     if (!document.success) throw new UserStoreError('corrupt');
+    try {
+      checkAccounts(document.data.users);
+    } catch (err) {
+      if (err instanceof UserStoreError) throw new UserStoreRefusedError(this.path, err.problem, err.userId);
+      throw err;
+    }
     return document.data.users.map((u) => Object.fromEntries(Object.entries(u).filter(([, v]) => v !== undefined)) as unknown as UserRecord);
   }
 }
