@@ -4,6 +4,7 @@ import type { AuditStore } from '../audit/store.js';
 import type { Principal } from './authorise.js';
 import { DEFAULT_SCRYPT_PARAMS, verifyPassword, type ScryptParams } from './password.js';
 import { verifyServiceToken } from './service-token.js';
+import { decidePasswordAttempt, LOCKOUT_THRESHOLD, refusalWithoutPassword } from './sign-in-decision.js';
 import { USER_ID_PATTERN, type UserRecord, type UserStore } from './users.js';
 
 /**
@@ -13,7 +14,9 @@ import { USER_ID_PATTERN, type UserRecord, type UserStore } from './users.js';
  *
  * Lockout: after 5 failed passwords in a row an account is refused for 15 minutes, whatever
  * password is offered, and the refusals are audited too; success or the end of the lockout starts
- * the count again; an admin setting a new password lifts it. Service tokens are not locked out:
+ * the count again; an admin setting a new password lifts it. Each attempt's locked check, password
+ * check and bookkeeping are one decision under the user store's lock (sign-in-decision.ts), so
+ * parallel attempts — from any number of processes — end as some serial order of them would. Service tokens are not locked out:
  * a 256-bit token cannot be guessed, and a lockout would only let anyone stop the watched folders
  * by failing five times.
  *
@@ -28,8 +31,7 @@ import { USER_ID_PATTERN, type UserRecord, type UserStore } from './users.js';
  * A service account never gets the prompt or a password: it cannot sign in interactively.
  */
 
-export const LOCKOUT_THRESHOLD = 5;
-export const LOCKOUT_MS = 15 * 60 * 1000;
+export { LOCKOUT_MS, LOCKOUT_THRESHOLD } from './sign-in-decision.js';
 
 /** Where the CLI reads credentials; see the comment above. */
 export const CREDENTIAL_ENV = {
@@ -114,10 +116,6 @@ async function admit(deps: AuthenticatorDeps, user: UserRecord, method: Method):
   return principalOf(user);
 }
 
-function lockedAt(user: UserRecord, now: Date): boolean {
-  return user.lockoutUntil !== undefined && Date.parse(user.lockoutUntil) > now.getTime();
-}
-
 /** A stand-in for unknown users: same cost as a real hash, never matches (its key is not scrypt's output). */
 function standInHash(params: ScryptParams): string {
   const zeros = (n: number) => Buffer.alloc(n).toString('base64');
@@ -131,36 +129,30 @@ export async function signInWithPassword(deps: AuthenticatorDeps, userId: string
     await verifyPassword(password, standInHash(deps.passwordParams ?? DEFAULT_SCRYPT_PARAMS));
     return refuse(deps, userId, undefined, 'unknown_user', 'password');
   }
-  if (user.kind === 'service' || user.passwordHash === undefined) return refuse(deps, userId, user, 'service_account', 'password');
-  if (user.disabled) return refuse(deps, userId, user, 'disabled', 'password');
-  if (lockedAt(user, now())) return refuse(deps, userId, user, 'locked', 'password');
+  // Refused whatever the password (locked, disabled, a service account): no scrypt spent on it.
+  const early = refusalWithoutPassword(user, now());
+  if (early) return refuse(deps, userId, user, early, 'password');
 
-  if (await verifyPassword(password, user.passwordHash)) {
-    const fresh = await deps.users.updateSignInState(userId, (u) => {
-      u.failedAttempts = 0;
-      delete u.lockoutUntil;
+  // scrypt runs outside the store lock; the decision under it uses the result only if the record
+  // still holds the hash that was checked (sign-in-decision.ts).
+  let checkedHash = user.passwordHash!;
+  for (;;) {
+    const matches = await verifyPassword(password, checkedHash);
+    const { decision, record } = await deps.users.decideForAccount(userId, (current) => {
+      if (!current) return { decision: { kind: 'refuse', reason: 'unknown_user', lockedNow: false } as const, record: undefined };
+      return { decision: decidePasswordAttempt(current, checkedHash, matches, now()), record: { ...current } };
     });
-    return admit(deps, fresh, 'password');
+    if (decision.kind === 'rehash') {
+      checkedHash = decision.passwordHash;
+      continue;
+    }
+    if (decision.kind === 'admit') return admit(deps, record!, 'password');
+    const lockout =
+      decision.lockedNow && record
+        ? [event(deps, { kind: 'lockout', user: userId, role: roleField(record.roles), outcome: 'locked', detail: `attempts=${record.failedAttempts} until=${record.lockoutUntil}` })]
+        : [];
+    return refuse(deps, userId, record, decision.reason, 'password', lockout);
   }
-
-  let lockedNow = false;
-  const counted = await deps.users.updateSignInState(userId, (u) => {
-    const at = now();
-    // A lockout that has run out starts a fresh count.
-    if (u.lockoutUntil !== undefined && !lockedAt(u, at)) {
-      u.failedAttempts = 0;
-      delete u.lockoutUntil;
-    }
-    u.failedAttempts += 1;
-    if (u.failedAttempts >= LOCKOUT_THRESHOLD && u.lockoutUntil === undefined) {
-      u.lockoutUntil = new Date(at.getTime() + LOCKOUT_MS).toISOString();
-      lockedNow = true;
-    }
-  });
-  const lockout = lockedNow
-    ? [event(deps, { kind: 'lockout', user: userId, role: roleField(counted.roles), outcome: 'locked', detail: `attempts=${counted.failedAttempts} until=${counted.lockoutUntil}` })]
-    : [];
-  return refuse(deps, userId, counted, 'bad_password', 'password', lockout);
 }
 
 export async function signInWithServiceToken(deps: AuthenticatorDeps, userId: string, token: string): Promise<Principal> {

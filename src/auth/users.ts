@@ -78,6 +78,11 @@ export interface UserStoreOptions {
   lockTimeoutMs?: number;
 }
 
+/** users.json's text, as the store writes it. */
+function serialiseUsers(users: readonly UserRecord[]): string {
+  return `${JSON.stringify({ version: 1, users }, null, 2)}\n`;
+}
+
 function isActiveAdmin(user: UserRecord): boolean {
   return user.kind === 'person' && !user.disabled && user.roles.includes('admin');
 }
@@ -179,12 +184,20 @@ export class UserStore {
    * authenticate.ts). Not an administrative change: `updatedAt` stays.
    */
   updateSignInState(id: string, change: (user: UserRecord) => void): Promise<UserRecord> {
-    return this.#mutate(async (users) => {
-      const user = users.find((u) => u.id === id);
+    return this.decideForAccount(id, (user) => {
       if (!user) throw new UserStoreError('not_found', id);
       change(user);
       return { ...user };
     });
+  }
+
+  /**
+   * Runs `decide` on the account's record (undefined if there is none) under the store lock, and
+   * writes what it changed — nothing, if it changed nothing. Every sign-in decision goes through
+   * here, so decisions about one account happen one at a time across processes on this machine.
+   */
+  decideForAccount<T>(id: string, decide: (user: UserRecord | undefined) => T): Promise<T> {
+    return this.#mutate(async (users) => decide(users.find((u) => u.id === id)));
   }
 
   #change(id: string, change: (user: UserRecord, users: UserRecord[]) => void): Promise<UserRecord> {
@@ -202,8 +215,10 @@ export class UserStore {
       this.#lockPath,
       async () => {
         const users = await this.#read();
+        const before = serialiseUsers(users);
         const result = await change(users);
-        await writeFileAtomic(this.path, `${JSON.stringify({ version: 1, users }, null, 2)}\n`);
+        const after = serialiseUsers(users);
+        if (after !== before) await writeFileAtomic(this.path, after);
         return result;
       },
       { timeoutMs: this.#lockTimeoutMs },
