@@ -5,6 +5,7 @@ import type { Principal } from './authorise.js';
 import { DEFAULT_SCRYPT_PARAMS, verifyPassword, type ScryptParams } from './password.js';
 import { verifyServiceToken } from './service-token.js';
 import { decidePasswordAttempt, LOCKOUT_THRESHOLD, refusalWithoutPassword } from './sign-in-decision.js';
+import { UserStoreNotAcceptedError } from './store-ledger.js';
 import { USER_ID_PATTERN, type UserRecord, type UserStore } from './users.js';
 
 /**
@@ -48,7 +49,9 @@ export type SignInRefusal =
   | 'disabled'
   | 'service_account'
   | 'not_a_service_account'
-  | 'bad_token';
+  | 'bad_token'
+  /** users.json differs from the state last recorded in the audit trail (store-ledger.ts). */
+  | 'store_not_accepted';
 
 /**
  * Sign-in refused. The message does not say whether the user exists or which part was wrong
@@ -60,11 +63,15 @@ export class AuthenticationError extends Error {
     readonly userId: string,
     readonly reason: SignInRefusal,
     readonly lockedUntil?: string,
+    /** For `store_not_accepted`: what differs and what to do. */
+    detail?: string,
   ) {
     super(
       reason === 'locked'
         ? `sign-in refused: account ${userId} is locked after ${LOCKOUT_THRESHOLD} failed attempts until ${lockedUntil}`
-        : `sign-in refused for ${userId}: unknown user, wrong credentials, or a disabled account`,
+        : reason === 'store_not_accepted'
+          ? `sign-in refused for everyone: ${detail}`
+          : `sign-in refused for ${userId}: unknown user, wrong credentials, or a disabled account`,
     );
   }
 }
@@ -85,7 +92,7 @@ export interface AuthenticatorDeps {
   passwordParams?: ScryptParams;
 }
 
-type Method = 'password' | 'service_token';
+export type Method = 'password' | 'service_token';
 
 function auditedUser(userId: string): string {
   return USER_ID_PATTERN.test(userId) ? userId : '(invalid user id)';
@@ -95,7 +102,16 @@ function event(deps: AuthenticatorDeps, fields: Omit<NewAuditEvent, 'time' | 'or
   return { ...fields, time: (deps.clock ?? (() => new Date()))().toISOString(), origin: deps.origin };
 }
 
-async function refuse(deps: AuthenticatorDeps, userId: string, user: UserRecord | undefined, reason: SignInRefusal, method: Method, extra: NewAuditEvent[] = []): Promise<never> {
+/** Records a refused attempt, then throws its AuthenticationError. */
+export async function refuse(
+  deps: AuthenticatorDeps,
+  userId: string,
+  user: UserRecord | undefined,
+  reason: SignInRefusal,
+  method: Method,
+  extra: NewAuditEvent[] = [],
+  why?: string,
+): Promise<never> {
   const failed = event(deps, {
     kind: 'sign_in_failed',
     user: auditedUser(userId),
@@ -104,20 +120,34 @@ async function refuse(deps: AuthenticatorDeps, userId: string, user: UserRecord 
     detail: `method=${method}`,
   });
   await deps.audit.append([failed, ...extra]);
-  throw new AuthenticationError(userId, reason, user?.lockoutUntil);
+  throw new AuthenticationError(userId, reason, user?.lockoutUntil, why);
+}
+
+/**
+ * Runs a sign-in decision under the store's lock (UserStore.decideForAccount); a store that is not
+ * the state last recorded in the audit trail refuses it, and that refusal is audited like any other.
+ */
+async function decideUnderLock<T>(deps: AuthenticatorDeps, userId: string, user: UserRecord, method: Method, decide: (current: UserRecord | undefined) => T): Promise<T> {
+  try {
+    return await deps.users.decideForAccount(userId, decide);
+  } catch (err) {
+    if (err instanceof UserStoreNotAcceptedError) return refuse(deps, userId, user, 'store_not_accepted', method, [], err.message);
+    throw err;
+  }
 }
 
 function principalOf(user: UserRecord): Principal {
   return { userId: user.id, roles: [...user.roles], kind: user.kind };
 }
 
-async function admit(deps: AuthenticatorDeps, user: UserRecord, method: Method): Promise<Principal> {
+/** Records a sign-in and returns the principal. */
+export async function admit(deps: AuthenticatorDeps, user: UserRecord, method: Method): Promise<Principal> {
   await deps.audit.append([event(deps, { kind: 'sign_in', user: user.id, role: roleField(user.roles), outcome: 'success', detail: `method=${method}` })]);
   return principalOf(user);
 }
 
 /** A stand-in for unknown users: same cost as a real hash, never matches (its key is not scrypt's output). */
-function standInHash(params: ScryptParams): string {
+export function standInHash(params: ScryptParams): string {
   const zeros = (n: number) => Buffer.alloc(n).toString('base64');
   return `scrypt$N=${params.cost},r=${params.blockSize},p=${params.parallelism}$${zeros(16)}$${zeros(32)}`;
 }
@@ -138,7 +168,7 @@ export async function signInWithPassword(deps: AuthenticatorDeps, userId: string
   let checkedHash = user.passwordHash!;
   for (;;) {
     const matches = await verifyPassword(password, checkedHash);
-    const { decision, record } = await deps.users.decideForAccount(userId, (current) => {
+    const { decision, record } = await decideUnderLock(deps, userId, user, 'password', (current) => {
       if (!current) return { decision: { kind: 'refuse', reason: 'unknown_user', lockedNow: false } as const, record: undefined };
       return { decision: decidePasswordAttempt(current, checkedHash, matches, now()), record: { ...current } };
     });
@@ -158,9 +188,15 @@ export async function signInWithPassword(deps: AuthenticatorDeps, userId: string
 export async function signInWithServiceToken(deps: AuthenticatorDeps, userId: string, token: string): Promise<Principal> {
   const user = await deps.users.get(userId);
   if (!user) return refuse(deps, userId, undefined, 'unknown_user', 'service_token');
-  if (user.kind !== 'service' || user.tokenHash === undefined) return refuse(deps, userId, user, 'not_a_service_account', 'service_token');
-  if (user.disabled) return refuse(deps, userId, user, 'disabled', 'service_token');
-  if (!verifyServiceToken(token, user.tokenHash)) return refuse(deps, userId, user, 'bad_token', 'service_token');
+  // Decided again under the lock, for the check against the recorded digest (nothing is written).
+  const refusal = await decideUnderLock(deps, userId, user, 'service_token', (current): SignInRefusal | undefined => {
+    if (!current) return 'unknown_user';
+    if (current.kind !== 'service' || current.tokenHash === undefined) return 'not_a_service_account';
+    if (current.disabled) return 'disabled';
+    if (!verifyServiceToken(token, current.tokenHash)) return 'bad_token';
+    return undefined;
+  });
+  if (refusal) return refuse(deps, userId, user, refusal, 'service_token');
   return admit(deps, user, 'service_token');
 }
 
@@ -186,9 +222,16 @@ export async function signInCli(deps: AuthenticatorDeps, sources: CliCredentialS
     if (token === undefined) throw new CredentialsError(`${CREDENTIAL_ENV.serviceAccount} is set but ${CREDENTIAL_ENV.serviceToken} is not`);
     return signInWithServiceToken(deps, service, token);
   }
+  const { userId, password } = await personCredentials(sources);
+  return signInWithPassword(deps, userId, password);
+}
+
+/** A person's user id and password, from `--as`/PDS_TRACE_USER and PDS_TRACE_PASSWORD or the prompt. */
+export async function personCredentials(sources: CliCredentialSources): Promise<{ userId: string; password: string }> {
+  const { env } = sources;
   const userId = sources.userId ?? nonEmpty(env[CREDENTIAL_ENV.user]);
   if (userId === undefined) throw new CredentialsError(`sign in: name a user with --as or ${CREDENTIAL_ENV.user} (or a service account with ${CREDENTIAL_ENV.serviceAccount})`);
   const password = nonEmpty(env[CREDENTIAL_ENV.password]) ?? (sources.promptSecret ? await sources.promptSecret(`Password for ${userId}: `) : undefined);
   if (password === undefined) throw new CredentialsError(`no password for ${userId}: run in a terminal to be asked, or set ${CREDENTIAL_ENV.password}`);
-  return signInWithPassword(deps, userId, password);
+  return { userId, password };
 }

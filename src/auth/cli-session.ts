@@ -12,6 +12,9 @@ import { AccessDeniedError, requireAccess, type Principal } from './authorise.js
 import { PasswordPolicyError, type ScryptParams } from './password.js';
 import { terminalSecretPrompt } from './prompt.js';
 import { UnknownAccessRuleError } from './roles.js';
+import { AcceptStoreError } from './accept-store.js';
+import { openRecordedUserStore } from './recorded-user-store.js';
+import { UserStoreNotAcceptedError } from './store-ledger.js';
 import { UserStore, UserStoreError, UserStoreRefusedError } from './users.js';
 
 /**
@@ -91,9 +94,10 @@ async function signIn(
   command: string,
   asUser: string | undefined,
   authorise: Authorise | undefined,
+  trail: Pick<AuditStore, 'search'> | undefined,
 ): Promise<SignedInSession> {
   const origin = config.smsp.auditIdentity.uri;
-  const users = await UserStore.open(config.dataDir);
+  const users = await openRecordedUserStore(config.dataDir, { append: sink.append.bind(sink), search: trail?.search.bind(trail) }, { origin, trail: trail !== undefined });
   const principal = await signInCli(
     { users, audit: sink, origin, passwordParams: deps.passwordParams },
     { userId: asUser, env: deps.io.env, promptSecret: deps.io.promptSecret },
@@ -108,7 +112,7 @@ async function signIn(
   return {
     principal,
     config,
-    users,
+    users: users.actingAs({ user: principal.userId, role: roleField(principal.roles) }),
     record: async (events) => {
       await sink.append(stamp(principal, origin, events));
     },
@@ -126,7 +130,7 @@ export async function withCliSession<T>(
   const config = deps.config();
   const audit = await openAuditStore(config);
   try {
-    const session = await signIn(deps, config, audit, command, asUser, authorise);
+    const session = await signIn(deps, config, audit, command, asUser, authorise, audit);
     return await fn({ ...session, audit });
   } finally {
     await audit.close();
@@ -145,7 +149,8 @@ export async function withBufferedCliSession<T>(
   fn: (session: SignedInSession) => Promise<T>,
 ): Promise<T> {
   const config = deps.config();
-  return fn(await signIn(deps, config, buffer, command, asUser, undefined));
+  // No trail to check users.json against yet: its changes are buffered with the other events.
+  return fn(await signIn(deps, config, buffer, command, asUser, undefined, undefined));
 }
 
 /** Typed refusals and failures of auth and audit, as the one-line errors the CLI prints. */
@@ -153,7 +158,7 @@ export function toCliError(err: unknown): unknown {
   if (err instanceof CredentialsError || err instanceof PasswordPolicyError || err instanceof PgIdentifierError) return new CliError(err.message, EXIT.usage);
   if (err instanceof AuditSchemaMissingError) return new CliError(err.message, EXIT.config);
   // Refused sign-in or permission: their own exit code, so scripts can tell them apart.
-  if (err instanceof AuthenticationError || err instanceof AccessDeniedError || err instanceof UserStoreRefusedError) return new CliError(err.message, EXIT.denied);
+  if (err instanceof AuthenticationError || err instanceof AccessDeniedError || err instanceof UserStoreRefusedError || err instanceof UserStoreNotAcceptedError || err instanceof AcceptStoreError) return new CliError(err.message, EXIT.denied);
   if (
     err instanceof UserStoreError ||
     err instanceof UnknownAccessRuleError ||

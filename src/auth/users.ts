@@ -1,10 +1,12 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { roleField } from '../audit/event.js';
 import { writeFileAtomic } from '../csv/output/atomic-file.js';
 import { withFileLock } from '../audit/file-lock.js';
 import { checkAccount, checkAccounts, checkRoles, UserStoreError, UserStoreRefusedError, type UserKind } from './account-rules.js';
 import type { Role } from './roles.js';
+import { userStoreDigest, UserStoreNotAcceptedError, type StoreActor, type UserStoreLedger } from './store-ledger.js';
 
 /**
  * The local user store: `<dataDir>/users.json`, owner-only, replaced atomically on every change
@@ -24,6 +26,8 @@ import type { Role } from './roles.js';
  */
 
 export const USERS_FILE = 'users.json';
+/** A copy of the accounts as last recorded in the audit trail: what `users accept-store` signs in against. */
+export const RECORDED_USERS_FILE = 'users.recorded.json';
 
 export { USER_ID_PATTERN, UserStoreError, UserStoreRefusedError, checkUserId, type UserKind, type UserStoreProblem } from './account-rules.js';
 
@@ -76,6 +80,30 @@ export interface NewUser {
 export interface UserStoreOptions {
   clock?: () => Date;
   lockTimeoutMs?: number;
+  /**
+   * Where each change's digest is recorded and the last one read back (store-ledger.ts). Every
+   * store the CLI opens has one; without one (unit tests) nothing is recorded or checked.
+   */
+  ledger?: UserStoreLedger;
+  /** Who the recorded changes are by; by default the account changed (its own sign-in). */
+  actor?: StoreActor;
+}
+
+/** What `users accept-store` decides from (accept-store.ts). */
+export interface StoreStateForAccept {
+  /** The accounts in users.json now (already checked against the rules). */
+  current: UserRecord[];
+  digest: string;
+  /** The digest last recorded in the audit trail; undefined if none ever was. */
+  recordedDigest: string | undefined;
+  /** users.recorded.json: the accounts as last recorded, if the file is there and readable. */
+  recordedCopy: UserRecord[] | undefined;
+}
+
+/** What a write changed, for its user_store_changed event. */
+interface ChangeLabel {
+  change: string;
+  target?: string;
 }
 
 /** users.json's text, as the store writes it. */
@@ -92,12 +120,23 @@ export class UserStore {
   readonly #lockPath: string;
   readonly #clock: () => Date;
   readonly #lockTimeoutMs: number | undefined;
+  readonly #options: UserStoreOptions;
 
   private constructor(file: string, options: UserStoreOptions) {
     this.path = file;
     this.#lockPath = `${file}.lock`;
     this.#clock = options.clock ?? (() => new Date());
     this.#lockTimeoutMs = options.lockTimeoutMs;
+    this.#options = options;
+  }
+
+  /** The same store, its changes recorded as made by `actor` (the signed-in admin). */
+  actingAs(actor: StoreActor): UserStore {
+    return new UserStore(this.path, { ...this.#options, actor });
+  }
+
+  get #recordedCopyPath(): string {
+    return path.join(path.dirname(this.path), RECORDED_USERS_FILE);
   }
 
   static async open(dataDir: string, options: UserStoreOptions = {}): Promise<UserStore> {
@@ -124,7 +163,7 @@ export class UserStore {
    */
   async add(user: NewUser, options: { firstOnly?: boolean } = {}): Promise<UserRecord> {
     checkAccount(user);
-    return this.#mutate(async (users) => {
+    return this.#mutate({ change: 'added', target: user.id }, async (users) => {
       if (options.firstOnly && users.length > 0) throw new UserStoreError('not_first', user.id);
       if (users.length === 0 && !(user.kind === 'person' && user.roles.includes('admin'))) throw new UserStoreError('bootstrap_requires_admin', user.id);
       if (users.some((u) => u.id === user.id)) throw new UserStoreError('exists', user.id);
@@ -148,7 +187,7 @@ export class UserStore {
 
   /** Sets a person's password hash; also clears failed attempts and any lockout. */
   setPasswordHash(id: string, passwordHash: string): Promise<UserRecord> {
-    return this.#change(id, (user) => {
+    return this.#change(id, 'password_set', (user) => {
       if (user.kind !== 'person') throw new UserStoreError('wrong_kind', id);
       user.passwordHash = passwordHash;
       user.failedAttempts = 0;
@@ -158,21 +197,21 @@ export class UserStore {
 
   /** Replaces a service account's token hash (the old token stops working). */
   setTokenHash(id: string, tokenHash: string): Promise<UserRecord> {
-    return this.#change(id, (user) => {
+    return this.#change(id, 'token_replaced', (user) => {
       if (user.kind !== 'service') throw new UserStoreError('wrong_kind', id);
       user.tokenHash = tokenHash;
     });
   }
 
   setDisabled(id: string, disabled: boolean): Promise<UserRecord> {
-    return this.#change(id, (user, users) => {
+    return this.#change(id, disabled ? 'disabled' : 'enabled', (user, users) => {
       if (disabled && isActiveAdmin(user) && users.filter(isActiveAdmin).length === 1) throw new UserStoreError('last_admin', id);
       user.disabled = disabled;
     });
   }
 
   setRoles(id: string, roles: readonly Role[]): Promise<UserRecord> {
-    return this.#change(id, (user, users) => {
+    return this.#change(id, 'roles_set', (user, users) => {
       checkRoles(id, user.kind, roles);
       if (isActiveAdmin(user) && !roles.includes('admin') && users.filter(isActiveAdmin).length === 1) throw new UserStoreError('last_admin', id);
       user.roles = [...new Set(roles)];
@@ -197,11 +236,11 @@ export class UserStore {
    * here, so decisions about one account happen one at a time across processes on this machine.
    */
   decideForAccount<T>(id: string, decide: (user: UserRecord | undefined) => T): Promise<T> {
-    return this.#mutate(async (users) => decide(users.find((u) => u.id === id)));
+    return this.#mutate({ change: 'sign_in', target: id }, async (users) => decide(users.find((u) => u.id === id)));
   }
 
-  #change(id: string, change: (user: UserRecord, users: UserRecord[]) => void): Promise<UserRecord> {
-    return this.#mutate(async (users) => {
+  #change(id: string, label: string, change: (user: UserRecord, users: UserRecord[]) => void): Promise<UserRecord> {
+    return this.#mutate({ change: label, target: id }, async (users) => {
       const user = users.find((u) => u.id === id);
       if (!user) throw new UserStoreError('not_found', id);
       change(user, users);
@@ -210,27 +249,84 @@ export class UserStore {
     });
   }
 
-  async #mutate<T>(change: (users: UserRecord[]) => Promise<T>): Promise<T> {
+  /**
+   * Read, check against the recorded digest, change, write, record — all under the lock, so the
+   * latest recorded digest is always the latest write's, and no change is made on top of a state
+   * nobody accepted (that would record, and so launder, a hand edit).
+   */
+  async #mutate<T>(label: ChangeLabel, change: (users: UserRecord[]) => Promise<T>): Promise<T> {
     return withFileLock(
       this.#lockPath,
       async () => {
         const users = await this.#read();
+        await this.#checkRecorded(users);
         const before = serialiseUsers(users);
         const result = await change(users);
         const after = serialiseUsers(users);
-        if (after !== before) await writeFileAtomic(this.path, after);
+        if (after !== before) {
+          await writeFileAtomic(this.path, after);
+          await this.#record(users, label);
+        }
         return result;
       },
       { timeoutMs: this.#lockTimeoutMs },
     );
   }
 
-  async #read(): Promise<UserRecord[]> {
+  async #checkRecorded(users: readonly UserRecord[]): Promise<void> {
+    const latestDigest = this.#options.ledger?.latestDigest;
+    if (!latestDigest) return;
+    const recorded = await latestDigest();
+    const found = userStoreDigest(users);
+    // Nothing recorded and nothing there: a new installation (first admin, simulator mode).
+    if (recorded === found || (recorded === undefined && users.length === 0)) return;
+    throw new UserStoreNotAcceptedError(this.path, found, recorded);
+  }
+
+  async #record(users: readonly UserRecord[], label: ChangeLabel, note?: string): Promise<void> {
+    const ledger = this.#options.ledger;
+    if (!ledger) return;
+    const target = label.target === undefined ? undefined : users.find((u) => u.id === label.target);
+    const actor = this.#options.actor ?? { user: label.target ?? '(unknown)', role: target ? roleField(target.roles) : '' };
+    await ledger.record({ digest: userStoreDigest(users), change: label.change, target: label.target, actor, note });
+    // Only once recorded: the copy is what the trail vouches for.
+    await writeFileAtomic(this.#recordedCopyPath, serialiseUsers(users));
+  }
+
+  /**
+   * `users accept-store`: under the lock, hands `decide` the accounts as they are and what the
+   * trail vouches for; if it returns an acceptance, records the accounts as they are, accepted by
+   * its actor (known only once `decide` has signed them in).
+   */
+  async accept(decide: (state: StoreStateForAccept) => Promise<{ actor: StoreActor; note: string } | undefined>): Promise<void> {
+    return withFileLock(
+      this.#lockPath,
+      async () => {
+        const current = await this.#read();
+        const state: StoreStateForAccept = {
+          current,
+          digest: userStoreDigest(current),
+          recordedDigest: await this.#options.ledger?.latestDigest?.(),
+          recordedCopy: await this.#readFile(this.#recordedCopyPath).catch(() => undefined),
+        };
+        const acceptance = await decide(state);
+        if (acceptance) await this.actingAs(acceptance.actor).#record(current, { change: 'accepted' }, acceptance.note);
+      },
+      { timeoutMs: this.#lockTimeoutMs },
+    );
+  }
+
+  #read(): Promise<UserRecord[]> {
+    return this.#readFile(this.path).then((users) => users ?? []);
+  }
+
+  /** The accounts in `file`, checked against the rules; undefined if there is no such file. */
+  async #readFile(file: string): Promise<UserRecord[] | undefined> {
     let text: string;
     try {
-      text = await readFile(this.path, 'utf8');
+      text = await readFile(file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
     let parsed: unknown;
@@ -244,7 +340,7 @@ export class UserStore {
     try {
       checkAccounts(document.data.users);
     } catch (err) {
-      if (err instanceof UserStoreError) throw new UserStoreRefusedError(this.path, err.problem, err.userId);
+      if (err instanceof UserStoreError) throw new UserStoreRefusedError(file, err.problem, err.userId);
       throw err;
     }
     return document.data.users.map((u) => Object.fromEntries(Object.entries(u).filter(([, v]) => v !== undefined)) as unknown as UserRecord);

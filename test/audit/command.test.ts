@@ -7,10 +7,10 @@ import { EVENTS_FILE, openFileAuditStore } from '../../src/audit/file-store.js';
 import { openPgAuditStore } from '../../src/audit/pg-store.js';
 import { auditDir } from '../../src/audit/store.js';
 import { hashPassword } from '../../src/auth/password.js';
-import { UserStore } from '../../src/auth/users.js';
 import { CliError, EXIT } from '../../src/cli/errors.js';
 import { runCli } from '../auth/cli-harness.js';
 import { FAST_SCRYPT, GOOD_PASSWORD } from '../auth/fixtures.js';
+import { recordedUsers } from '../support/accounts.js';
 import { sampleEvents, tempFolder, TEST_NHS_NUMBERS } from './fixtures.js';
 import { TEST_DATABASE_URL } from './pg-fixtures.js';
 
@@ -20,13 +20,14 @@ let env: Record<string, string>;
 beforeEach(async () => {
   folder = await tempFolder('pds-trace-audit-cmd-');
   env = { PDS_TRACE_DATA_DIR: folder.dir, PDS_TRACE_PASSWORD: GOOD_PASSWORD };
-  const users = await UserStore.open(folder.dir);
+  const store = await openFileAuditStore(auditDir(folder.dir));
+  await store.append(sampleEvents(6));
+  // After the samples (seq 1-6): each add records the user store's digest (seq 7-9).
+  const users = await recordedUsers(folder.dir);
   const passwordHash = await hashPassword(GOOD_PASSWORD, FAST_SCRYPT);
   await users.add({ id: 'ada', roles: ['admin'], kind: 'person', passwordHash });
   await users.add({ id: 'aud', roles: ['auditor'], kind: 'person', passwordHash });
   await users.add({ id: 'tess', roles: ['tracer'], kind: 'person', passwordHash });
-  const store = await openFileAuditStore(auditDir(folder.dir));
-  await store.append(sampleEvents(6));
 });
 
 afterEach(async () => {
@@ -41,9 +42,9 @@ describe('pds-trace audit verify', () => {
   it('reports an intact trail with its head, and records the check', async () => {
     const run = await runCli(['audit', 'verify', '--as', 'aud'], env);
     expect(run.error).toBeUndefined();
-    // Six samples plus the auditor's own sign-in.
-    expect(run.stdout).toMatch(/^audit trail intact: 7 events; head 7:[0-9a-f]{64}\n$/);
-    expect((await trail()).at(-1)).toMatchObject({ kind: 'audit_verified', user: 'aud', role: 'auditor', outcome: 'intact', detail: 'events=7 head=7' });
+    // Six samples, three user-store digests, and the auditor's own sign-in.
+    expect(run.stdout).toMatch(/^audit trail intact: 10 events; head 10:[0-9a-f]{64}\n$/);
+    expect((await trail()).at(-1)).toMatchObject({ kind: 'audit_verified', user: 'aud', role: 'auditor', outcome: 'intact', detail: 'events=10 head=10' });
   });
 
   it('fails with the kind and seq of a tampered event', async () => {
@@ -54,7 +55,7 @@ describe('pds-trace audit verify', () => {
     const run = await runCli(['audit', 'verify', '--as', 'aud'], env);
     expect(run.error).toMatchObject({ exitCode: EXIT.failure, message: 'the audit trail has been tampered with' });
     expect(run.stdout).toContain('audit trail NOT intact: edited at event 3');
-    expect((await trail()).at(-1)).toMatchObject({ kind: 'audit_verified', outcome: 'edited', detail: 'seq=3 events=7' });
+    expect((await trail()).at(-1)).toMatchObject({ kind: 'audit_verified', outcome: 'edited', detail: 'seq=3 events=10' });
   });
 
   it('checks heads noted elsewhere', async () => {
