@@ -188,16 +188,22 @@ export async function signInWithPassword(deps: AuthenticatorDeps, userId: string
 export async function signInWithServiceToken(deps: AuthenticatorDeps, userId: string, token: string): Promise<Principal> {
   const user = await deps.users.get(userId);
   if (!user) return refuse(deps, userId, undefined, 'unknown_user', 'service_token');
-  // Decided again under the lock, for the check against the recorded digest (nothing is written).
-  const refusal = await decideUnderLock(deps, userId, user, 'service_token', (current): SignInRefusal | undefined => {
-    if (!current) return 'unknown_user';
-    if (current.kind !== 'service' || current.tokenHash === undefined) return 'not_a_service_account';
-    if (current.disabled) return 'disabled';
-    if (!verifyServiceToken(token, current.tokenHash)) return 'bad_token';
-    return undefined;
-  });
-  if (refusal) return refuse(deps, userId, user, refusal, 'service_token');
-  return admit(deps, user, 'service_token');
+  // Decided again under the lock, on the current record, for the check against the recorded
+  // digest (nothing is written).
+  const { refusal, record } = await decideUnderLock(deps, userId, user, 'service_token', (current) => ({
+    refusal: serviceTokenRefusal(current, token),
+    record: current && { ...current },
+  }));
+  if (refusal || !record) return refuse(deps, userId, record ?? user, refusal ?? 'unknown_user', 'service_token');
+  return admit(deps, record, 'service_token');
+}
+
+function serviceTokenRefusal(user: UserRecord | undefined, token: string): SignInRefusal | undefined {
+  if (!user) return 'unknown_user';
+  if (user.kind !== 'service' || user.tokenHash === undefined) return 'not_a_service_account';
+  if (user.disabled) return 'disabled';
+  if (!verifyServiceToken(token, user.tokenHash)) return 'bad_token';
+  return undefined;
 }
 
 export interface CliCredentialSources {

@@ -22,7 +22,10 @@ import { userStoreDigest, UserStoreNotAcceptedError, type StoreActor, type UserS
  * - service accounts have no password (they use a token) and cannot be `admin` or `auditor`:
  *   unattended work submits and runs batches, it does not manage users or read the trail;
  * - the last enabled admin cannot be disabled or lose the role, which would leave nobody able to
- *   manage users.
+ *   manage users;
+ * - with a ledger (every store the CLI opens, recorded-user-store.ts), each write's digest goes into
+ *   the audit trail, and no sign-in decision or change is made while users.json is not the state
+ *   last recorded there (store-ledger.ts; `users accept-store` in accept-store.ts).
  */
 
 export const USERS_FILE = 'users.json';

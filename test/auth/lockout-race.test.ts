@@ -1,10 +1,14 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openFileAuditStore } from '../../src/audit/file-store.js';
+import { auditDir } from '../../src/audit/store.js';
 import { AuthenticationError, LOCKOUT_THRESHOLD, signInWithPassword } from '../../src/auth/authenticate.js';
 import { hashPassword } from '../../src/auth/password.js';
+import { auditLedger, userStoreDigest } from '../../src/auth/store-ledger.js';
 import { UserStore } from '../../src/auth/users.js';
 import { tempFolder } from '../audit/fixtures.js';
+import { recordedUsers } from '../support/accounts.js';
 import { FAST_SCRYPT, GOOD_PASSWORD, RecordingAudit } from './fixtures.js';
 
 const run = promisify(execFile);
@@ -19,7 +23,7 @@ interface Attempt {
 
 beforeEach(async () => {
   folder = await tempFolder('pds-trace-lockout-race-');
-  const users = await UserStore.open(folder.dir);
+  const users = await recordedUsers(folder.dir);
   const passwordHash = await hashPassword(GOOD_PASSWORD, FAST_SCRYPT);
   await users.add({ id: 'ada', roles: ['admin'], kind: 'person', passwordHash });
   await users.add({ id: 'tess', roles: ['tracer'], kind: 'person', passwordHash });
@@ -35,7 +39,7 @@ afterEach(async () => {
 /** Each attempt with its own store instance, as separate requests or processes would have. */
 async function attemptInProcess(userId: string, password: string): Promise<Attempt> {
   const audit = new RecordingAudit();
-  const users = await UserStore.open(folder.dir);
+  const users = await recordedUsers(folder.dir);
   try {
     await signInWithPassword({ users, audit, passwordParams: FAST_SCRYPT }, userId, password);
     return { outcome: 'admitted', kinds: audit.kinds() };
@@ -76,7 +80,10 @@ async function expectSerialOutcome(attempts: Attempt[]): Promise<void> {
   const tess = (await (await UserStore.open(folder.dir)).get('tess'))!;
   expect(tess.failedAttempts).toBe(LOCKOUT_THRESHOLD);
   expect(Date.parse(tess.lockoutUntil!)).toBeGreaterThan(Date.now());
-  // And nobody gets in afterwards while it lasts.
+  // The trail's latest digest is the state the race left: each write was recorded in order.
+  const trail = await openFileAuditStore(auditDir(folder.dir));
+  expect(await auditLedger({ sink: trail, trail }).latestDigest!()).toBe(userStoreDigest(await (await UserStore.open(folder.dir)).list()));
+  // And nobody gets in afterwards while the lockout lasts.
   expect((await attemptInProcess('tess', GOOD_PASSWORD)).outcome).toBe('locked');
 }
 
