@@ -94,10 +94,11 @@ async function signIn(
   command: string,
   asUser: string | undefined,
   authorise: Authorise | undefined,
-  trail: Pick<AuditStore, 'search'> | undefined,
+  /** Where users.json's digests are recorded and read back (recorded-user-store.ts). */
+  ledger: { sink: Pick<AuditStore, 'append'>; trail?: Pick<AuditStore, 'search'> },
 ): Promise<SignedInSession> {
   const origin = config.smsp.auditIdentity.uri;
-  const users = await openRecordedUserStore(config.dataDir, { append: sink.append.bind(sink), search: trail?.search.bind(trail) }, { origin, trail: trail !== undefined });
+  const users = await openRecordedUserStore(config.dataDir, { ...ledger, origin });
   const principal = await signInCli(
     { users, audit: sink, origin, passwordParams: deps.passwordParams },
     { userId: asUser, env: deps.io.env, promptSecret: deps.io.promptSecret },
@@ -130,7 +131,7 @@ export async function withCliSession<T>(
   const config = deps.config();
   const audit = await openAuditStore(config);
   try {
-    const session = await signIn(deps, config, audit, command, asUser, authorise, audit);
+    const session = await signIn(deps, config, audit, command, asUser, authorise, { sink: audit, trail: audit });
     return await fn({ ...session, audit });
   } finally {
     await audit.close();
@@ -149,8 +150,20 @@ export async function withBufferedCliSession<T>(
   fn: (session: SignedInSession) => Promise<T>,
 ): Promise<T> {
   const config = deps.config();
-  // No trail to check users.json against yet: its changes are buffered with the other events.
-  return fn(await signIn(deps, config, buffer, command, asUser, undefined, undefined));
+  if (config.auditDatabaseUrl) {
+    // The PostgreSQL trail does not exist yet: users.json's changes wait in the buffer with the
+    // other events, and there is no digest to check it against (after switching to a new trail an
+    // admin accepts the user store once: `users accept-store`).
+    return fn(await signIn(deps, config, buffer, command, asUser, undefined, { sink: buffer }));
+  }
+  // The file trail exists: users.json is checked against it and its changes recorded there at
+  // once, so a failed sign-in's count is not lost with the buffer.
+  const trail = await openAuditStore(config);
+  try {
+    return await fn(await signIn(deps, config, buffer, command, asUser, undefined, { sink: trail, trail }));
+  } finally {
+    await trail.close();
+  }
 }
 
 /** Typed refusals and failures of auth and audit, as the one-line errors the CLI prints. */

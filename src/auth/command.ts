@@ -70,7 +70,7 @@ async function bootstrapFirstAdmin(deps: CliDeps, id: string, flags: AddFlags): 
   const audit = await openAuditStore(config);
   try {
     // Recorded: the first digest of the store goes into the trail with this add.
-    const users = await openRecordedUserStore(config.dataDir, audit, { origin: config.smsp.auditIdentity.uri });
+    const users = await openRecordedUserStore(config.dataDir, { sink: audit, trail: audit, origin: config.smsp.auditIdentity.uri });
     const user = await users.add({ id, displayName: flags.name, roles: flags.role, kind: 'person', passwordHash }, { firstOnly: true });
     await audit.append([
       {
@@ -96,7 +96,7 @@ async function acceptStore(deps: CliDeps, asUser: string | undefined): Promise<v
   const credentials = await personCredentials({ userId: asUser, env: deps.io.env, promptSecret: deps.io.promptSecret });
   const audit = await openAuditStore(config);
   try {
-    const users = await openRecordedUserStore(config.dataDir, audit, { origin });
+    const users = await openRecordedUserStore(config.dataDir, { sink: audit, trail: audit, origin });
     const outcome = await acceptUserStore({ users, audit, origin, passwordParams: deps.passwordParams }, credentials);
     if (!outcome.accepted) {
       deps.io.stdout.write(`users.json is the state last recorded in the audit trail (sha256 ${outcome.digest}); nothing to accept.\n`);

@@ -14,7 +14,8 @@ const FAST_SCRYPT: ScryptParams = { cost: 2 ** 10, blockSize: 8, parallelism: 1 
  * leaves it unrecorded, and every sign-in is refused until an admin accepts it.
  */
 export async function recordedUsers(dataDir: string): Promise<UserStore> {
-  return openRecordedUserStore(dataDir, await openFileAuditStore(auditDir(dataDir)));
+  const audit = await openFileAuditStore(auditDir(dataDir));
+  return openRecordedUserStore(dataDir, { sink: audit, trail: audit });
 }
 
 /**
