@@ -17,9 +17,12 @@ import { USER_ID_PATTERN, type UserRecord, type UserStore } from './users.js';
  * password is offered, and the refusals are audited too; success or the end of the lockout starts
  * the count again; an admin setting a new password lifts it. Each attempt's locked check, password
  * check and bookkeeping are one decision under the user store's lock (sign-in-decision.ts), so
- * parallel attempts — from any number of processes — end as some serial order of them would. Service tokens are not locked out:
- * a 256-bit token cannot be guessed, and a lockout would only let anyone stop the watched folders
- * by failing five times.
+ * parallel attempts — from any number of processes — end as some serial order of them would.
+ * Service tokens are not locked out: a 256-bit token cannot be guessed, and a lockout would only
+ * let anyone stop the watched folders by failing five times.
+ *
+ * A users.json that is not the state last recorded in the audit trail refuses every sign-in
+ * (`store_not_accepted`) until an admin accepts it (store-ledger.ts, accept-store.ts).
  *
  * How the CLI finds credentials ({@link signInCli}), in this order:
  * 1. `PDS_TRACE_SERVICE_ACCOUNT` (+ `PDS_TRACE_SERVICE_TOKEN`): unattended runs (systemd units,

@@ -89,19 +89,26 @@ async function bootstrapFirstAdmin(deps: CliDeps, id: string, flags: AddFlags): 
   }
 }
 
-/** `users accept-store`: signs in apart from the usual session (see accept-store.ts). */
+/**
+ * `users accept-store`. While users.json is as recorded there is nothing to accept, and the command
+ * signs in like any other (failures counted towards the lockout), so it is no way round the
+ * lockout; only a store that differs takes the sign-in against the recorded accounts (accept-store.ts).
+ */
 async function acceptStore(deps: CliDeps, asUser: string | undefined): Promise<void> {
   const config = deps.config();
   const origin = config.smsp.auditIdentity.uri;
-  const credentials = await personCredentials({ userId: asUser, env: deps.io.env, promptSecret: deps.io.promptSecret });
+  const nothingToAccept = (digest: string) => deps.io.stdout.write(`users.json is the state last recorded in the audit trail (sha256 ${digest}); nothing to accept.\n`);
   const audit = await openAuditStore(config);
   try {
     const users = await openRecordedUserStore(config.dataDir, { sink: audit, trail: audit, origin });
-    const outcome = await acceptUserStore({ users, audit, origin, passwordParams: deps.passwordParams }, credentials);
-    if (!outcome.accepted) {
-      deps.io.stdout.write(`users.json is the state last recorded in the audit trail (sha256 ${outcome.digest}); nothing to accept.\n`);
+    const state = await users.recordedState();
+    if (state.asRecorded) {
+      await withCliSession(deps, 'users accept-store', asUser, async () => nothingToAccept(state.digest));
       return;
     }
+    const credentials = await personCredentials({ userId: asUser, env: deps.io.env, promptSecret: deps.io.promptSecret });
+    const outcome = await acceptUserStore({ users, audit, origin, passwordParams: deps.passwordParams }, credentials);
+    if (!outcome.accepted) return void nothingToAccept(outcome.digest);
     if (outcome.basis === 'first_use') deps.io.stdout.write('No state of users.json was recorded in the audit trail before: accepting it as found.\n');
     else deps.io.stdout.write(`Changes since the recorded state:\n${outcome.differences.map((d) => `  ${d}\n`).join('') || '  (none in the accounts)\n'}`);
     deps.io.stdout.write(`Accepted users.json (sha256 ${outcome.digest}); sign-in is open again.\n`);

@@ -276,14 +276,28 @@ export class UserStore {
     );
   }
 
-  async #checkRecorded(users: readonly UserRecord[]): Promise<void> {
+  /**
+   * Whether users.json is the state last recorded (or, with nothing recorded, empty), read without
+   * the lock: a hint for `users accept-store`, which decides again under it.
+   */
+  async recordedState(): Promise<{ asRecorded: boolean; digest: string }> {
+    const users = await this.#read();
+    const digest = userStoreDigest(users);
+    return { asRecorded: await this.#isAsRecorded(users, digest), digest };
+  }
+
+  async #isAsRecorded(users: readonly UserRecord[], digest: string): Promise<boolean> {
     const latestDigest = this.#options.ledger?.latestDigest;
-    if (!latestDigest) return;
+    if (!latestDigest) return true;
     const recorded = await latestDigest();
-    const found = userStoreDigest(users);
     // Nothing recorded and nothing there: a new installation (first admin, simulator mode).
-    if (recorded === found || (recorded === undefined && users.length === 0)) return;
-    throw new UserStoreNotAcceptedError(this.path, found, recorded);
+    return recorded === digest || (recorded === undefined && users.length === 0);
+  }
+
+  async #checkRecorded(users: readonly UserRecord[]): Promise<void> {
+    const digest = userStoreDigest(users);
+    if (await this.#isAsRecorded(users, digest)) return;
+    throw new UserStoreNotAcceptedError(this.path, digest, await this.#options.ledger!.latestDigest!());
   }
 
   async #record(users: readonly UserRecord[], label: ChangeLabel, note?: string): Promise<void> {

@@ -139,6 +139,11 @@ describe('pds-trace users accept-store', () => {
     expect((await auditTrail()).slice(before).map((e) => e.kind)).toEqual(['sign_in']);
   });
 
+  it('is no way round the lockout: while users.json is as recorded it signs in as usual, counting failures', async () => {
+    refusedWith(await runCli(['users', 'accept-store', '--as', 'ada'], { ...env, PDS_TRACE_PASSWORD: 'a guess' }), /sign-in refused for ada/);
+    expect((await (await UserStore.open(folder.dir)).get('ada'))!.failedAttempts).toBe(1);
+  });
+
   it('accepts, on first use, a store that was never recorded (an installation from before digests)', async () => {
     const other = await tempFolder('pds-trace-store-digest-first-');
     try {
