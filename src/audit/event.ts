@@ -26,6 +26,8 @@ export const AUDIT_EVENT_KINDS = [
   /** A user was added, disabled, enabled or had their password or token changed. */
   'user_changed',
   'role_changed',
+  /** users.json was written or accepted: `detail` carries its digest (auth/store-ledger.ts). */
+  'user_store_changed',
   'config_changed',
   'results_downloaded',
   'research_downloaded',

@@ -4,6 +4,8 @@ import type { AuditStore } from '../audit/store.js';
 import type { Principal } from './authorise.js';
 import { DEFAULT_SCRYPT_PARAMS, verifyPassword, type ScryptParams } from './password.js';
 import { verifyServiceToken } from './service-token.js';
+import { decidePasswordAttempt, LOCKOUT_THRESHOLD, refusalWithoutPassword } from './sign-in-decision.js';
+import { UserStoreNotAcceptedError } from './store-ledger.js';
 import { USER_ID_PATTERN, type UserRecord, type UserStore } from './users.js';
 
 /**
@@ -13,9 +15,14 @@ import { USER_ID_PATTERN, type UserRecord, type UserStore } from './users.js';
  *
  * Lockout: after 5 failed passwords in a row an account is refused for 15 minutes, whatever
  * password is offered, and the refusals are audited too; success or the end of the lockout starts
- * the count again; an admin setting a new password lifts it. Service tokens are not locked out:
- * a 256-bit token cannot be guessed, and a lockout would only let anyone stop the watched folders
- * by failing five times.
+ * the count again; an admin setting a new password lifts it. Each attempt's locked check, password
+ * check and bookkeeping are one decision under the user store's lock (sign-in-decision.ts), so
+ * parallel attempts — from any number of processes — end as some serial order of them would.
+ * Service tokens are not locked out: a 256-bit token cannot be guessed, and a lockout would only
+ * let anyone stop the watched folders by failing five times.
+ *
+ * A users.json that is not the state last recorded in the audit trail refuses every sign-in
+ * (`store_not_accepted`) until an admin accepts it (store-ledger.ts, accept-store.ts).
  *
  * How the CLI finds credentials ({@link signInCli}), in this order:
  * 1. `PDS_TRACE_SERVICE_ACCOUNT` (+ `PDS_TRACE_SERVICE_TOKEN`): unattended runs (systemd units,
@@ -28,8 +35,7 @@ import { USER_ID_PATTERN, type UserRecord, type UserStore } from './users.js';
  * A service account never gets the prompt or a password: it cannot sign in interactively.
  */
 
-export const LOCKOUT_THRESHOLD = 5;
-export const LOCKOUT_MS = 15 * 60 * 1000;
+export { LOCKOUT_MS, LOCKOUT_THRESHOLD } from './sign-in-decision.js';
 
 /** Where the CLI reads credentials; see the comment above. */
 export const CREDENTIAL_ENV = {
@@ -46,7 +52,9 @@ export type SignInRefusal =
   | 'disabled'
   | 'service_account'
   | 'not_a_service_account'
-  | 'bad_token';
+  | 'bad_token'
+  /** users.json differs from the state last recorded in the audit trail (store-ledger.ts). */
+  | 'store_not_accepted';
 
 /**
  * Sign-in refused. The message does not say whether the user exists or which part was wrong
@@ -58,11 +66,15 @@ export class AuthenticationError extends Error {
     readonly userId: string,
     readonly reason: SignInRefusal,
     readonly lockedUntil?: string,
+    /** For `store_not_accepted`: what differs and what to do. */
+    detail?: string,
   ) {
     super(
       reason === 'locked'
         ? `sign-in refused: account ${userId} is locked after ${LOCKOUT_THRESHOLD} failed attempts until ${lockedUntil}`
-        : `sign-in refused for ${userId}: unknown user, wrong credentials, or a disabled account`,
+        : reason === 'store_not_accepted'
+          ? `sign-in refused for everyone: ${detail}`
+          : `sign-in refused for ${userId}: unknown user, wrong credentials, or a disabled account`,
     );
   }
 }
@@ -83,7 +95,7 @@ export interface AuthenticatorDeps {
   passwordParams?: ScryptParams;
 }
 
-type Method = 'password' | 'service_token';
+export type Method = 'password' | 'service_token';
 
 function auditedUser(userId: string): string {
   return USER_ID_PATTERN.test(userId) ? userId : '(invalid user id)';
@@ -93,7 +105,16 @@ function event(deps: AuthenticatorDeps, fields: Omit<NewAuditEvent, 'time' | 'or
   return { ...fields, time: (deps.clock ?? (() => new Date()))().toISOString(), origin: deps.origin };
 }
 
-async function refuse(deps: AuthenticatorDeps, userId: string, user: UserRecord | undefined, reason: SignInRefusal, method: Method, extra: NewAuditEvent[] = []): Promise<never> {
+/** Records a refused attempt, then throws its AuthenticationError. */
+export async function refuse(
+  deps: AuthenticatorDeps,
+  userId: string,
+  user: UserRecord | undefined,
+  reason: SignInRefusal,
+  method: Method,
+  extra: NewAuditEvent[] = [],
+  why?: string,
+): Promise<never> {
   const failed = event(deps, {
     kind: 'sign_in_failed',
     user: auditedUser(userId),
@@ -102,24 +123,34 @@ async function refuse(deps: AuthenticatorDeps, userId: string, user: UserRecord 
     detail: `method=${method}`,
   });
   await deps.audit.append([failed, ...extra]);
-  throw new AuthenticationError(userId, reason, user?.lockoutUntil);
+  throw new AuthenticationError(userId, reason, user?.lockoutUntil, why);
+}
+
+/**
+ * Runs a sign-in decision under the store's lock (UserStore.decideForAccount); a store that is not
+ * the state last recorded in the audit trail refuses it, and that refusal is audited like any other.
+ */
+async function decideUnderLock<T>(deps: AuthenticatorDeps, userId: string, user: UserRecord, method: Method, decide: (current: UserRecord | undefined) => T): Promise<T> {
+  try {
+    return await deps.users.decideForAccount(userId, decide);
+  } catch (err) {
+    if (err instanceof UserStoreNotAcceptedError) return refuse(deps, userId, user, 'store_not_accepted', method, [], err.message);
+    throw err;
+  }
 }
 
 function principalOf(user: UserRecord): Principal {
   return { userId: user.id, roles: [...user.roles], kind: user.kind };
 }
 
-async function admit(deps: AuthenticatorDeps, user: UserRecord, method: Method): Promise<Principal> {
+/** Records a sign-in and returns the principal. */
+export async function admit(deps: AuthenticatorDeps, user: UserRecord, method: Method): Promise<Principal> {
   await deps.audit.append([event(deps, { kind: 'sign_in', user: user.id, role: roleField(user.roles), outcome: 'success', detail: `method=${method}` })]);
   return principalOf(user);
 }
 
-function lockedAt(user: UserRecord, now: Date): boolean {
-  return user.lockoutUntil !== undefined && Date.parse(user.lockoutUntil) > now.getTime();
-}
-
 /** A stand-in for unknown users: same cost as a real hash, never matches (its key is not scrypt's output). */
-function standInHash(params: ScryptParams): string {
+export function standInHash(params: ScryptParams): string {
   const zeros = (n: number) => Buffer.alloc(n).toString('base64');
   return `scrypt$N=${params.cost},r=${params.blockSize},p=${params.parallelism}$${zeros(16)}$${zeros(32)}`;
 }
@@ -131,45 +162,51 @@ export async function signInWithPassword(deps: AuthenticatorDeps, userId: string
     await verifyPassword(password, standInHash(deps.passwordParams ?? DEFAULT_SCRYPT_PARAMS));
     return refuse(deps, userId, undefined, 'unknown_user', 'password');
   }
-  if (user.kind === 'service' || user.passwordHash === undefined) return refuse(deps, userId, user, 'service_account', 'password');
-  if (user.disabled) return refuse(deps, userId, user, 'disabled', 'password');
-  if (lockedAt(user, now())) return refuse(deps, userId, user, 'locked', 'password');
+  // Refused whatever the password (locked, disabled, a service account): no scrypt spent on it.
+  const early = refusalWithoutPassword(user, now());
+  if (early) return refuse(deps, userId, user, early, 'password');
 
-  if (await verifyPassword(password, user.passwordHash)) {
-    const fresh = await deps.users.updateSignInState(userId, (u) => {
-      u.failedAttempts = 0;
-      delete u.lockoutUntil;
+  // scrypt runs outside the store lock; the decision under it uses the result only if the record
+  // still holds the hash that was checked (sign-in-decision.ts).
+  let checkedHash = user.passwordHash!;
+  for (;;) {
+    const matches = await verifyPassword(password, checkedHash);
+    const { decision, record } = await decideUnderLock(deps, userId, user, 'password', (current) => {
+      if (!current) return { decision: { kind: 'refuse', reason: 'unknown_user', lockedNow: false } as const, record: undefined };
+      return { decision: decidePasswordAttempt(current, checkedHash, matches, now()), record: { ...current } };
     });
-    return admit(deps, fresh, 'password');
+    if (decision.kind === 'rehash') {
+      checkedHash = decision.passwordHash;
+      continue;
+    }
+    if (decision.kind === 'admit') return admit(deps, record!, 'password');
+    const lockout =
+      decision.lockedNow && record
+        ? [event(deps, { kind: 'lockout', user: userId, role: roleField(record.roles), outcome: 'locked', detail: `attempts=${record.failedAttempts} until=${record.lockoutUntil}` })]
+        : [];
+    return refuse(deps, userId, record, decision.reason, 'password', lockout);
   }
-
-  let lockedNow = false;
-  const counted = await deps.users.updateSignInState(userId, (u) => {
-    const at = now();
-    // A lockout that has run out starts a fresh count.
-    if (u.lockoutUntil !== undefined && !lockedAt(u, at)) {
-      u.failedAttempts = 0;
-      delete u.lockoutUntil;
-    }
-    u.failedAttempts += 1;
-    if (u.failedAttempts >= LOCKOUT_THRESHOLD && u.lockoutUntil === undefined) {
-      u.lockoutUntil = new Date(at.getTime() + LOCKOUT_MS).toISOString();
-      lockedNow = true;
-    }
-  });
-  const lockout = lockedNow
-    ? [event(deps, { kind: 'lockout', user: userId, role: roleField(counted.roles), outcome: 'locked', detail: `attempts=${counted.failedAttempts} until=${counted.lockoutUntil}` })]
-    : [];
-  return refuse(deps, userId, counted, 'bad_password', 'password', lockout);
 }
 
 export async function signInWithServiceToken(deps: AuthenticatorDeps, userId: string, token: string): Promise<Principal> {
   const user = await deps.users.get(userId);
   if (!user) return refuse(deps, userId, undefined, 'unknown_user', 'service_token');
-  if (user.kind !== 'service' || user.tokenHash === undefined) return refuse(deps, userId, user, 'not_a_service_account', 'service_token');
-  if (user.disabled) return refuse(deps, userId, user, 'disabled', 'service_token');
-  if (!verifyServiceToken(token, user.tokenHash)) return refuse(deps, userId, user, 'bad_token', 'service_token');
-  return admit(deps, user, 'service_token');
+  // Decided again under the lock, on the current record, for the check against the recorded
+  // digest (nothing is written).
+  const { refusal, record } = await decideUnderLock(deps, userId, user, 'service_token', (current) => ({
+    refusal: serviceTokenRefusal(current, token),
+    record: current && { ...current },
+  }));
+  if (refusal || !record) return refuse(deps, userId, record ?? user, refusal ?? 'unknown_user', 'service_token');
+  return admit(deps, record, 'service_token');
+}
+
+function serviceTokenRefusal(user: UserRecord | undefined, token: string): SignInRefusal | undefined {
+  if (!user) return 'unknown_user';
+  if (user.kind !== 'service' || user.tokenHash === undefined) return 'not_a_service_account';
+  if (user.disabled) return 'disabled';
+  if (!verifyServiceToken(token, user.tokenHash)) return 'bad_token';
+  return undefined;
 }
 
 export interface CliCredentialSources {
@@ -194,9 +231,16 @@ export async function signInCli(deps: AuthenticatorDeps, sources: CliCredentialS
     if (token === undefined) throw new CredentialsError(`${CREDENTIAL_ENV.serviceAccount} is set but ${CREDENTIAL_ENV.serviceToken} is not`);
     return signInWithServiceToken(deps, service, token);
   }
+  const { userId, password } = await personCredentials(sources);
+  return signInWithPassword(deps, userId, password);
+}
+
+/** A person's user id and password, from `--as`/PDS_TRACE_USER and PDS_TRACE_PASSWORD or the prompt. */
+export async function personCredentials(sources: CliCredentialSources): Promise<{ userId: string; password: string }> {
+  const { env } = sources;
   const userId = sources.userId ?? nonEmpty(env[CREDENTIAL_ENV.user]);
   if (userId === undefined) throw new CredentialsError(`sign in: name a user with --as or ${CREDENTIAL_ENV.user} (or a service account with ${CREDENTIAL_ENV.serviceAccount})`);
   const password = nonEmpty(env[CREDENTIAL_ENV.password]) ?? (sources.promptSecret ? await sources.promptSecret(`Password for ${userId}: `) : undefined);
   if (password === undefined) throw new CredentialsError(`no password for ${userId}: run in a terminal to be asked, or set ${CREDENTIAL_ENV.password}`);
-  return signInWithPassword(deps, userId, password);
+  return { userId, password };
 }

@@ -12,7 +12,10 @@ import { AccessDeniedError, requireAccess, type Principal } from './authorise.js
 import { PasswordPolicyError, type ScryptParams } from './password.js';
 import { terminalSecretPrompt } from './prompt.js';
 import { UnknownAccessRuleError } from './roles.js';
-import { UserStore, UserStoreError } from './users.js';
+import { AcceptStoreError } from './accept-store.js';
+import { openRecordedUserStore } from './recorded-user-store.js';
+import { UserStoreNotAcceptedError } from './store-ledger.js';
+import { UserStore, UserStoreError, UserStoreRefusedError } from './users.js';
 
 /**
  * What a `pds-trace` command needs to act for someone: sign in (authenticate.ts), check the
@@ -91,9 +94,11 @@ async function signIn(
   command: string,
   asUser: string | undefined,
   authorise: Authorise | undefined,
+  /** Where users.json's digests are recorded and read back (recorded-user-store.ts). */
+  ledger: { sink: Pick<AuditStore, 'append'>; trail?: Pick<AuditStore, 'search'> },
 ): Promise<SignedInSession> {
   const origin = config.smsp.auditIdentity.uri;
-  const users = await UserStore.open(config.dataDir);
+  const users = await openRecordedUserStore(config.dataDir, { ...ledger, origin });
   const principal = await signInCli(
     { users, audit: sink, origin, passwordParams: deps.passwordParams },
     { userId: asUser, env: deps.io.env, promptSecret: deps.io.promptSecret },
@@ -108,7 +113,7 @@ async function signIn(
   return {
     principal,
     config,
-    users,
+    users: users.actingAs({ user: principal.userId, role: roleField(principal.roles) }),
     record: async (events) => {
       await sink.append(stamp(principal, origin, events));
     },
@@ -126,7 +131,7 @@ export async function withCliSession<T>(
   const config = deps.config();
   const audit = await openAuditStore(config);
   try {
-    const session = await signIn(deps, config, audit, command, asUser, authorise);
+    const session = await signIn(deps, config, audit, command, asUser, authorise, { sink: audit, trail: audit });
     return await fn({ ...session, audit });
   } finally {
     await audit.close();
@@ -145,7 +150,20 @@ export async function withBufferedCliSession<T>(
   fn: (session: SignedInSession) => Promise<T>,
 ): Promise<T> {
   const config = deps.config();
-  return fn(await signIn(deps, config, buffer, command, asUser, undefined));
+  if (config.auditDatabaseUrl) {
+    // The PostgreSQL trail does not exist yet: users.json's changes wait in the buffer with the
+    // other events, and there is no digest to check it against (after switching to a new trail an
+    // admin accepts the user store once: `users accept-store`).
+    return fn(await signIn(deps, config, buffer, command, asUser, undefined, { sink: buffer }));
+  }
+  // The file trail exists: users.json is checked against it and its changes recorded there at
+  // once, so a failed sign-in's count is not lost with the buffer.
+  const trail = await openAuditStore(config);
+  try {
+    return await fn(await signIn(deps, config, buffer, command, asUser, undefined, { sink: trail, trail }));
+  } finally {
+    await trail.close();
+  }
 }
 
 /** Typed refusals and failures of auth and audit, as the one-line errors the CLI prints. */
@@ -153,7 +171,7 @@ export function toCliError(err: unknown): unknown {
   if (err instanceof CredentialsError || err instanceof PasswordPolicyError || err instanceof PgIdentifierError) return new CliError(err.message, EXIT.usage);
   if (err instanceof AuditSchemaMissingError) return new CliError(err.message, EXIT.config);
   // Refused sign-in or permission: their own exit code, so scripts can tell them apart.
-  if (err instanceof AuthenticationError || err instanceof AccessDeniedError) return new CliError(err.message, EXIT.denied);
+  if (err instanceof AuthenticationError || err instanceof AccessDeniedError || err instanceof UserStoreRefusedError || err instanceof UserStoreNotAcceptedError || err instanceof AcceptStoreError) return new CliError(err.message, EXIT.denied);
   if (
     err instanceof UserStoreError ||
     err instanceof UnknownAccessRuleError ||

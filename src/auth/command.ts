@@ -2,17 +2,19 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { roleField } from '../audit/event.js';
 import { openAuditStore } from '../audit/store.js';
 import { loadConfig } from '../config.js';
-import { CredentialsError } from './authenticate.js';
+import { acceptUserStore } from './accept-store.js';
+import { CredentialsError, personCredentials } from './authenticate.js';
 import { requireAccess, type Principal } from './authorise.js';
 import { cliAction, processCliIo, signInOption, withCliSession, type CliDeps, type CliIo, type CliSession } from './cli-session.js';
 import { formatPermissionMatrix } from './matrix-text.js';
 import { DEFAULT_SCRYPT_PARAMS, checkPasswordPolicy, hashPassword } from './password.js';
 import { isRole, ROLE_NAMES, type Role } from './roles.js';
 import { issueServiceToken } from './service-token.js';
+import { openRecordedUserStore } from './recorded-user-store.js';
 import { UserStore, type UserRecord } from './users.js';
 
 /**
- * `pds-trace users add | passwd | disable | enable | set-roles | list | roles`.
+ * `pds-trace users add | passwd | disable | enable | set-roles | list | accept-store | roles`.
  *
  * First use (bootstrap): on an empty user store `users add` needs no sign-in — there is nobody yet
  * to sign in as — and the store only accepts a person with the `admin` role as that first user.
@@ -63,12 +65,13 @@ interface AddFlags {
 /** `users add` on an empty store: the first admin, without sign-in (see the comment at the top). */
 async function bootstrapFirstAdmin(deps: CliDeps, id: string, flags: AddFlags): Promise<void> {
   const config = deps.config();
-  const users = await UserStore.open(config.dataDir);
   if (flags.service) throw new CredentialsError('the first user must be a person with the admin role, not a service account');
   const passwordHash = await hashPassword(await newPassword(deps.io, id), deps.passwordParams ?? DEFAULT_SCRYPT_PARAMS);
-  const user = await users.add({ id, displayName: flags.name, roles: flags.role, kind: 'person', passwordHash }, { firstOnly: true });
   const audit = await openAuditStore(config);
   try {
+    // Recorded: the first digest of the store goes into the trail with this add.
+    const users = await openRecordedUserStore(config.dataDir, { sink: audit, trail: audit, origin: config.smsp.auditIdentity.uri });
+    const user = await users.add({ id, displayName: flags.name, roles: flags.role, kind: 'person', passwordHash }, { firstOnly: true });
     await audit.append([
       {
         time: new Date().toISOString(),
@@ -80,10 +83,38 @@ async function bootstrapFirstAdmin(deps: CliDeps, id: string, flags: AddFlags): 
         detail: `action=add target=${user.id} kind=person roles=${roleField(user.roles)} bootstrap=first-user`,
       },
     ]);
+    deps.io.stdout.write(`Added ${user.id} (${roleField(user.roles)}), the first user. Sign in with --as ${user.id}.\n`);
   } finally {
     await audit.close();
   }
-  deps.io.stdout.write(`Added ${user.id} (${roleField(user.roles)}), the first user. Sign in with --as ${user.id}.\n`);
+}
+
+/**
+ * `users accept-store`. While users.json is as recorded there is nothing to accept, and the command
+ * signs in like any other (failures counted towards the lockout), so it is no way round the
+ * lockout; only a store that differs takes the sign-in against the recorded accounts (accept-store.ts).
+ */
+async function acceptStore(deps: CliDeps, asUser: string | undefined): Promise<void> {
+  const config = deps.config();
+  const origin = config.smsp.auditIdentity.uri;
+  const nothingToAccept = (digest: string) => deps.io.stdout.write(`users.json is the state last recorded in the audit trail (sha256 ${digest}); nothing to accept.\n`);
+  const audit = await openAuditStore(config);
+  try {
+    const users = await openRecordedUserStore(config.dataDir, { sink: audit, trail: audit, origin });
+    const state = await users.recordedState();
+    if (state.asRecorded) {
+      await withCliSession(deps, 'users accept-store', asUser, async () => nothingToAccept(state.digest));
+      return;
+    }
+    const credentials = await personCredentials({ userId: asUser, env: deps.io.env, promptSecret: deps.io.promptSecret });
+    const outcome = await acceptUserStore({ users, audit, origin, passwordParams: deps.passwordParams }, credentials);
+    if (!outcome.accepted) return void nothingToAccept(outcome.digest);
+    if (outcome.basis === 'first_use') deps.io.stdout.write('No state of users.json was recorded in the audit trail before: accepting it as found.\n');
+    else deps.io.stdout.write(`Changes since the recorded state:\n${outcome.differences.map((d) => `  ${d}\n`).join('') || '  (none in the accounts)\n'}`);
+    deps.io.stdout.write(`Accepted users.json (sha256 ${outcome.digest}); sign-in is open again.\n`);
+  } finally {
+    await audit.close();
+  }
 }
 
 async function addUser(deps: CliDeps, session: CliSession, id: string, flags: AddFlags): Promise<void> {
@@ -208,6 +239,12 @@ export function registerUsersCommand(program: Command, deps: CliDeps = defaultDe
         });
       }),
     );
+
+  users
+    .command('accept-store')
+    .description('after users.json was changed outside pds-trace: show what differs from the state recorded in the audit trail, and accept it')
+    .addOption(signInOption())
+    .action(cliAction(async (flags: { as?: string }) => acceptStore(deps, flags.as)));
 
   users
     .command('roles')

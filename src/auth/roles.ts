@@ -117,6 +117,7 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   cli('users enable', ['users.manage']),
   cli('users set-roles', ['users.manage']),
   cli('users list', ['users.manage']),
+  cli('users accept-store', ['users.manage'], 'signs in against the accounts last recorded in the audit trail, not users.json as found'),
   cli('users roles', []),
   cli('audit verify', ['audit.verify']),
   cli('audit search', ['audit.read']),

@@ -1,31 +1,38 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { roleField } from '../audit/event.js';
 import { writeFileAtomic } from '../csv/output/atomic-file.js';
 import { withFileLock } from '../audit/file-lock.js';
-import { EXCLUSIVE_ROLES, ROLE_NAMES, type Role } from './roles.js';
+import { checkAccount, checkAccounts, checkRoles, UserStoreError, UserStoreRefusedError, type UserKind } from './account-rules.js';
+import type { Role } from './roles.js';
+import { userStoreDigest, UserStoreNotAcceptedError, type StoreActor, type UserStoreLedger } from './store-ledger.js';
 
 /**
  * The local user store: `<dataDir>/users.json`, owner-only, replaced atomically on every change
  * under a lock file so two pds-trace processes never lose each other's update (a failed sign-in
  * counted by one and a password set by another).
  *
- * Rules kept here, so no command or route can bypass them:
+ * Rules kept here (the per-account ones in account-rules.ts, also checked whenever the file is
+ * loaded, so a hand edit cannot grant what a command would refuse), so no command or route can
+ * bypass them:
  * - bootstrap: the first user added to an empty store must be a person with the `admin` role (that
  *   add needs no sign-in — there is nobody to sign in as; see users/command.ts);
  * - the audit separation: `auditor` is never combined with another role (roles.ts);
  * - service accounts have no password (they use a token) and cannot be `admin` or `auditor`:
  *   unattended work submits and runs batches, it does not manage users or read the trail;
  * - the last enabled admin cannot be disabled or lose the role, which would leave nobody able to
- *   manage users.
+ *   manage users;
+ * - with a ledger (every store the CLI opens, recorded-user-store.ts), each write's digest goes into
+ *   the audit trail, and no sign-in decision or change is made while users.json is not the state
+ *   last recorded there (store-ledger.ts; `users accept-store` in accept-store.ts).
  */
 
 export const USERS_FILE = 'users.json';
+/** A copy of the accounts as last recorded in the audit trail: what `users accept-store` signs in against. */
+export const RECORDED_USERS_FILE = 'users.recorded.json';
 
-/** Lower-case letters, digits, `.`, `_`, `-`; what audit events and SMSP usernames carry. */
-export const USER_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-
-export type UserKind = 'person' | 'service';
+export { USER_ID_PATTERN, UserStoreError, UserStoreRefusedError, checkUserId, type UserKind, type UserStoreProblem } from './account-rules.js';
 
 export interface UserRecord {
   id: string;
@@ -45,49 +52,12 @@ export interface UserRecord {
   updatedAt: string;
 }
 
-export type UserStoreProblem =
-  | 'invalid_id'
-  | 'exists'
-  | 'not_found'
-  | 'no_roles'
-  | 'exclusive_role'
-  | 'service_role'
-  | 'bootstrap_requires_admin'
-  | 'not_first'
-  | 'last_admin'
-  | 'wrong_kind'
-  | 'corrupt';
-
-const PROBLEM_TEXT: Record<UserStoreProblem, string> = {
-  invalid_id: 'a user id is 1-64 lower-case letters, digits, ".", "_" or "-", starting with a letter or digit',
-  exists: 'a user with this id already exists',
-  not_found: 'no such user',
-  no_roles: 'a user needs at least one role',
-  exclusive_role: `${[...EXCLUSIVE_ROLES].join(', ')} cannot be combined with another role (viewing the audit trail is kept separate)`,
-  service_role: 'a service account cannot be admin or auditor',
-  bootstrap_requires_admin: 'the first user must be a person with the admin role',
-  not_first: 'users already exist: sign in as an admin to add more',
-  last_admin: 'this would leave no enabled admin',
-  wrong_kind: 'not possible for this kind of account',
-  corrupt: 'the user store is not readable',
-};
-
-/** A user-store rule refused the change. Names the user id and the rule, nothing else. */
-export class UserStoreError extends Error {
-  override readonly name = 'UserStoreError';
-  constructor(
-    readonly problem: UserStoreProblem,
-    readonly userId?: string,
-  ) {
-    super(userId === undefined ? PROBLEM_TEXT[problem] : `user ${userId}: ${PROBLEM_TEXT[problem]}`);
-  }
-}
-
 const USER_RECORD = z
   .object({
-    id: z.string().regex(USER_ID_PATTERN),
+    // id and roles: checked by the account rules after parsing, which name the account and rule.
+    id: z.string(),
     displayName: z.string(),
-    roles: z.array(z.enum(ROLE_NAMES as [Role, ...Role[]])),
+    roles: z.array(z.string()),
     kind: z.enum(['person', 'service']),
     disabled: z.boolean(),
     passwordHash: z.string().optional(),
@@ -113,16 +83,35 @@ export interface NewUser {
 export interface UserStoreOptions {
   clock?: () => Date;
   lockTimeoutMs?: number;
+  /**
+   * Where each change's digest is recorded and the last one read back (store-ledger.ts). Every
+   * store the CLI opens has one; without one (unit tests) nothing is recorded or checked.
+   */
+  ledger?: UserStoreLedger;
+  /** Who the recorded changes are by; by default the account changed (its own sign-in). */
+  actor?: StoreActor;
 }
 
-export function checkUserId(id: string): void {
-  if (!USER_ID_PATTERN.test(id)) throw new UserStoreError('invalid_id');
+/** What `users accept-store` decides from (accept-store.ts). */
+export interface StoreStateForAccept {
+  /** The accounts in users.json now (already checked against the rules). */
+  current: UserRecord[];
+  digest: string;
+  /** The digest last recorded in the audit trail; undefined if none ever was. */
+  recordedDigest: string | undefined;
+  /** users.recorded.json: the accounts as last recorded, if the file is there and readable. */
+  recordedCopy: UserRecord[] | undefined;
 }
 
-function checkRoles(id: string, kind: UserKind, roles: readonly Role[]): void {
-  if (roles.length === 0) throw new UserStoreError('no_roles', id);
-  if (roles.length > 1 && roles.some((r) => EXCLUSIVE_ROLES.has(r))) throw new UserStoreError('exclusive_role', id);
-  if (kind === 'service' && roles.some((r) => r === 'admin' || r === 'auditor')) throw new UserStoreError('service_role', id);
+/** What a write changed, for its user_store_changed event. */
+interface ChangeLabel {
+  change: string;
+  target?: string;
+}
+
+/** users.json's text, as the store writes it. */
+function serialiseUsers(users: readonly UserRecord[]): string {
+  return `${JSON.stringify({ version: 1, users }, null, 2)}\n`;
 }
 
 function isActiveAdmin(user: UserRecord): boolean {
@@ -134,12 +123,23 @@ export class UserStore {
   readonly #lockPath: string;
   readonly #clock: () => Date;
   readonly #lockTimeoutMs: number | undefined;
+  readonly #options: UserStoreOptions;
 
   private constructor(file: string, options: UserStoreOptions) {
     this.path = file;
     this.#lockPath = `${file}.lock`;
     this.#clock = options.clock ?? (() => new Date());
     this.#lockTimeoutMs = options.lockTimeoutMs;
+    this.#options = options;
+  }
+
+  /** The same store, its changes recorded as made by `actor` (the signed-in admin). */
+  actingAs(actor: StoreActor): UserStore {
+    return new UserStore(this.path, { ...this.#options, actor });
+  }
+
+  get #recordedCopyPath(): string {
+    return path.join(path.dirname(this.path), RECORDED_USERS_FILE);
   }
 
   static async open(dataDir: string, options: UserStoreOptions = {}): Promise<UserStore> {
@@ -165,12 +165,8 @@ export class UserStore {
    * get in.
    */
   async add(user: NewUser, options: { firstOnly?: boolean } = {}): Promise<UserRecord> {
-    checkUserId(user.id);
-    checkRoles(user.id, user.kind, user.roles);
-    if (user.kind === 'person' ? user.passwordHash === undefined || user.tokenHash !== undefined : user.tokenHash === undefined || user.passwordHash !== undefined) {
-      throw new UserStoreError('wrong_kind', user.id);
-    }
-    return this.#mutate(async (users) => {
+    checkAccount(user);
+    return this.#mutate({ change: 'added', target: user.id }, async (users) => {
       if (options.firstOnly && users.length > 0) throw new UserStoreError('not_first', user.id);
       if (users.length === 0 && !(user.kind === 'person' && user.roles.includes('admin'))) throw new UserStoreError('bootstrap_requires_admin', user.id);
       if (users.some((u) => u.id === user.id)) throw new UserStoreError('exists', user.id);
@@ -194,7 +190,7 @@ export class UserStore {
 
   /** Sets a person's password hash; also clears failed attempts and any lockout. */
   setPasswordHash(id: string, passwordHash: string): Promise<UserRecord> {
-    return this.#change(id, (user) => {
+    return this.#change(id, 'password_set', (user) => {
       if (user.kind !== 'person') throw new UserStoreError('wrong_kind', id);
       user.passwordHash = passwordHash;
       user.failedAttempts = 0;
@@ -204,21 +200,21 @@ export class UserStore {
 
   /** Replaces a service account's token hash (the old token stops working). */
   setTokenHash(id: string, tokenHash: string): Promise<UserRecord> {
-    return this.#change(id, (user) => {
+    return this.#change(id, 'token_replaced', (user) => {
       if (user.kind !== 'service') throw new UserStoreError('wrong_kind', id);
       user.tokenHash = tokenHash;
     });
   }
 
   setDisabled(id: string, disabled: boolean): Promise<UserRecord> {
-    return this.#change(id, (user, users) => {
+    return this.#change(id, disabled ? 'disabled' : 'enabled', (user, users) => {
       if (disabled && isActiveAdmin(user) && users.filter(isActiveAdmin).length === 1) throw new UserStoreError('last_admin', id);
       user.disabled = disabled;
     });
   }
 
   setRoles(id: string, roles: readonly Role[]): Promise<UserRecord> {
-    return this.#change(id, (user, users) => {
+    return this.#change(id, 'roles_set', (user, users) => {
       checkRoles(id, user.kind, roles);
       if (isActiveAdmin(user) && !roles.includes('admin') && users.filter(isActiveAdmin).length === 1) throw new UserStoreError('last_admin', id);
       user.roles = [...new Set(roles)];
@@ -230,16 +226,24 @@ export class UserStore {
    * authenticate.ts). Not an administrative change: `updatedAt` stays.
    */
   updateSignInState(id: string, change: (user: UserRecord) => void): Promise<UserRecord> {
-    return this.#mutate(async (users) => {
-      const user = users.find((u) => u.id === id);
+    return this.decideForAccount(id, (user) => {
       if (!user) throw new UserStoreError('not_found', id);
       change(user);
       return { ...user };
     });
   }
 
-  #change(id: string, change: (user: UserRecord, users: UserRecord[]) => void): Promise<UserRecord> {
-    return this.#mutate(async (users) => {
+  /**
+   * Runs `decide` on the account's record (undefined if there is none) under the store lock, and
+   * writes what it changed — nothing, if it changed nothing. Every sign-in decision goes through
+   * here, so decisions about one account happen one at a time across processes on this machine.
+   */
+  decideForAccount<T>(id: string, decide: (user: UserRecord | undefined) => T): Promise<T> {
+    return this.#mutate({ change: 'sign_in', target: id }, async (users) => decide(users.find((u) => u.id === id)));
+  }
+
+  #change(id: string, label: string, change: (user: UserRecord, users: UserRecord[]) => void): Promise<UserRecord> {
+    return this.#mutate({ change: label, target: id }, async (users) => {
       const user = users.find((u) => u.id === id);
       if (!user) throw new UserStoreError('not_found', id);
       change(user, users);
@@ -248,25 +252,98 @@ export class UserStore {
     });
   }
 
-  async #mutate<T>(change: (users: UserRecord[]) => Promise<T>): Promise<T> {
+  /**
+   * Read, check against the recorded digest, change, write, record — all under the lock, so the
+   * latest recorded digest is always the latest write's, and no change is made on top of a state
+   * nobody accepted (that would record, and so launder, a hand edit).
+   */
+  async #mutate<T>(label: ChangeLabel, change: (users: UserRecord[]) => Promise<T>): Promise<T> {
     return withFileLock(
       this.#lockPath,
       async () => {
         const users = await this.#read();
+        await this.#checkRecorded(users);
+        const before = serialiseUsers(users);
         const result = await change(users);
-        await writeFileAtomic(this.path, `${JSON.stringify({ version: 1, users }, null, 2)}\n`);
+        const after = serialiseUsers(users);
+        if (after !== before) {
+          await writeFileAtomic(this.path, after);
+          await this.#record(users, label);
+        }
         return result;
       },
       { timeoutMs: this.#lockTimeoutMs },
     );
   }
 
-  async #read(): Promise<UserRecord[]> {
+  /**
+   * Whether users.json is the state last recorded (or, with nothing recorded, empty), read without
+   * the lock: a hint for `users accept-store`, which decides again under it.
+   */
+  async recordedState(): Promise<{ asRecorded: boolean; digest: string }> {
+    const users = await this.#read();
+    const digest = userStoreDigest(users);
+    return { asRecorded: await this.#isAsRecorded(users, digest), digest };
+  }
+
+  async #isAsRecorded(users: readonly UserRecord[], digest: string): Promise<boolean> {
+    const latestDigest = this.#options.ledger?.latestDigest;
+    if (!latestDigest) return true;
+    const recorded = await latestDigest();
+    // Nothing recorded and nothing there: a new installation (first admin, simulator mode).
+    return recorded === digest || (recorded === undefined && users.length === 0);
+  }
+
+  async #checkRecorded(users: readonly UserRecord[]): Promise<void> {
+    const digest = userStoreDigest(users);
+    if (await this.#isAsRecorded(users, digest)) return;
+    throw new UserStoreNotAcceptedError(this.path, digest, await this.#options.ledger!.latestDigest!());
+  }
+
+  async #record(users: readonly UserRecord[], label: ChangeLabel, note?: string): Promise<void> {
+    const ledger = this.#options.ledger;
+    if (!ledger) return;
+    const target = label.target === undefined ? undefined : users.find((u) => u.id === label.target);
+    const actor = this.#options.actor ?? { user: label.target ?? '(unknown)', role: target ? roleField(target.roles) : '' };
+    await ledger.record({ digest: userStoreDigest(users), change: label.change, target: label.target, actor, note });
+    // Only once recorded: the copy is what the trail vouches for.
+    await writeFileAtomic(this.#recordedCopyPath, serialiseUsers(users));
+  }
+
+  /**
+   * `users accept-store`: under the lock, hands `decide` the accounts as they are and what the
+   * trail vouches for; if it returns an acceptance, records the accounts as they are, accepted by
+   * its actor (known only once `decide` has signed them in).
+   */
+  async accept(decide: (state: StoreStateForAccept) => Promise<{ actor: StoreActor; note: string } | undefined>): Promise<void> {
+    return withFileLock(
+      this.#lockPath,
+      async () => {
+        const current = await this.#read();
+        const state: StoreStateForAccept = {
+          current,
+          digest: userStoreDigest(current),
+          recordedDigest: await this.#options.ledger?.latestDigest?.(),
+          recordedCopy: await this.#readFile(this.#recordedCopyPath).catch(() => undefined),
+        };
+        const acceptance = await decide(state);
+        if (acceptance) await this.actingAs(acceptance.actor).#record(current, { change: 'accepted' }, acceptance.note);
+      },
+      { timeoutMs: this.#lockTimeoutMs },
+    );
+  }
+
+  #read(): Promise<UserRecord[]> {
+    return this.#readFile(this.path).then((users) => users ?? []);
+  }
+
+  /** The accounts in `file`, checked against the rules; undefined if there is no such file. */
+  async #readFile(file: string): Promise<UserRecord[] | undefined> {
     let text: string;
     try {
-      text = await readFile(this.path, 'utf8');
+      text = await readFile(file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
     let parsed: unknown;
@@ -277,6 +354,12 @@ export class UserStore {
     }
     const document = USERS_DOCUMENT.safeParse(parsed);
     if (!document.success) throw new UserStoreError('corrupt');
+    try {
+      checkAccounts(document.data.users);
+    } catch (err) {
+      if (err instanceof UserStoreError) throw new UserStoreRefusedError(file, err.problem, err.userId);
+      throw err;
+    }
     return document.data.users.map((u) => Object.fromEntries(Object.entries(u).filter(([, v]) => v !== undefined)) as unknown as UserRecord);
   }
 }

@@ -7,10 +7,10 @@ import { EVENTS_FILE, openFileAuditStore } from '../../src/audit/file-store.js';
 import { openPgAuditStore } from '../../src/audit/pg-store.js';
 import { auditDir } from '../../src/audit/store.js';
 import { hashPassword } from '../../src/auth/password.js';
-import { UserStore } from '../../src/auth/users.js';
 import { CliError, EXIT } from '../../src/cli/errors.js';
 import { runCli } from '../auth/cli-harness.js';
 import { FAST_SCRYPT, GOOD_PASSWORD } from '../auth/fixtures.js';
+import { recordedUsers } from '../support/accounts.js';
 import { sampleEvents, tempFolder, TEST_NHS_NUMBERS } from './fixtures.js';
 import { TEST_DATABASE_URL } from './pg-fixtures.js';
 
@@ -20,13 +20,14 @@ let env: Record<string, string>;
 beforeEach(async () => {
   folder = await tempFolder('pds-trace-audit-cmd-');
   env = { PDS_TRACE_DATA_DIR: folder.dir, PDS_TRACE_PASSWORD: GOOD_PASSWORD };
-  const users = await UserStore.open(folder.dir);
+  const store = await openFileAuditStore(auditDir(folder.dir));
+  await store.append(sampleEvents(6));
+  // After the samples (seq 1-6): each add records the user store's digest (seq 7-9).
+  const users = await recordedUsers(folder.dir);
   const passwordHash = await hashPassword(GOOD_PASSWORD, FAST_SCRYPT);
   await users.add({ id: 'ada', roles: ['admin'], kind: 'person', passwordHash });
   await users.add({ id: 'aud', roles: ['auditor'], kind: 'person', passwordHash });
   await users.add({ id: 'tess', roles: ['tracer'], kind: 'person', passwordHash });
-  const store = await openFileAuditStore(auditDir(folder.dir));
-  await store.append(sampleEvents(6));
 });
 
 afterEach(async () => {
@@ -41,19 +42,21 @@ describe('pds-trace audit verify', () => {
   it('checks the trail as found before recording anything, then records the sign-in and the check', async () => {
     const run = await runCli(['audit', 'verify', '--as', 'aud'], env);
     expect(run.error).toBeUndefined();
-    // The six samples only: the auditor's sign-in is recorded after the check.
-    expect(run.stdout).toMatch(/^audit trail intact: 6 events; head 6:[0-9a-f]{64}\n$/);
-    expect((await trail()).slice(6).map((e) => e.kind)).toEqual(['sign_in', 'audit_verified']);
-    expect((await trail()).at(-1)).toMatchObject({ kind: 'audit_verified', user: 'aud', role: 'auditor', outcome: 'intact', detail: 'events=6 head=6' });
+    // Six samples and three user-store digests: the auditor's sign-in is recorded after the check.
+    expect(run.stdout).toMatch(/^audit trail intact: 9 events; head 9:[0-9a-f]{64}\n$/);
+    expect((await trail()).slice(9).map((e) => e.kind)).toEqual(['sign_in', 'audit_verified']);
+    expect((await trail()).at(-1)).toMatchObject({ kind: 'audit_verified', user: 'aud', role: 'auditor', outcome: 'intact', detail: 'events=9 head=9' });
   });
 
   it('reports a cut trail rather than failing at sign-in, and appends nothing to it', async () => {
+    // Later events, cut off below: the user-store digests (seq 7-9) stay, so the auditor can sign in.
+    await (await openFileAuditStore(auditDir(folder.dir))).append(sampleEvents(2));
     const file = path.join(auditDir(folder.dir), EVENTS_FILE);
     const lines = (await readFile(file, 'utf8')).split('\n').filter(Boolean);
-    const cut = lines.slice(0, 4).map((l) => `${l}\n`).join('');
+    const cut = lines.slice(0, 10).map((l) => `${l}\n`).join('');
     await writeFile(file, cut);
     const run = await runCli(['audit', 'verify', '--as', 'aud'], env);
-    expect(run.stdout).toContain('audit trail NOT intact: truncated at event 5: the chain ends at event 4 but an anchor records event 6');
+    expect(run.stdout).toContain('audit trail NOT intact: truncated at event 11: the chain ends at event 10 but an anchor records event 11');
     expect(run.stderr).toContain('this verification could not be recorded');
     expect(run.error).toMatchObject({ exitCode: EXIT.failure, message: 'the audit trail has been tampered with' });
     expect(await readFile(file, 'utf8')).toBe(cut);
@@ -67,7 +70,7 @@ describe('pds-trace audit verify', () => {
     const run = await runCli(['audit', 'verify', '--as', 'aud'], env);
     expect(run.error).toMatchObject({ exitCode: EXIT.failure, message: 'the audit trail has been tampered with' });
     expect(run.stdout).toContain('audit trail NOT intact: edited at event 3');
-    expect((await trail()).at(-1)).toMatchObject({ kind: 'audit_verified', outcome: 'edited', detail: 'seq=3 events=6' });
+    expect((await trail()).at(-1)).toMatchObject({ kind: 'audit_verified', outcome: 'edited', detail: 'seq=3 events=9' });
   });
 
   it('checks heads noted elsewhere', async () => {

@@ -34,8 +34,10 @@ describe('pds-trace users: first use', () => {
     expect(run.error).toBeUndefined();
     expect(run.stdout).toContain('Added ada (admin), the first user');
     expect(await (await users()).get('ada')).toMatchObject({ roles: ['admin'], kind: 'person', displayName: 'Ada Admin' });
-    const [event] = await auditTrail();
-    expect(event).toMatchObject({ seq: 1, kind: 'user_changed', user: 'ada', role: 'admin', outcome: 'added', detail: expect.stringContaining('bootstrap=first-user') });
+    const [digest, event] = await auditTrail();
+    // The store's first digest, then the change itself.
+    expect(digest).toMatchObject({ seq: 1, kind: 'user_store_changed', user: 'ada', role: 'admin', outcome: 'recorded', detail: expect.stringMatching(/^sha256=[0-9a-f]{64} change=added target=ada$/) });
+    expect(event).toMatchObject({ seq: 2, kind: 'user_changed', user: 'ada', role: 'admin', outcome: 'added', detail: expect.stringContaining('bootstrap=first-user') });
   });
 
   it('refuses a first user who is not an admin, and adds nobody', async () => {
@@ -65,11 +67,12 @@ describe('pds-trace users: managing', () => {
     const run = await runCli(['users', 'add', 'tess', '--role', 'tracer', '--as', 'ada'], env);
     expect(run.error).toBeUndefined();
     const trail = await auditTrail();
-    expect(trail.slice(1).map((e) => [e.kind, e.user, e.outcome])).toEqual([
+    expect(trail.slice(2).map((e) => [e.kind, e.user, e.outcome])).toEqual([
       ['sign_in', 'ada', 'success'],
+      ['user_store_changed', 'ada', 'recorded'],
       ['user_changed', 'ada', 'added'],
     ]);
-    expect(trail[2]!.detail).toBe('action=add target=tess kind=person roles=tracer');
+    expect(trail[4]!.detail).toBe('action=add target=tess kind=person roles=tracer');
     expect(JSON.stringify(trail)).not.toContain('tess first password');
   });
 

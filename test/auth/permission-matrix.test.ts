@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccessDeniedError, requireAccess, requireOwnBatch, type Principal } from '../../src/auth/authorise.js';
 import { hashPassword } from '../../src/auth/password.js';
 import { ACCESS_RULES, PERMISSION_NAMES, ROLE_NAMES, ROLES, accessRule, type AccessRule, type Permission, type Role } from '../../src/auth/roles.js';
-import { UserStore } from '../../src/auth/users.js';
 import { CliError } from '../../src/cli/errors.js';
 import { tempFolder } from '../audit/fixtures.js';
+import { recordedUsers } from '../support/accounts.js';
 import { registeredCommandNames, runCli } from './cli-harness.js';
 import { FAST_SCRYPT, GOOD_PASSWORD } from './fixtures.js';
 
@@ -42,7 +42,7 @@ describe('the policy', () => {
 
   it('lets each role use exactly these CLI commands', () => {
     const cliFor = (role: Role) => ACCESS_RULES.filter((r) => r.surface === 'cli' && expectedAllowed(role, r)).map((r) => r.name);
-    expect(cliFor('admin')).toEqual(['status', 'purge', 'simulator', 'cohort', 'population', 'users add', 'users passwd', 'users disable', 'users enable', 'users set-roles', 'users list', 'users roles', 'audit migrate', 'audit pin']);
+    expect(cliFor('admin')).toEqual(['status', 'purge', 'simulator', 'cohort', 'population', 'users add', 'users passwd', 'users disable', 'users enable', 'users set-roles', 'users list', 'users accept-store', 'users roles', 'audit migrate', 'audit pin']);
     // purge by batch.submit: only the user's own batches (the command checks).
     expect(cliFor('tracer')).toEqual(['trace', 'status', 'purge', 'users roles']);
     expect(cliFor('analyst')).toEqual(['trace', 'status', 'purge', 'users roles']);
@@ -116,6 +116,7 @@ const INVOCATIONS: Record<string, string[]> = {
   'users enable': ['users', 'enable', 'target'],
   'users set-roles': ['users', 'set-roles', 'target', '--role', 'analyst'],
   'users list': ['users', 'list'],
+  'users accept-store': ['users', 'accept-store'],
   'users roles': ['users', 'roles'],
   'audit verify': ['audit', 'verify'],
   'audit search': ['audit', 'search'],
@@ -131,7 +132,7 @@ describe('the CLI commands of these modules, run as each role', () => {
   beforeAll(async () => {
     folder = await tempFolder('pds-trace-matrix-');
     env = { PDS_TRACE_DATA_DIR: folder.dir, PDS_TRACE_PASSWORD: GOOD_PASSWORD, PDS_TRACE_NEW_PASSWORD: 'a brand new password' };
-    const users = await UserStore.open(folder.dir);
+    const users = await recordedUsers(folder.dir);
     const passwordHash = await hashPassword(GOOD_PASSWORD, FAST_SCRYPT);
     for (const role of ROLE_NAMES) await users.add({ id: `as-${role}`, roles: [role], kind: 'person', passwordHash });
     await users.add({ id: 'target', roles: ['tracer'], kind: 'person', passwordHash });
