@@ -139,8 +139,15 @@ export async function withCliSession<T>(
 }
 
 /**
- * The same with the audit events held in `buffer`, for the one command that runs before the audit
- * store exists (`audit migrate`): it appends `buffer.events` once the store is there.
+ * The same with the audit events held in `buffer`, for the commands that run before the audit
+ * store exists (`audit migrate`) or before it may be written (`audit verify` checks the trail as
+ * found): they append `buffer.events` once the store is there, or found sound.
+ *
+ * `checkUserStore: false` signs in without comparing users.json with the digest last recorded in
+ * the trail, the role rules still enforced. `audit verify` asks for it because users.json's check
+ * reads the very trail verify examines, so a cut or deleted trail would otherwise lock out the
+ * one command that can say what happened to it (verify shows integrity, never events); `audit
+ * pin --accept`, because the digest is in the trail being moved away from.
  */
 export async function withBufferedCliSession<T>(
   deps: CliDeps,
@@ -148,9 +155,10 @@ export async function withBufferedCliSession<T>(
   asUser: string | undefined,
   buffer: PendingAudit,
   fn: (session: SignedInSession) => Promise<T>,
+  { checkUserStore = true }: { checkUserStore?: boolean } = {},
 ): Promise<T> {
   const config = deps.config();
-  if (config.auditDatabaseUrl) {
+  if (config.auditDatabaseUrl || !checkUserStore) {
     // The PostgreSQL trail does not exist yet: users.json's changes wait in the buffer with the
     // other events, and there is no digest to check it against (after switching to a new trail an
     // admin accepts the user store once: `users accept-store`).

@@ -47,21 +47,21 @@ describe('pds-trace trace never silently replaces another batch\'s outputs', () 
     const first = runCli(args, env);
     expect(await first.exited, first.output()).toBe(0);
     const firstBatch = /Batch (b\S+)/.exec(first.output())![1]!;
-    const before = await Promise.all(['results.csv', 'summary.json'].map((f) => readFile(`${dir}/out/cohort.${f}`)));
+    const before = await Promise.all(['results.csv', 'summary.json'].map((f) => readFile(`${dir}/out/cohort.SIMULATED.${f}`)));
 
     const second = runCli(args, env);
     expect(await second.exited, second.output()).toBe(2);
-    expect(second.output()).toContain(`${dir}/out/cohort.results.csv already exists and belongs to batch ${firstBatch}`);
+    expect(second.output()).toContain(`${dir}/out/cohort.SIMULATED.results.csv already exists and belongs to batch ${firstBatch}`);
     expect(second.output()).toContain('--replace');
     expect(await batchFolders(`${dir}/data`)).toEqual([firstBatch]);
-    const after = await Promise.all(['results.csv', 'summary.json'].map((f) => readFile(`${dir}/out/cohort.${f}`)));
+    const after = await Promise.all(['results.csv', 'summary.json'].map((f) => readFile(`${dir}/out/cohort.SIMULATED.${f}`)));
     expect(after).toEqual(before);
 
     const replacing = runCli([...args, '--replace'], env);
     expect(await replacing.exited, replacing.output()).toBe(0);
     const secondBatch = /Batch (b\S+)/.exec(replacing.output())![1]!;
     expect(secondBatch).not.toBe(firstBatch);
-    expect(JSON.parse(await readFile(`${dir}/out/cohort.summary.json`, 'utf8')).batchId).toBe(secondBatch);
+    expect(JSON.parse(await readFile(`${dir}/out/cohort.SIMULATED.summary.json`, 'utf8')).batchId).toBe(secondBatch);
   }, 60_000);
 });
 
@@ -74,7 +74,7 @@ describe('pds-trace trace keeps every cell', () => {
     const run = runCli(['trace', `${dir}/cohort.csv`, '--out', `${dir}/out`], { PDS_TRACE_DATA_DIR: `${dir}/data` });
     expect(await run.exited, run.output()).toBe(0);
     const { parse } = await import('csv-parse/sync');
-    const results = parse(await readFile(`${dir}/out/cohort.results.csv`), { bom: true }) as string[][];
+    const results = parse(await readFile(`${dir}/out/cohort.SIMULATED.results.csv`), { bom: true }) as string[][];
     expect(results).toHaveLength(2);
     expect(results[1]![0]).toBe(notes);
     expect(results[1]![0]!.length).toBe(100_000);

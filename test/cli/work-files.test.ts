@@ -5,7 +5,7 @@ import { hashPassword } from '../../src/auth/password.js';
 import { UserStore } from '../../src/auth/users.js';
 import { batchPaths, createBatch, loadBatch, saveBatch } from '../../src/pipeline/batch.js';
 import { SIMULATOR_PROVIDER } from '../../src/pipeline/provider.js';
-import { provisionServiceAccount } from '../support/accounts.js';
+import { provisionServiceAccount, recordedUsers } from '../support/accounts.js';
 import { batchOptions, openTestAudit, tempDir } from '../support/pipeline.js';
 import { connectTestRedis, deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
 import { runCli, startWorkerProcess } from '../support/worker-process.js';
@@ -143,7 +143,7 @@ describe('a batch whose input copy changed, from the command line', () => {
     expect(await retry.exited, retry.output()).toBe(4);
     expect(retry.output()).toContain(`pds-trace: batch ${id}: the batch's input copy changed since submission; nothing was written; submit the file again`);
     expect((await loadBatch(`${dir}/data`, id)).state).toBe('assembled');
-    expect(await exists(`${dir}/out/cohort-small.results.csv`)).toBe(true);
+    expect(await exists(`${dir}/out/cohort-small.SIMULATED.results.csv`)).toBe(true);
   }, 60_000);
 });
 
@@ -163,7 +163,7 @@ describe('who may purge, once governance is on', () => {
       SMSP_TLS_KEY: 'y.pem',
       PDS_TRACE_PASSWORD: GOOD_PASSWORD,
     };
-    const users = await UserStore.open(dataDir);
+    const users = await recordedUsers(dataDir);
     const passwordHash = await hashPassword(GOOD_PASSWORD, FAST_SCRYPT);
     await users.add({ id: 'admin', kind: 'person', roles: ['admin'], passwordHash }, { firstOnly: true });
     for (const id of ['tess', 'tom']) await users.add({ id, kind: 'person', roles: ['tracer'], passwordHash });
