@@ -29,6 +29,12 @@ const SETTINGS = z.object({
    * provider, and a silent fallback to the simulator once traced a real batch as `no_match`.
    */
   PDS_TRACE_SIMULATOR: optionalString.pipe(z.stringbool().optional()),
+  /**
+   * `true`: SMSP_URL is a pds-trace simulator run as its own service (`pds-trace simulator`, as in
+   * docker-compose.yml), not PDS: batches traced against it are marked SIMULATED in every output.
+   * Only with SMSP_URL.
+   */
+  SMSP_URL_IS_SIMULATOR: optionalString.pipe(z.stringbool().optional()),
   /** PEM client certificate, key and CA bundle paths for mutual TLS. */
   SMSP_TLS_CERT: optionalString,
   SMSP_TLS_KEY: optionalString,
@@ -104,6 +110,8 @@ export interface SmspSettings {
   url?: string;
   /** PDS_TRACE_SIMULATOR: true asks for the built-in simulator, false forbids it, undefined leaves it to simulator mode. */
   simulator?: boolean;
+  /** SMSP_URL_IS_SIMULATOR: the configured endpoint is a simulator service, not PDS. */
+  urlIsSimulator?: boolean;
   tls: TlsSettings;
   /** The audit identity sent in every DistributionEnvelope. */
   auditIdentity: { type: 'asid' | 'itk'; uri: string };
@@ -173,6 +181,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const s = result.data;
 
+  if (s.SMSP_URL_IS_SIMULATOR && !s.SMSP_URL) problems.push('SMSP_URL_IS_SIMULATOR: says what SMSP_URL is, so SMSP_URL must be set');
   if (s.SMSP_URL && s.PDS_TRACE_SIMULATOR === true) {
     problems.push('PDS_TRACE_SIMULATOR: true asks for the built-in simulator, so SMSP_URL must be unset (choose one provider)');
   }
@@ -195,6 +204,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     smsp: {
       url: s.SMSP_URL,
       simulator: s.PDS_TRACE_SIMULATOR,
+      urlIsSimulator: s.SMSP_URL_IS_SIMULATOR ?? false,
       tls: {
         certPath: resolve(s.SMSP_TLS_CERT),
         keyPath: resolve(s.SMSP_TLS_KEY),

@@ -89,6 +89,10 @@ describe('configuration', () => {
     expect(loadConfig({ PDS_TRACE_SIMULATOR: 'true' }).smsp.simulator).toBe(true);
     expect(loadConfig({ PDS_TRACE_SIMULATOR: 'false' }).smsp.simulator).toBe(false);
     expect(problemsOf({ PDS_TRACE_SIMULATOR: 'sometimes' })).toEqual([expect.stringMatching(/^PDS_TRACE_SIMULATOR: /)]);
+    expect(problemsOf({ SMSP_URL_IS_SIMULATOR: 'true' })).toEqual([expect.stringMatching(/^SMSP_URL_IS_SIMULATOR: .*SMSP_URL must be set/)]);
+    const service = loadConfig({ SMSP_URL: 'https://simulator:8443/smsp/pds', SMSP_URL_IS_SIMULATOR: 'true', SMSP_ASID: '999000000001', SMSP_TLS_CERT: 'c.pem', SMSP_TLS_KEY: 'k.pem' });
+    expect(service.smsp.urlIsSimulator).toBe(true);
+    expect(loadConfig({}).smsp.urlIsSimulator).toBe(false);
     const both = problemsOf({ PDS_TRACE_SIMULATOR: 'true', SMSP_URL: 'https://smsp.example.nhs.uk/smsp/pds', SMSP_ASID: '200000000123', SMSP_TLS_CERT: 'c.pem', SMSP_TLS_KEY: 'k.pem' });
     expect(both).toEqual([expect.stringMatching(/^PDS_TRACE_SIMULATOR: .*SMSP_URL must be unset/)]);
     expect(loadConfig({}).jobs.providerHoldMs).toBe(30_000);

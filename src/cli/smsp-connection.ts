@@ -33,7 +33,7 @@ export const SIMULATOR_NOTICE =
  * setting is a ConfigError, never a silent simulator.
  */
 export function configuredProvider(config: Pick<Config, 'smsp'>, simulatorMode: boolean): Provider {
-  if (config.smsp.url) return smspProvider(config.smsp.url);
+  if (config.smsp.url) return smspProvider(config.smsp.url, { simulated: config.smsp.urlIsSimulator === true });
   if (config.smsp.simulator === true || (config.smsp.simulator === undefined && simulatorMode)) return SIMULATOR_PROVIDER;
   throw new ConfigError([
     config.smsp.simulator === false

@@ -8,33 +8,42 @@
  * The simulator listens on an ephemeral port, so its URL names no provider: every simulator is the
  * same provider (synthetic population), and a simulator batch may be traced by any simulator worker.
  */
-export type Provider = { kind: 'smsp'; url: string } | { kind: 'simulator' };
+export type Provider =
+  /**
+   * An SMSP endpoint. `simulated`: the endpoint is a pds-trace simulator run as its own service
+   * (SMSP_URL_IS_SIMULATOR, as docker-compose.yml runs it): bound by URL like any endpoint, and its
+   * outputs say SIMULATED, since pds-trace cannot tell synthetic answers from PDS's by looking.
+   */
+  | { kind: 'smsp'; url: string; simulated?: true }
+  | { kind: 'simulator' };
 
 export const SIMULATOR_PROVIDER: Provider = Object.freeze({ kind: 'simulator' });
 
 /** A real SMSP endpoint, its URL normalised (host case, default port) so one endpoint is one provider. */
-export function smspProvider(url: string): Provider {
-  return { kind: 'smsp', url: new URL(url).href };
+export function smspProvider(url: string, options: { simulated?: boolean } = {}): Provider {
+  return { kind: 'smsp', url: new URL(url).href, ...(options.simulated ? { simulated: true as const } : {}) };
 }
 
 export function sameProvider(a: Provider, b: Provider): boolean {
   if (a.kind === 'simulator' || b.kind === 'simulator') return a.kind === b.kind;
-  return new URL(a.url).href === new URL(b.url).href;
+  return new URL(a.url).href === new URL(b.url).href && Boolean(a.simulated) === Boolean(b.simulated);
 }
 
 export function isSimulated(provider: Provider | undefined): boolean {
-  return provider?.kind === 'simulator';
+  return provider?.kind === 'simulator' || (provider?.kind === 'smsp' && provider.simulated === true);
 }
 
 /** The provider in words, for messages and outputs: its URL, or "built-in simulator". */
 export function describeProvider(provider: Provider | undefined): string {
   if (!provider) return 'no recorded provider';
-  return provider.kind === 'simulator' ? 'built-in simulator' : provider.url;
+  if (provider.kind === 'simulator') return 'built-in simulator';
+  return provider.simulated ? `${provider.url} (an SMSP simulator, synthetic data)` : provider.url;
 }
 
 /** The settings that point a process at `provider`, so a refusal can say what to change. */
 export function settingsFor(provider: Provider): string {
-  return provider.kind === 'simulator' ? 'PDS_TRACE_SIMULATOR=true and no SMSP_URL' : `SMSP_URL=${provider.url}`;
+  if (provider.kind === 'simulator') return 'PDS_TRACE_SIMULATOR=true and no SMSP_URL';
+  return provider.simulated ? `SMSP_URL=${provider.url} and SMSP_URL_IS_SIMULATOR=true` : `SMSP_URL=${provider.url}`;
 }
 
 /**

@@ -18,6 +18,15 @@ describe('a batch is bound to its provider', () => {
     expect(sameProvider(SIMULATOR_PROVIDER, SPINE)).toBe(false);
   });
 
+  it('tells a simulator service at an SMSP URL from PDS at the same URL, and names it as one', () => {
+    const service = smspProvider('https://spine.example.nhs.uk/smsp/pds', { simulated: true });
+    expect(sameProvider(service, SPINE)).toBe(false);
+    expect(sameProvider(service, smspProvider('https://spine.example.nhs.uk/smsp/pds', { simulated: true }))).toBe(true);
+    expect(sameProvider(service, SIMULATOR_PROVIDER)).toBe(false);
+    expect(describeProvider(service)).toBe('https://spine.example.nhs.uk/smsp/pds (an SMSP simulator, synthetic data)');
+    expect(providerRefusal({ id: 'b1', provider: service }, SPINE)!.message).toContain('SMSP_URL_IS_SIMULATOR=true');
+  });
+
   it('refuses a worker on another provider, naming both and the setting that reaches the batch\'s', () => {
     expect(providerRefusal({ id: 'b1', provider: SPINE }, SPINE)).toBeUndefined();
     const refusal = providerRefusal({ id: 'b1', provider: SPINE }, SIMULATOR_PROVIDER)!;
@@ -67,6 +76,9 @@ describe('output file names', () => {
     for (const file of Object.values(simulated)) expect(path.basename(file)).toMatch(/^cohort\.SIMULATED\./);
     expect(simulated.results).toBe('/out/cohort.SIMULATED.results.csv');
     const real = batchOutputPaths({ name: 'cohort', provider: SPINE, options });
+    // A simulator run as its own service (SMSP_URL_IS_SIMULATOR): bound by URL, named SIMULATED.
+    const service = smspProvider('https://simulator:8443/smsp/pds', { simulated: true });
+    expect(batchOutputPaths({ name: 'cohort', provider: service, options }).results).toBe('/out/cohort.SIMULATED.results.csv');
     expect(real).toEqual({
       results: '/out/cohort.results.csv',
       audit: '/out/cohort.audit.csv',
