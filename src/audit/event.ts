@@ -15,6 +15,9 @@ export const AUDIT_EVENT_KINDS = [
   /** An input row refused locally, before any request. */
   'row_rejected',
   'batch_submitted',
+  /** Someone resumed or retried a batch: `user` is who did it; the batch's exchanges name them too (`actor=`). */
+  'batch_resumed',
+  'batch_retried',
   /** A finished batch's work files (patient data) were removed: by retention or by `purge`. */
   'work_files_removed',
   'sign_in',

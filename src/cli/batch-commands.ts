@@ -10,7 +10,9 @@ import { runBatchEmbedded } from '../pipeline/run-embedded.js';
 import { connectSmsp, providerForBatch, SIMULATOR_NOTICE } from './smsp-connection.js';
 import { describeProvider } from '../pipeline/provider.js';
 import { holdNotice } from '../pipeline/provider-hold.js';
-import { listBatchIds, loadBatch, type BatchMeta } from '../pipeline/batch.js';
+import { BatchRecordMismatchError, listBatchIds, loadBatch, type BatchMeta } from '../pipeline/batch.js';
+import { withActor } from '../pipeline/audit-sink.js';
+import { assertBatchId, InvalidBatchIdError } from '../pipeline/batch-id.js';
 import { enqueueRemaining } from '../pipeline/queues.js';
 import { formatRemoval, removeWorkFiles, requireWorkFiles } from '../pipeline/retention.js';
 import { BatchWatcher } from '../pipeline/watch-batch.js';
@@ -36,8 +38,10 @@ async function summaryCounts(meta: BatchMeta): Promise<{ done: number; byStatus:
 
 async function batchOrExplain(dataDir: string, id: string): Promise<BatchMeta> {
   try {
+    assertBatchId(id);
     return await loadBatch(dataDir, id);
-  } catch {
+  } catch (err) {
+    if (err instanceof InvalidBatchIdError || err instanceof BatchRecordMismatchError) throw new CliError(err.message, EXIT.usage);
     throw new CliError(`no batch ${id} under ${dataDir} (see \`pds-trace status\`)`, EXIT.usage);
   }
 }
@@ -62,7 +66,10 @@ export function registerBatchCommands(program: Command): void {
       for (const batchId of ids) {
         const stored = await batchOrExplain(config.dataDir, batchId);
         if (!visibleTo(session, stored)) {
-          if (id) throw new CliError(`batch ${id} was submitted by another user`, EXIT.denied);
+          if (id) {
+            await session.record([{ kind: 'access_denied', batchId: id, outcome: 'refused', detail: 'command=status' }]);
+            throw new CliError(`batch ${id} was submitted by another user`, EXIT.denied);
+          }
           continue;
         }
         const watcher = new BatchWatcher(config.dataDir, batchId);
@@ -94,6 +101,7 @@ export function registerBatchCommands(program: Command): void {
         process.stdout.write(`batch ${id} is already ${meta.state}: nothing to resume\n`);
         return;
       }
+      await session.record([{ kind: 'batch_resumed', batchId: id, outcome: flags.embedded || !config.redisUrl ? 'embedded' : 'queued' }]);
       if (!config.redisUrl || flags.embedded) {
         // Chunks with results are skipped, so only the unfinished rows are traced.
         const provider = providerForBatch(meta, config, session.unauthenticated);
@@ -101,7 +109,7 @@ export function registerBatchCommands(program: Command): void {
         const smsp = await connectSmsp(config, provider, logger);
         if (smsp.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
         try {
-          const run = await runBatchEmbedded(config.dataDir, meta, { caller: smsp.client, audit: session.audit, maxInFlight: config.smsp.maxInFlight });
+          const run = await runBatchEmbedded(config.dataDir, meta, { caller: smsp.client, audit: withActor(session.audit, session.principal.userId), maxInFlight: config.smsp.maxInFlight });
           process.stdout.write(`batch ${id}: ${run.meta.state}${run.meta.outputs ? `, results in ${run.meta.outputs.results}` : ''}\n`);
         } finally {
           await smsp.close();
@@ -136,12 +144,13 @@ export function registerBatchCommands(program: Command): void {
       requireWorkFiles(meta, 'retried');
       if (meta.state !== 'assembled') throw new CliError(`batch ${id} is ${meta.state}: only a finished batch can be retried (see \`pds-trace resume\`)`, EXIT.usage);
       const provider = providerForBatch(meta, config, session.unauthenticated);
+      await session.record([{ kind: 'batch_retried', batchId: id, outcome: 'started' }]);
       // With Redis, share the global SMSP limit with any workers running.
       const runtime = config.redisUrl ? await openRedisRuntime(config) : undefined;
       const smsp = await connectSmsp(config, provider, logger, runtime ? sharedSmspLimiter(config, runtime) : undefined);
       if (smsp.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
       try {
-        const { retried, stillErrors } = await retryErrorRows(config.dataDir, meta, smsp.client, { maxInFlight: config.smsp.maxInFlight, audit: session.audit });
+        const { retried, stillErrors } = await retryErrorRows(config.dataDir, meta, smsp.client, { maxInFlight: config.smsp.maxInFlight, audit: withActor(session.audit, session.principal.userId) });
         if (retried > 0) await assembleBatch(config.dataDir, meta, { startedAt: new Date(meta.createdAt), auditHead: () => session.audit.currentHead() });
         process.stdout.write(`batch ${id}: ${retried} error row(s) traced again, ${stillErrors} still error; outputs rewritten\n`);
       } finally {

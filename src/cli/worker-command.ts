@@ -3,6 +3,7 @@ import { createLogger } from '../log.js';
 import { CliError, EXIT } from './errors.js';
 import { openRedisRuntime, startLocalWorkers } from './redis-runtime.js';
 import { signedInCommand } from './session.js';
+import { withActor } from '../pipeline/audit-sink.js';
 import { sweepAndAudit } from './work-file-sweep.js';
 import { configuredProvider } from './smsp-connection.js';
 import { describeProvider } from '../pipeline/provider.js';
@@ -24,7 +25,7 @@ export function registerWorkerCommand(program: Command): void {
       const provider = configuredProvider(config, session.unauthenticated);
       const logger = createLogger({ level: config.logLevel });
       const runtime = await openRedisRuntime(config);
-      const local = await startLocalWorkers(config, logger, runtime, concurrency, session.audit, provider);
+      const local = await startLocalWorkers(config, logger, runtime, concurrency, withActor(session.audit, session.principal.userId), provider);
       logger.info('worker started', { concurrency, provider: describeProvider(provider), maxInFlight: config.smsp.maxInFlight, maxRatePerSecond: config.smsp.maxRatePerSecond });
       process.stderr.write(`pds-trace worker running for ${describeProvider(provider)} (trace concurrency ${concurrency}); SIGINT or SIGTERM stops it\n`);
       // At start and hourly; unref'd, so the timer alone never keeps the process up.

@@ -23,6 +23,19 @@ export function auditHeadOf(sink: AuditSink): (() => Promise<ChainHead>) | undef
   return sink.currentHead ? () => sink.currentHead!() : undefined;
 }
 
+/**
+ * `sink`, with every event recorded for another user marked with who ran it (`actor=<id>` in its
+ * detail). The events of a batch's rows name its submitter, from batch.json; a worker, `resume` or
+ * `retry` runs them for someone else, and the one who did is accountable too, so a batch.json naming
+ * another submitter cannot put exchanges on that person alone.
+ */
+export function withActor(sink: AuditSink, actor: string): AuditSink {
+  return {
+    append: (events) => sink.append(events.map((e) => (e.user === actor ? e : { ...e, detail: e.detail ? `${e.detail} actor=${actor}` : `actor=${actor}` }))),
+    ...(sink.currentHead && { currentHead: () => sink.currentHead!() }),
+  };
+}
+
 /** The audit events of some rows of a batch, in row order, as the batch's submitter did them. */
 export function batchRowEvents(meta: BatchMeta, results: readonly RowResult[], suppliedNhsNumbers: ReadonlyMap<number, string | undefined>): NewAuditEvent[] {
   const context = { batchId: meta.id, user: meta.options.user, role: meta.options.roles.join('+'), origin: meta.options.origin };

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { assertBatchFolderName, BATCH_ID_PATTERN } from './batch-id.js';
 import { writeFileAtomic } from '../csv/output/atomic-file.js';
 import { checkInputUnchanged, copyInputHashing } from './input-copy.js';
 import type { Provider } from './provider.js';
@@ -149,6 +150,7 @@ export interface BatchPaths {
 }
 
 export function batchPaths(dataDir: string, id: string): BatchPaths {
+  assertBatchFolderName(id);
   const dir = path.join(dataDir, 'batches', id);
   const pad = (i: number) => String(i).padStart(5, '0');
   return {
@@ -219,14 +221,25 @@ export async function saveBatch(paths: BatchPaths, meta: BatchMeta): Promise<voi
   await writeFileAtomic(paths.meta, `${JSON.stringify(meta, null, 2)}\n`);
 }
 
+/** A batch.json that names another batch than its folder: copied or forged, never trusted. */
+export class BatchRecordMismatchError extends Error {
+  override readonly name = 'BatchRecordMismatchError';
+  constructor(readonly batchId: string) {
+    super(`batch ${batchId}: its batch.json names another batch (copied or edited); nothing was done`);
+  }
+}
+
 export async function loadBatch(dataDir: string, id: string): Promise<BatchMeta> {
-  return JSON.parse(await readFile(batchPaths(dataDir, id).meta, 'utf8')) as BatchMeta;
+  const meta = JSON.parse(await readFile(batchPaths(dataDir, id).meta, 'utf8')) as BatchMeta;
+  if (meta.id !== id) throw new BatchRecordMismatchError(id);
+  return meta;
 }
 
 /** Ids of every batch folder under the data folder, oldest first (ids sort by creation time). */
 export async function listBatchIds(dataDir: string): Promise<string[]> {
   const names = await readdir(path.join(dataDir, 'batches')).catch(() => [] as string[]);
-  return names.sort();
+  // Anything else in that folder (an editor's backup, a dotfile) is no batch.
+  return names.filter((name) => BATCH_ID_PATTERN.test(name)).sort();
 }
 
 /** The file a batch's stages read: its own copy, or for a batch from before copies, the original. */

@@ -185,6 +185,23 @@ describe('who may purge, once governance is on', () => {
     }
   }, 30_000);
 
+  it('refuses a tracer the status of another user’s batch and audits it; refuses a path for a batch id before reading anything', async () => {
+    const status = runCli(['status', batchId, '--as', 'tom'], env);
+    expect(await status.exited, status.output()).toBe(6);
+    const operator = await provisionServiceAccount(dataDir, ['operator']);
+    const forged = runCli(['resume', '../../../x'], { ...env, ...operator });
+    expect(await forged.exited, forged.output()).toBe(2);
+    expect(forged.output()).toContain('"../../../x" is not a batch id');
+    const audit = await openTestAudit(dataDir);
+    try {
+      expect(await audit.search({ batchId, kind: 'access_denied' })).toEqual(
+        expect.arrayContaining([expect.objectContaining({ user: 'tom', detail: 'command=status' })]),
+      );
+    } finally {
+      await audit.close();
+    }
+  }, 30_000);
+
   it('lets an operator purge any finished batch', async () => {
     const operator = await provisionServiceAccount(dataDir, ['operator']);
     const purge = runCli(['purge', batchId], { ...env, ...operator });
