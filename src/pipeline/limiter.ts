@@ -1,4 +1,5 @@
 import type { ReleaseRequest, SmspLimiter } from '../smsp/client.js';
+import { onAbort } from '../smsp/on-abort.js';
 
 /**
  * The gate every SMSP request passes: at most `maxInFlight` open at once, at most
@@ -118,16 +119,15 @@ export function createLocalLimiter(options: LimiterOptions): RequestLimiter {
         let settled = false;
         const grant = (startedAt: number) => {
           settled = true;
-          signal?.removeEventListener('abort', onAbort);
+          unsubscribe();
           resolve(grantHandle(release, () => restamp(startedAt)));
         };
-        const onAbort = () => {
+        const unsubscribe = onAbort(signal, () => {
           if (settled) return;
           const i = waiters.indexOf(grant);
           if (i >= 0) waiters.splice(i, 1);
           reject(new LimiterAbortedError('aborted while waiting for the SMSP limit'));
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
+        });
         waiters.push(grant);
         pump();
       });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { grantHandle, LimiterAbortedError, type ReleaseRequest, type RequestLimiter } from './limiter.js';
 import { limitKeys, POLL_SOON, TRADE } from './redis-limit-script.js';
+import { onAbort } from '../smsp/on-abort.js';
 
 /**
  * The SMSP request gate shared by every worker process on every machine: the same rules as the
@@ -285,23 +286,22 @@ export function createRedisLimiter(options: RedisLimiterOptions): RequestLimiter
     acquire(signal?: AbortSignal): Promise<ReleaseRequest> {
       return new Promise<ReleaseRequest>((resolve, reject) => {
         if (signal?.aborted) return reject(new LimiterAbortedError('aborted before start'));
-        const onAbort = () => {
+        const waiter: Waiter = {
+          signal,
+          fail: reject,
+          grant: (lease, sent) => {
+            unsubscribe();
+            resolve(grantHandle((result) => finish(lease, result.busy), sent));
+          },
+        };
+        const unsubscribe = onAbort(signal, () => {
           // Dropped now unless a call that may grant it is out; the answer's handling drops it then.
           const i = queue.indexOf(waiter);
           if (i >= 0 && !calling) {
             queue.splice(i, 1);
             reject(aborted());
           }
-        };
-        const waiter: Waiter = {
-          signal,
-          fail: reject,
-          grant: (lease, sent) => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve(grantHandle((result) => finish(lease, result.busy), sent));
-          },
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
+        });
         queue.push(waiter);
         // Asleep on a poll timer means no slot is free for us: a new waiter changes nothing until it fires.
         if (pollTimer === undefined) wake();

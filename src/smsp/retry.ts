@@ -5,6 +5,8 @@
  * https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/
  */
 
+import { onAbort } from './on-abort.js';
+
 /** Upper bound of the back-off when the caller sets none, in milliseconds. */
 export const DEFAULT_MAX_DELAY_MS = 10_000;
 
@@ -36,14 +38,13 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       reject(signal.reason);
       return;
     }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
     const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
+      unsubscribe();
       resolve();
     }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const unsubscribe = onAbort(signal, () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    });
   });
 }

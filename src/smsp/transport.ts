@@ -6,6 +6,7 @@ import type { TlsSettings } from '../config.js';
 import type { ReasonCode } from '../domain/reasons.js';
 import { SmspTransportError } from './errors.js';
 import type { SmspRequest } from './types.js';
+import { onAbort } from './on-abort.js';
 
 /**
  * The HTTPS edge of the SMSP client: one POST per request over mutual TLS (SPEC §1). It returns the
@@ -117,7 +118,7 @@ export function createHttpsTransport(options: HttpsTransportOptions): SmspTransp
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+        unsubscribe();
         if (outcome instanceof SmspTransportError) {
           // Destroying also discards the socket, so a late answer cannot reach the next request.
           if (!keepSocket) {
@@ -129,7 +130,6 @@ export function createHttpsTransport(options: HttpsTransportOptions): SmspTransp
           resolve(outcome);
         }
       };
-      const onAbort = () => settle(fail('abandoned by the caller', 'aborted', false));
 
       const req = https.request({
         ...target,
@@ -144,7 +144,7 @@ export function createHttpsTransport(options: HttpsTransportOptions): SmspTransp
       // A plain timer rather than AbortSignal.timeout/any: it is cleared the moment the exchange
       // ends, and nothing stays attached to the caller's long-lived shutdown signal.
       const timer = setTimeout(() => settle(fail(`no answer within ${options.timeoutMs} ms`, 'timeout', true)), options.timeoutMs);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const unsubscribe = onAbort(signal, () => settle(fail('abandoned by the caller', 'aborted', false)));
 
       req.on('error', (err) => settle(classifyNetworkError(err, fail)));
       if (onSent) whenSent(req, onSent);
