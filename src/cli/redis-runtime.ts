@@ -17,16 +17,27 @@ export interface RedisRuntime {
   close(): Promise<void>;
 }
 
+/** How long a command waits for Redis to answer at start before it says so and ends. */
+const REDIS_START_TIMEOUT_MS = 5_000;
+
 export async function openRedisRuntime(config: Config): Promise<RedisRuntime> {
   if (!config.redisUrl) throw new CliError('REDIS_URL is not set: this command needs the BullMQ runner', EXIT.config);
-  // Workers block on Redis: BullMQ requires maxRetriesPerRequest null on their connections.
+  await checkRedisAnswers(config.redisUrl);
+  // Workers block on Redis: BullMQ requires maxRetriesPerRequest null on their connections, so
+  // commands wait through an outage instead of failing; one line says so per outage, not a flood
+  // of ioredis "Unhandled error event" lines every reconnect.
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
-  try {
-    await redis.ping();
-  } catch (err) {
-    redis.disconnect();
-    throw new CliError(`Redis at REDIS_URL does not answer (${(err as Error).message})`, EXIT.failure);
-  }
+  let down = false;
+  redis.on('error', (err: Error) => {
+    if (down) return;
+    down = true;
+    process.stderr.write(`pds-trace: lost Redis at REDIS_URL (${describeRedisError(err)}); retrying until it answers\n`);
+  });
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    process.stderr.write('pds-trace: Redis answers again\n');
+  });
   const queues = openQueues(redis, config.redisPrefix);
   return {
     redis,
@@ -36,6 +47,39 @@ export async function openRedisRuntime(config: Config): Promise<RedisRuntime> {
       redis.disconnect();
     },
   };
+}
+
+/**
+ * One bounded attempt before anything is submitted: with REDIS_URL pointing at nothing, a
+ * connection that retries for ever left `trace` and `worker` printing ioredis errors every two
+ * seconds and never ending. Now the command ends within seconds, naming the setting to check.
+ */
+export async function checkRedisAnswers(url: string): Promise<void> {
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: REDIS_START_TIMEOUT_MS });
+  let failure: Error | undefined;
+  probe.on('error', (err: Error) => {
+    failure ??= err;
+  });
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (err) {
+    const cause = failure ?? (err as Error);
+    throw new CliError(`Redis does not answer at REDIS_URL ${redactedRedisUrl(url)} (${describeRedisError(cause)}): check REDIS_URL and that Redis is running`, EXIT.config);
+  } finally {
+    probe.disconnect();
+  }
+}
+
+/** The URL without its password, for messages. */
+function redactedRedisUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.href;
+}
+
+function describeRedisError(err: Error): string {
+  return (err as NodeJS.ErrnoException).code ?? err.message;
 }
 
 export interface LocalWorkers {

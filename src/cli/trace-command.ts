@@ -14,7 +14,7 @@ import { startProgressDisplay } from './progress-bar.js';
 import { configuredProvider, connectSmsp, SIMULATOR_NOTICE } from './smsp-connection.js';
 import { describeProvider, isSimulated, type Provider } from '../pipeline/provider.js';
 import { CliError, EXIT } from './errors.js';
-import { openRedisRuntime, startLocalWorkers } from './redis-runtime.js';
+import { checkRedisAnswers, openRedisRuntime, startLocalWorkers } from './redis-runtime.js';
 import { signedInCommand, type CommandSession } from './session.js';
 import { sweepAndAudit } from './work-file-sweep.js';
 import { asCliError, checkBeforeSubmitting } from './trace-preflight.js';
@@ -85,6 +85,9 @@ async function traceFile(session: CommandSession, file: string, flags: TraceFlag
   };
 
   await checkBeforeSubmitting(file, options, provider);
+  const useRedis = Boolean(config.redisUrl) && !flags.embedded;
+  // Before the batch exists: a Redis that does not answer ends the command with nothing made.
+  if (useRedis) await checkRedisAnswers(config.redisUrl!);
 
   const abort = new AbortController();
   const onSignal = () => abort.abort(new CliError('interrupted: finished chunks are kept; run `pds-trace resume <batch>` to finish', EXIT.failure));
@@ -95,7 +98,6 @@ async function traceFile(session: CommandSession, file: string, flags: TraceFlag
     await session.record([{ kind: 'batch_submitted', batchId: batch.id, outcome: 'submitted', detail: `sha256=${batch.inputSha256}` }]);
     logger.info('batch created', { batchId: batch.id, inputSha256: batch.inputSha256 });
     process.stderr.write(`Batch ${batch.id}\n`);
-    const useRedis = Boolean(config.redisUrl) && !flags.embedded;
     const run = useRedis
       ? await runOnBullmq(session, logger, batch, provider, flags, abort.signal)
       : await runEmbedded(session, logger, batch, provider, abort.signal);
