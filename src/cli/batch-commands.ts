@@ -12,7 +12,7 @@ import { describeProvider } from '../pipeline/provider.js';
 import { holdNotice } from '../pipeline/provider-hold.js';
 import { BatchRecordMismatchError, listBatchIds, loadBatch, type BatchMeta } from '../pipeline/batch.js';
 import { withActor } from '../pipeline/audit-sink.js';
-import { assertBatchId, InvalidBatchIdError } from '../pipeline/batch-id.js';
+import { assertBatchId } from '../pipeline/batch-id.js';
 import { enqueueRemaining } from '../pipeline/queues.js';
 import { formatRemoval, removeWorkFiles, requireWorkFiles } from '../pipeline/retention.js';
 import { BatchWatcher } from '../pipeline/watch-batch.js';
@@ -37,11 +37,12 @@ async function summaryCounts(meta: BatchMeta): Promise<{ done: number; byStatus:
 }
 
 async function batchOrExplain(dataDir: string, id: string): Promise<BatchMeta> {
+  // A path or a forged record is refused as such (batchCliError); anything else unreadable is no batch.
+  assertBatchId(id);
   try {
-    assertBatchId(id);
     return await loadBatch(dataDir, id);
   } catch (err) {
-    if (err instanceof InvalidBatchIdError || err instanceof BatchRecordMismatchError) throw new CliError(err.message, EXIT.usage);
+    if (err instanceof BatchRecordMismatchError) throw err;
     throw new CliError(`no batch ${id} under ${dataDir} (see \`pds-trace status\`)`, EXIT.usage);
   }
 }

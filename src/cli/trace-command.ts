@@ -17,7 +17,7 @@ import { CliError, EXIT } from './errors.js';
 import { checkRedisAnswers, openRedisRuntime, startLocalWorkers } from './redis-runtime.js';
 import { signedInCommand, type CommandSession } from './session.js';
 import { sweepAndAudit } from './work-file-sweep.js';
-import { asCliError, checkBeforeSubmitting } from './trace-preflight.js';
+import { checkBeforeSubmitting } from './trace-preflight.js';
 
 interface TraceFlags {
   out?: string;
@@ -104,8 +104,6 @@ async function traceFile(session: CommandSession, file: string, flags: TraceFlag
     // Finished batches past their retention lose their work files, this one too with retention 0.
     await sweepAndAudit(session, logger);
     await report(run.meta, run.url);
-  } catch (err) {
-    throw asCliError(err, 'after'); // e.g. another batch's outputs appeared before assemble
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

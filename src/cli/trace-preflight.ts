@@ -5,11 +5,12 @@
  * its own module; this file runs them and turns their typed errors into messages and exit codes.
  */
 import { OutputFolderError, prepareOutputFolder } from '../csv/output/output-folder.js';
-import { assertHasRows, InputFileError } from '../csv/read-input.js';
+import { assertHasRows } from '../csv/read-input.js';
 import { outputName, type BatchOptions } from '../pipeline/batch.js';
 import { assertOutputsFree, OutputsTakenError } from '../pipeline/output-ownership.js';
 import { outputPaths } from '../pipeline/output-paths.js';
 import { isSimulated, type Provider } from '../pipeline/provider.js';
+import { batchCliError } from './batch-errors.js';
 import { CliError, EXIT } from './errors.js';
 
 export async function checkBeforeSubmitting(file: string, options: BatchOptions, provider: Provider): Promise<void> {
@@ -27,15 +28,12 @@ export async function checkBeforeSubmitting(file: string, options: BatchOptions,
 /**
  * The typed errors of the input and output checks as one-line CLI errors; anything else as is.
  * Before submitting, output problems are usage errors (2) and nothing was sent; after the run they
- * are failures (1) of a batch whose traced results are kept for `resume`.
+ * are what every batch command maps them to (batchCliError): failures (1) of a batch whose traced
+ * results are kept for `resume`.
  */
 export function asCliError(err: unknown, stage: 'before' | 'after'): unknown {
-  if (err instanceof InputFileError) return new CliError(`The file was not traced: ${err.message}`, EXIT.fileRejected);
-  if (err instanceof OutputFolderError) {
-    return stage === 'before'
-      ? new CliError(`Nothing was traced: ${err.message}. Give a writable folder with --out.`, EXIT.usage)
-      : new CliError(`The outputs could not be written: ${err.message}. The traced results are kept; fix the folder and run \`pds-trace resume\` with the batch id above.`, EXIT.failure);
-  }
-  if (err instanceof OutputsTakenError) return new CliError(`${err.message}.`, stage === 'before' ? EXIT.usage : EXIT.failure);
-  return err;
+  if (stage === 'after') return batchCliError(err);
+  if (err instanceof OutputFolderError) return new CliError(`Nothing was traced: ${err.message}. Give a writable folder with --out.`, EXIT.usage);
+  if (err instanceof OutputsTakenError) return new CliError(`${err.message}.`, EXIT.usage);
+  return batchCliError(err);
 }
