@@ -6,10 +6,10 @@ import { registerBatchCommands } from './cli/batch-commands.js';
 import { registerCohortCommands } from './cli/cohort-command.js';
 import { registerTraceCommand } from './cli/trace-command.js';
 import { registerWorkerCommand } from './cli/worker-command.js';
-import { registerSimulatorCommand } from './simulator/command.js';
-import { registerAuditCommand } from './audit/command.js';
-import { signInOption } from './auth/cli-session.js';
-import { registerUsersCommand } from './auth/command.js';
+import { registerSimulatorCommand } from './cli/simulator-command.js';
+import { registerAuditCommand } from './cli/audit-command.js';
+import { signInOption } from './cli/sign-in-session.js';
+import { registerUsersCommand } from './cli/users-command.js';
 import { commandGuard } from './cli/session.js';
 
 const program = new Command();

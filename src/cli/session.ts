@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { openAuditStore, type AuditStore } from '../audit/store.js';
 import { roleField } from '../audit/event.js';
 import type { Principal } from '../auth/authorise.js';
-import { cliAction, processCliIo, signInOption, toCliError, withCliSession, type SessionEvent } from '../auth/cli-session.js';
+import { cliAction, processCliIo, signInOption, toCliError, withCliSession, type SessionEvent } from './sign-in-session.js';
 import { UserStore } from '../auth/users.js';
 import { loadConfig, type Config } from '../config.js';
 import { batchCliError } from './batch-errors.js';

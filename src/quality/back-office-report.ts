@@ -1,8 +1,8 @@
 import type { CsvSink } from '../csv/output/csv-sink.js';
 import { guardFormula } from '../csv/output/formula-guard.js';
-import { DISCREPANCY_FIELD_LABELS } from './discrepancies.js';
+import { flagLabel, flagWarning, isDqFlag } from '../domain/dq-flags.js';
+import { DISCREPANCY_FIELD_LABELS } from '../domain/findings.js';
 import type { RelatedRows } from './duplicates.js';
-import { flagLabel, flagWarning, isDqFlag } from './flags.js';
 import { openReportCsv, returnedNumberOf, suppliedNumberOf, type ReportRow } from './report-csv.js';
 
 /**

@@ -1,4 +1,5 @@
 import type { PdsDate, PdsPatient, SexCode } from '../domain/demographics.js';
+import { DISCREPANCY_FIELDS, type Discrepancy, type DiscrepancyField } from '../domain/findings.js';
 import { addressText, homeAddress, isoDateFromPds } from '../csv/output/patient-fields.js';
 
 /**
@@ -32,37 +33,6 @@ import { addressText, homeAddress, isoDateFromPds } from '../csv/output/patient-
  * Values that are absent locally (an empty cell) are not claims and are not compared, except for
  * date of death and GP practice as above.
  */
-
-export const DISCREPANCY_FIELDS = [
-  'family_name',
-  'given_name',
-  'date_of_birth',
-  'sex',
-  'postcode',
-  'address',
-  'date_of_death',
-  'gp_practice',
-] as const;
-
-export type DiscrepancyField = (typeof DISCREPANCY_FIELDS)[number];
-
-export const DISCREPANCY_FIELD_LABELS: Readonly<Record<DiscrepancyField, string>> = {
-  family_name: 'Family name',
-  given_name: 'Given name',
-  date_of_birth: 'Date of birth',
-  sex: 'Sex',
-  postcode: 'Postcode',
-  address: 'Address',
-  date_of_death: 'Date of death',
-  gp_practice: 'GP practice',
-};
-
-/** One difference: the values as a person reads them (ISO dates, sex codes); absent when that side holds none. */
-export interface Discrepancy {
-  field: DiscrepancyField;
-  local?: string;
-  pds?: string;
-}
 
 /**
  * The local record of one row as far as the file holds it: normalised query values, and the

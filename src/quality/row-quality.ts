@@ -1,9 +1,10 @@
 import type { DateOptions } from '../csv/input/normalise/date.js';
 import type { InputRow } from '../csv/input/types.js';
 import type { RowResult } from '../domain/row-result.js';
-import { compareWithPds, type Discrepancy } from './discrepancies.js';
+import type { Discrepancy } from '../domain/findings.js';
+import { compareWithPds } from './discrepancies.js';
 import { rowNhsNumbers, type NhsNumberIndex, type RelatedRows } from './duplicates.js';
-import { orderFlags, type DqFlag } from './flags.js';
+import { orderFlags, type DqFlag } from '../domain/dq-flags.js';
 import { localDemographics, type LocalColumns } from './local-record.js';
 
 /** What the data-quality checks found about one row, for the results, the reports and the summary. */
@@ -15,9 +16,6 @@ export interface RowQuality {
   /** The other rows a duplicate or merge-review finding is about. */
   related: Partial<Record<DqFlag, RelatedRows>>;
 }
-
-/** The findings the output writers take; absent ones are written empty. */
-export type RowFindings = Partial<Pick<RowQuality, 'flags' | 'discrepancies'>>;
 
 export interface QualityContext {
   /** Sealed after the first pass over the batch. */

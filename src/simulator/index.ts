@@ -4,7 +4,6 @@
  */
 
 export { startSimulator, type RunningSimulator, type SimulatorOptions } from './server.js';
-export { registerSimulatorCommand } from './command.js';
 export { createDirectory, loadDirectory, type PdsDirectory, type SimulatedAnswer } from './directory.js';
 export { FAULT_KINDS, FAULTS, FaultSpecError, parseFaultSpec, type FaultKind, type FaultRates } from './faults.js';
 export { PROTOCOL_RULES, RULE_IDS, TIMESTAMP_POLICY, type ProtocolRule, type RuleId } from './protocol-rules.js';

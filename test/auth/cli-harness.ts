@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import { registerAuditCommand } from '../../src/audit/command.js';
-import { registerUsersCommand } from '../../src/auth/command.js';
-import type { CliDeps } from '../../src/auth/cli-session.js';
+import { registerAuditCommand } from '../../src/cli/audit-command.js';
+import { registerUsersCommand } from '../../src/cli/users-command.js';
+import type { CliDeps } from '../../src/cli/sign-in-session.js';
 import { loadConfig } from '../../src/config.js';
 import { FAST_SCRYPT } from './fixtures.js';
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PdsPatient } from '../../src/domain/demographics.js';
-import { compareWithPds, DISCREPANCY_FIELDS, type LocalDemographics } from '../../src/quality/discrepancies.js';
+import { DISCREPANCY_FIELDS } from '../../src/domain/findings.js';
+import { compareWithPds, type LocalDemographics } from '../../src/quality/discrepancies.js';
 
 /** A synthetic PDS record (test-range NHS number, invented person and place). */
 function pds(overrides: Partial<PdsPatient> = {}): PdsPatient {

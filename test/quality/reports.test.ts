@@ -7,7 +7,7 @@ import { NHS_CONFIDENTIAL_LABEL } from '../../src/csv/output/confidential-label.
 import type { RowResult } from '../../src/domain/row-result.js';
 import { BACK_OFFICE_COLUMNS, openBackOfficeReport } from '../../src/quality/back-office-report.js';
 import { DISCREPANCY_REPORT_COLUMNS, openDiscrepancyReport } from '../../src/quality/discrepancy-report.js';
-import { flagWarning } from '../../src/quality/flags.js';
+import { flagWarning } from '../../src/domain/dq-flags.js';
 import type { LocalIdentity } from '../../src/quality/local-record.js';
 import type { ReportRow } from '../../src/quality/report-csv.js';
 

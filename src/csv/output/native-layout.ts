@@ -1,6 +1,6 @@
 import { reasonMessage } from '../../domain/reasons.js';
 import type { RowResult } from '../../domain/row-result.js';
-import type { RowFindings } from '../../quality/row-quality.js';
+import type { RowFindings } from '../../domain/findings.js';
 import { guardFormula } from './formula-guard.js';
 import { addressText, givenNamesText, homeAddress, isoDateFromPds, sensitiveText } from './patient-fields.js';
 

@@ -1,6 +1,6 @@
 import type { PatientQuery } from '../../domain/demographics.js';
 import type { RowResult } from '../../domain/row-result.js';
-import type { Discrepancy } from '../../quality/discrepancies.js';
+import type { Discrepancy } from '../../domain/findings.js';
 import { openCsvSink, type CsvSink } from './csv-sink.js';
 import { guardFormula } from './formula-guard.js';
 import { MeshRecordBuilder, MESH_RESPONSE_COLUMNS } from './mesh-layout.js';
@@ -13,9 +13,9 @@ export interface ResultRow {
   cells: string[];
   query?: PatientQuery;
   result: RowResult;
-  /** Data-quality flags of the row (src/quality/flags.ts and the CSV reader's), native layout only. */
+  /** Data-quality flags of the row (src/domain/dq-flags.ts and the CSV reader's), native layout only. */
   flags?: string[];
-  /** Where the local details differ from PDS (src/quality/discrepancies.ts), native layout only. */
+  /** Where the local details differ from PDS (src/quality/discrepancies.ts, vocabulary in src/domain/findings.ts), native layout only. */
   discrepancies?: Discrepancy[];
 }
 

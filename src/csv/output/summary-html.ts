@@ -1,7 +1,7 @@
 import { TRACE_STATUSES, TRACE_STATUS_MEANING, type TraceStatus } from '../../domain/outcome.js';
 import { reasonMessage } from '../../domain/reasons.js';
-import { DISCREPANCY_FIELDS, DISCREPANCY_FIELD_LABELS } from '../../quality/discrepancies.js';
-import { flagLabel, isDqFlag, DQ_FLAGS } from '../../quality/flags.js';
+import { DISCREPANCY_FIELDS, DISCREPANCY_FIELD_LABELS } from '../../domain/findings.js';
+import { flagLabel, isDqFlag, DQ_FLAGS } from '../../domain/dq-flags.js';
 import { DATA_QUALITY_FIELDS, DATA_QUALITY_FIELD_LABELS } from './data-quality.js';
 import { SIMULATED_LABEL } from './confidential-label.js';
 import type { BatchSummary } from './summary.js';

@@ -1,9 +1,8 @@
 import type { ChainHead } from '../../audit/hash-chain.js';
 import { TRACE_STATUSES, type TraceStatus } from '../../domain/outcome.js';
 import type { RowResult } from '../../domain/row-result.js';
-import { DISCREPANCY_FIELDS, type DiscrepancyField } from '../../quality/discrepancies.js';
-import { DQ_FLAG_ORDER } from '../../quality/flags.js';
-import type { RowFindings } from '../../quality/row-quality.js';
+import { DQ_FLAG_ORDER } from '../../domain/dq-flags.js';
+import { DISCREPANCY_FIELDS, type DiscrepancyField, type RowFindings } from '../../domain/findings.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { NHS_CONFIDENTIAL_LABEL } from './confidential-label.js';
 import { fieldOfReason, type DataQualityField } from './data-quality.js';
@@ -69,7 +68,7 @@ export interface BatchSummary {
   /** Rejected rows (`invalid_input`) per input field at fault; fields without problems are absent. */
   dataQuality: Partial<Record<DataQualityField, DataQualityFinding>>;
   /**
-   * Rows per data-quality flag (MSCA-DQ-05 data-quality reports): every flag of src/quality/flags.ts,
+   * Rows per data-quality flag (MSCA-DQ-05 data-quality reports): every flag of src/domain/dq-flags.ts,
    * zeros included, plus any other flag the CSV reader raised.
    */
   flaggedRows: Record<string, number>;

@@ -4,8 +4,8 @@ import { auditDir } from '../../src/audit/store.js';
 import { UserStore } from '../../src/auth/users.js';
 import { CliError, EXIT } from '../../src/cli/errors.js';
 import { tempFolder } from '../audit/fixtures.js';
-import { runCli } from './cli-harness.js';
-import { GOOD_PASSWORD } from './fixtures.js';
+import { runCli } from '../auth/cli-harness.js';
+import { GOOD_PASSWORD } from '../auth/fixtures.js';
 
 let folder: { dir: string; remove: () => Promise<void> };
 let env: Record<string, string>;

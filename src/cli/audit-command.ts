@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { CliError, EXIT } from '../cli/errors.js';
+import { CliError, EXIT } from './errors.js';
 import { loadConfig } from '../config.js';
 import {
   cliAction,
@@ -11,14 +11,14 @@ import {
   withCliSession,
   type CliDeps,
   type CliIo,
-} from '../auth/cli-session.js';
-import { AUDIT_EVENT_KINDS, type AuditEvent, type AuditEventKind } from './event.js';
-import type { ChainHead, VerifyResult } from './hash-chain.js';
-import { DEFAULT_APP_ROLE, DEFAULT_AUDIT_SCHEMA, migratePgAuditSchema } from './pg-schema.js';
-import { AuditStoreCorruptError } from './file-store.js';
-import { openAuditStore, type AuditFilter, type AuditStore } from './store.js';
-import { describePin, pinOf, readPin, samePin, writePin } from './store-pin.js';
-import { collectWitnesses, findMissingEvents, nameWitness, withMissingEvents } from './witnesses.js';
+} from './sign-in-session.js';
+import { AUDIT_EVENT_KINDS, type AuditEvent, type AuditEventKind } from '../audit/event.js';
+import type { ChainHead, VerifyResult } from '../audit/hash-chain.js';
+import { DEFAULT_APP_ROLE, DEFAULT_AUDIT_SCHEMA, migratePgAuditSchema } from '../audit/pg-schema.js';
+import { AuditStoreCorruptError } from '../audit/file-store.js';
+import { openAuditStore, type AuditFilter, type AuditStore } from '../audit/store.js';
+import { describePin, pinOf, readPin, samePin, writePin } from '../audit/store-pin.js';
+import { collectWitnesses, findMissingEvents, nameWitness, withMissingEvents } from '../audit/witnesses.js';
 
 /**
  * `pds-trace audit verify | search | pin | migrate`: the auditor's tools (audit.verify, audit.read)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DQ_FLAG_ORDER, DQ_FLAGS, flagLabel, flagWarning, isDqFlag, orderFlags } from '../../src/quality/flags.js';
+import { DQ_FLAG_ORDER, DQ_FLAGS, flagLabel, flagWarning, isDqFlag, orderFlags } from '../../src/domain/dq-flags.js';
 
 describe('data-quality flags', () => {
   it('is the closed set the results, reports and summary use', () => {

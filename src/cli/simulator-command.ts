@@ -1,9 +1,9 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { SIMULATOR_ASID } from '../config.js';
 import { createLogger } from '../log.js';
-import { DEFAULT_POPULATION } from './defaults.js';
-import { FAULT_KINDS, FAULTS, FaultSpecError, parseFaultSpec, type FaultRates } from './faults.js';
-import { startSimulator, type RunningSimulator } from './server.js';
+import { DEFAULT_POPULATION } from '../simulator/defaults.js';
+import { FAULT_KINDS, FAULTS, FaultSpecError, parseFaultSpec, type FaultRates } from '../simulator/faults.js';
+import { startSimulator, type RunningSimulator } from '../simulator/server.js';
 
 /**
  * `pds-trace simulator`: the SMSP simulator as a standalone HTTPS server, for pointing any SMSP client

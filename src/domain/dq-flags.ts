@@ -1,4 +1,4 @@
-import { reasonMessage } from '../domain/reasons.js';
+import { reasonMessage } from './reasons.js';
 
 /**
  * The closed set of data-quality flags a results row can carry, with the warning each one gives a

@@ -11,8 +11,8 @@ import { CliError, EXIT } from '../../src/cli/errors.js';
 import { runCli } from '../auth/cli-harness.js';
 import { FAST_SCRYPT, GOOD_PASSWORD } from '../auth/fixtures.js';
 import { recordedUsers } from '../support/accounts.js';
-import { sampleEvents, tempFolder, TEST_NHS_NUMBERS } from './fixtures.js';
-import { TEST_DATABASE_URL } from './pg-fixtures.js';
+import { sampleEvents, tempFolder, TEST_NHS_NUMBERS } from '../audit/fixtures.js';
+import { TEST_DATABASE_URL } from '../audit/pg-fixtures.js';
 
 let folder: { dir: string; remove: () => Promise<void> };
 let env: Record<string, string>;

@@ -5,17 +5,17 @@ import { AuditStoreCorruptError } from '../audit/file-store.js';
 import { PgIdentifierError } from '../audit/pg-schema.js';
 import { AuditDatabaseError, AuditSchemaMissingError } from '../audit/pg-errors.js';
 import { openAuditStore, type AuditStore } from '../audit/store.js';
-import { CliError, EXIT } from '../cli/errors.js';
+import { CliError, EXIT } from './errors.js';
 import type { Config } from '../config.js';
-import { AuthenticationError, CredentialsError, signInCli } from './authenticate.js';
-import { AccessDeniedError, requireAccess, type Principal } from './authorise.js';
-import { PasswordPolicyError, type ScryptParams } from './password.js';
-import { terminalSecretPrompt } from './prompt.js';
-import { UnknownAccessRuleError } from './roles.js';
-import { AcceptStoreError } from './accept-store.js';
-import { openRecordedUserStore } from './recorded-user-store.js';
-import { UserStoreNotAcceptedError } from './store-ledger.js';
-import { UserStore, UserStoreError, UserStoreRefusedError } from './users.js';
+import { AuthenticationError, CredentialsError, signInCli } from '../auth/authenticate.js';
+import { AccessDeniedError, requireAccess, type Principal } from '../auth/authorise.js';
+import { PasswordPolicyError, type ScryptParams } from '../auth/password.js';
+import { terminalSecretPrompt } from '../auth/prompt.js';
+import { UnknownAccessRuleError } from '../auth/roles.js';
+import { AcceptStoreError } from '../auth/accept-store.js';
+import { openRecordedUserStore } from '../auth/recorded-user-store.js';
+import { UserStoreNotAcceptedError } from '../auth/store-ledger.js';
+import { UserStore, UserStoreError, UserStoreRefusedError } from '../auth/users.js';
 
 /**
  * What a `pds-trace` command needs to act for someone: sign in (authenticate.ts), check the

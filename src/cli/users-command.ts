@@ -2,16 +2,16 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { roleField } from '../audit/event.js';
 import { openAuditStore } from '../audit/store.js';
 import { loadConfig } from '../config.js';
-import { acceptUserStore } from './accept-store.js';
-import { CredentialsError, personCredentials } from './authenticate.js';
-import { requireAccess, type Principal } from './authorise.js';
-import { cliAction, processCliIo, signInOption, withCliSession, type CliDeps, type CliIo, type CliSession } from './cli-session.js';
-import { formatPermissionMatrix } from './matrix-text.js';
-import { DEFAULT_SCRYPT_PARAMS, checkPasswordPolicy, hashPassword } from './password.js';
-import { isRole, ROLE_NAMES, type Role } from './roles.js';
-import { issueServiceToken } from './service-token.js';
-import { openRecordedUserStore } from './recorded-user-store.js';
-import { UserStore, type UserRecord } from './users.js';
+import { acceptUserStore } from '../auth/accept-store.js';
+import { CredentialsError, personCredentials } from '../auth/authenticate.js';
+import { requireAccess, type Principal } from '../auth/authorise.js';
+import { cliAction, processCliIo, signInOption, withCliSession, type CliDeps, type CliIo, type CliSession } from './sign-in-session.js';
+import { formatPermissionMatrix } from '../auth/matrix-text.js';
+import { DEFAULT_SCRYPT_PARAMS, checkPasswordPolicy, hashPassword } from '../auth/password.js';
+import { isRole, ROLE_NAMES, type Role } from '../auth/roles.js';
+import { issueServiceToken } from '../auth/service-token.js';
+import { openRecordedUserStore } from '../auth/recorded-user-store.js';
+import { UserStore, type UserRecord } from '../auth/users.js';
 
 /**
  * `pds-trace users add | passwd | disable | enable | set-roles | list | accept-store | roles`.

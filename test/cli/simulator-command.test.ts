@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
-import { registerSimulatorCommand } from '../../src/simulator/command.js';
+import { registerSimulatorCommand } from '../../src/cli/simulator-command.js';
 import { nhsSampleRequest, responseCodeOf } from '../support/simulator.js';
 
 interface Run {
