@@ -1,5 +1,4 @@
-import { openCsvSink, type CsvSink } from '../csv/output/csv-sink.js';
-import { NHS_CONFIDENTIAL_LABEL } from '../csv/output/confidential-label.js';
+import { openCsvSink, type CsvOptions, type CsvSink } from '../csv/output/csv-sink.js';
 import { guardFormula } from '../csv/output/formula-guard.js';
 import { formatNhsNumberForDisplay } from '../domain/nhs-number.js';
 import type { RowResult } from '../domain/row-result.js';
@@ -7,19 +6,19 @@ import type { LocalIdentity } from './local-record.js';
 import type { RowQuality } from './row-quality.js';
 
 /**
- * The data-quality reports are CSV for people in the back office rather than for machines, so:
- * - the first line is the protective marking (MSCA-IG-04, confidential-label.ts), alone in its
- *   cell, then the column names, then the records (readers skip one line: csv-parse `from_line: 2`);
+ * The data-quality reports are CSV for people in the back office, read by machines too, so:
+ * - the first line is the column names, then the records: a plain CSV every reader takes as it
+ *   is. The protective marking once sat on a line above the names, and Python's csv and pandas
+ *   took it for the header; it is in the summary JSON and HTML instead (confidential-label.ts);
  * - NHS numbers are in 3-3-4 form (MSCA-PDS-06: "on all screens and printed material"), which
  *   also keeps a spreadsheet from reading them as numbers and mangling them; the results file,
  *   for machines, keeps ten digits;
  * - every value from the file or PDS goes through the formula guard.
  * Atomic and owner-only like every output (openCsvSink).
  */
-export async function openReportCsv(path: string, columns: readonly string[], options: { bom?: boolean } = {}): Promise<CsvSink> {
-  const sink = await openCsvSink(path, { bom: options.bom ?? false });
+export async function openReportCsv(path: string, columns: readonly string[], options: CsvOptions = {}): Promise<CsvSink> {
+  const sink = await openCsvSink(path, options);
   try {
-    await sink.write([NHS_CONFIDENTIAL_LABEL]);
     await sink.write(columns);
   } catch (err) {
     await sink.abort();

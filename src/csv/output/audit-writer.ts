@@ -1,5 +1,5 @@
 import type { RowResult, TraceExchange } from '../../domain/row-result.js';
-import { openCsvSink } from './csv-sink.js';
+import { openCsvSink, type CsvOptions } from './csv-sink.js';
 import { guardFormula } from './formula-guard.js';
 
 /**
@@ -65,8 +65,9 @@ function rejectedLine(context: AuditContext, result: RowResult): string[] {
   return [context.batchId, String(result.rowNumber), context.user, recordedAt, '', '', '', result.status, result.reason, '0', ''];
 }
 
-export async function createAuditCsvWriter(path: string, context: AuditContext): Promise<AuditCsvWriter> {
-  const sink = await openCsvSink(path);
+/** `options`: the batch's CSV options, the same object every CSV output of the batch is written with. */
+export async function createAuditCsvWriter(path: string, context: AuditContext, options: CsvOptions = {}): Promise<AuditCsvWriter> {
+  const sink = await openCsvSink(path, options);
   // The user name and provider codes are text from outside pds-trace's vocabulary: guard them too.
   const write = (line: string[]) => sink.write(line.map(guardFormula));
   try {
