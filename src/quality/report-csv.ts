@@ -1,4 +1,5 @@
 import { openCsvSink, type CsvOptions, type CsvSink } from '../csv/output/csv-sink.js';
+import { NHS_CONFIDENTIAL_LABEL } from '../csv/output/confidential-label.js';
 import { guardFormula } from '../csv/output/formula-guard.js';
 import { formatNhsNumberForDisplay } from '../domain/nhs-number.js';
 import type { RowResult } from '../domain/row-result.js';
@@ -8,8 +9,10 @@ import type { RowQuality } from './row-quality.js';
 /**
  * The data-quality reports are CSV for people in the back office, read by machines too, so:
  * - the first line is the column names, then the records: a plain CSV every reader takes as it
- *   is. The protective marking once sat on a line above the names, and Python's csv and pandas
- *   took it for the header; it is in the summary JSON and HTML instead (confidential-label.ts);
+ *   is. The protective marking (MSCA-IG-04, confidential-label.ts) once sat on a line above the
+ *   names, and Python's csv and pandas took it for the header; it is now the last column,
+ *   `protective_marking`, on every record, where a person scrolling a printed or opened report
+ *   still sees it and a program reads one more column;
  * - NHS numbers are in 3-3-4 form (MSCA-PDS-06: "on all screens and printed material"), which
  *   also keeps a spreadsheet from reading them as numbers and mangling them; the results file,
  *   for machines, keeps ten digits;
@@ -19,13 +22,16 @@ import type { RowQuality } from './row-quality.js';
 export async function openReportCsv(path: string, columns: readonly string[], options: CsvOptions = {}): Promise<CsvSink> {
   const sink = await openCsvSink(path, options);
   try {
-    await sink.write(columns);
+    await sink.write([...columns, PROTECTIVE_MARKING_COLUMN]);
   } catch (err) {
     await sink.abort();
     throw err;
   }
-  return sink;
+  return { ...sink, write: (record) => sink.write([...record, NHS_CONFIDENTIAL_LABEL]) };
 }
+
+/** The reports' last column: the protective marking, on every record. */
+export const PROTECTIVE_MARKING_COLUMN = 'protective_marking';
 
 /** A ten-digit NHS number in 3-3-4 form; anything else (a damaged cell as the file holds it) guarded as text. */
 export function reportNhsNumber(value: string | undefined): string {

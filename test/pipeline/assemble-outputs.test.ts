@@ -8,6 +8,7 @@ import { MESH_RESPONSE_COLUMNS, TRACE_COLUMNS } from '../../src/csv/output/resul
 import { PDS_TRACE_VERSION } from '../../src/csv/output/provenance.js';
 import type { BatchSummary } from '../../src/csv/output/summary.js';
 import { BACK_OFFICE_COLUMNS } from '../../src/quality/back-office-report.js';
+import { PROTECTIVE_MARKING_COLUMN } from '../../src/quality/report-csv.js';
 import { DISCREPANCY_REPORT_COLUMNS } from '../../src/quality/discrepancy-report.js';
 import { batchPaths, createBatch, loadBatch, type BatchMeta } from '../../src/pipeline/batch.js';
 import { createLocalLimiter } from '../../src/pipeline/limiter.js';
@@ -124,8 +125,8 @@ describe('batch outputs other programs read', () => {
       const expected: Array<[string, readonly string[]]> = [
         [outputs.results, TRACE_COLUMNS],
         [outputs.audit, AUDIT_COLUMNS],
-        [outputs.backOffice, BACK_OFFICE_COLUMNS],
-        [outputs.discrepancies, DISCREPANCY_REPORT_COLUMNS],
+        [outputs.backOffice, [...BACK_OFFICE_COLUMNS, PROTECTIVE_MARKING_COLUMN]],
+        [outputs.discrepancies, [...DISCREPANCY_REPORT_COLUMNS, PROTECTIVE_MARKING_COLUMN]],
       ];
       const csvFiles = (await readdir(`${dir}/out`)).filter((n) => n.startsWith('interrupted.') && n.endsWith('.csv'));
       expect(csvFiles.sort()).toEqual(expected.map(([file]) => file.slice(`${dir}/out/`.length)).sort());
@@ -175,7 +176,7 @@ describe('batch outputs other programs read', () => {
       expect(record[postcode]).toMatch(/^([A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}|[A-Z0-9 ]+\*)?$/);
     }
     // The other CSVs of a MESH batch are plain CSVs, header first.
-    for (const [file, columns] of [[meta.outputs!.audit, AUDIT_COLUMNS], [meta.outputs!.backOffice, BACK_OFFICE_COLUMNS]] as const) {
+    for (const [file, columns] of [[meta.outputs!.audit, AUDIT_COLUMNS], [meta.outputs!.backOffice, [...BACK_OFFICE_COLUMNS, PROTECTIVE_MARKING_COLUMN]]] as const) {
       expect((await readStrict(file)).header).toEqual([...columns]);
     }
   }, 60_000);

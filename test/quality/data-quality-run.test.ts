@@ -3,6 +3,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { BACK_OFFICE_COLUMNS } from '../../src/quality/back-office-report.js';
+import { PROTECTIVE_MARKING_COLUMN } from '../../src/quality/report-csv.js';
 import { DISCREPANCY_REPORT_COLUMNS } from '../../src/quality/discrepancy-report.js';
 import type { BatchSummary } from '../../src/csv/output/summary.js';
 import { formatNhsNumberForDisplay } from '../../src/domain/nhs-number.js';
@@ -90,7 +91,7 @@ describe('data-quality handling end to end: a cohort with duplicates, merges, in
     expect(meta.outputs!.backOffice).toBe(`${dir}/out/dq.back-office.csv`);
     expect((await stat(meta.outputs!.backOffice)).mode & 0o777).toBe(0o600);
     const { header, records } = await readReport(meta.outputs!.backOffice);
-    expect(header).toEqual([...BACK_OFFICE_COLUMNS]);
+    expect(header).toEqual([...BACK_OFFICE_COLUMNS, PROTECTIVE_MARKING_COLUMN]);
 
     const want = cohort.rows.flatMap((r) =>
       r.flags.map((flag) => ({ row: String(r.rowNumber), localId: r.localId, flag, warning: flagWarning(flag), related: (r.related[flag] ?? []).join('; ') })),
@@ -117,7 +118,7 @@ describe('data-quality handling end to end: a cohort with duplicates, merges, in
 
   it('lists every difference from PDS in the discrepancy report, field by field', async () => {
     const { header, records } = await readReport(meta.outputs!.discrepancies);
-    expect(header).toEqual([...DISCREPANCY_REPORT_COLUMNS]);
+    expect(header).toEqual([...DISCREPANCY_REPORT_COLUMNS, PROTECTIVE_MARKING_COLUMN]);
     const want = cohort.rows.flatMap((r) => r.discrepancies.map((field) => `${r.rowNumber}:${field}`));
     expect(records.map((l) => `${l.row_number}:${l.field}`)).toEqual(want);
 

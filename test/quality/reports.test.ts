@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NHS_CONFIDENTIAL_LABEL } from '../../src/csv/output/confidential-label.js';
 import type { RowResult } from '../../src/domain/row-result.js';
 import { BACK_OFFICE_COLUMNS, openBackOfficeReport } from '../../src/quality/back-office-report.js';
+import { PROTECTIVE_MARKING_COLUMN } from '../../src/quality/report-csv.js';
 import { DISCREPANCY_REPORT_COLUMNS, openDiscrepancyReport } from '../../src/quality/discrepancy-report.js';
 import { flagWarning } from '../../src/domain/dq-flags.js';
 import type { LocalIdentity } from '../../src/quality/local-record.js';
@@ -68,8 +69,9 @@ describe('back-office report', () => {
 
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     const { header, records } = await readReport(file);
-    expect(header).toEqual([...BACK_OFFICE_COLUMNS]);
-    expect(await readFile(file, 'utf8')).not.toContain(NHS_CONFIDENTIAL_LABEL);
+    expect(header).toEqual([...BACK_OFFICE_COLUMNS, PROTECTIVE_MARKING_COLUMN]);
+    // The marking is a column of every record, not a line above the header.
+    expect(records.map((r) => r.protective_marking)).toEqual(records.map(() => NHS_CONFIDENTIAL_LABEL));
     expect(records.map((r) => [r.row_number, r.flag])).toEqual([
       ['3', 'superseded_replacement_in_file'],
       ['3', 'demographic_discrepancy'],
@@ -175,10 +177,10 @@ describe('discrepancy report', () => {
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     const { header, records } = await readReport(file);
-    expect(header).toEqual([...DISCREPANCY_REPORT_COLUMNS]);
+    expect(header).toEqual([...DISCREPANCY_REPORT_COLUMNS, PROTECTIVE_MARKING_COLUMN]);
     expect(records).toEqual([
-      { row_number: '3', local_id: 'L1', supplied_nhs_number: '999 000 0018', pds_nhs_number: '999 000 0026', field: 'family_name', local_value: "'=Smith", pds_value: 'Smith' },
-      { row_number: '3', local_id: 'L1', supplied_nhs_number: '999 000 0018', pds_nhs_number: '999 000 0026', field: 'date_of_death', local_value: '', pds_value: '2024-01-15' },
+      { row_number: '3', local_id: 'L1', supplied_nhs_number: '999 000 0018', pds_nhs_number: '999 000 0026', field: 'family_name', local_value: "'=Smith", pds_value: 'Smith', protective_marking: NHS_CONFIDENTIAL_LABEL },
+      { row_number: '3', local_id: 'L1', supplied_nhs_number: '999 000 0018', pds_nhs_number: '999 000 0026', field: 'date_of_death', local_value: '', pds_value: '2024-01-15', protective_marking: NHS_CONFIDENTIAL_LABEL },
     ]);
   });
 });
