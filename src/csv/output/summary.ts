@@ -12,7 +12,7 @@ import type { Provenance } from './provenance.js';
 import { renderSummaryHtml } from './summary-html.js';
 
 /**
- * The batch summary analysts open first: counts per status and reason, match rate, data-quality
+ * The batch summary analysts open first: provenance, counts per status and reason, labelled rates, data-quality
  * findings and timings. Built row by row in constant memory, written as JSON and as HTML.
  */
 
