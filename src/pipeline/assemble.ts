@@ -194,7 +194,7 @@ async function writeOutputs(dataDir: string, meta: BatchMeta, options: AssembleO
     return file;
   };
   const fallbacks = Object.fromEntries(meta.options.fallbacks.map((f) => [f, FALLBACKS[f] ?? f]));
-  const summary = new SummaryBuilder({ batchId: meta.id, inputFile: path.basename(meta.inputPath), user: meta.options.user, startedAt: options.startedAt, fallbacks });
+  const summary = new SummaryBuilder({ batchId: meta.id, inputFile: path.basename(meta.inputPath), user: meta.options.user, startedAt: options.startedAt, fallbacks, exchangesFromAuditRows: true });
   // One set of CSV options for every CSV the batch writes.
   const csv: CsvOptions = { bom: meta.options.bom };
 
@@ -211,7 +211,10 @@ async function writeOutputs(dataDir: string, meta: BatchMeta, options: AssembleO
       await discrepancies.write(report);
       summary.add(result, findings);
     }
-    for await (const row of auditRowsInRowOrder(dataDir, meta)) await audit.write(row);
+    for await (const row of auditRowsInRowOrder(dataDir, meta)) {
+      await audit.write(row);
+      summary.addAuditRow(row);
+    }
     for (const file of files) await file.close();
   } catch (err) {
     for (const file of files) await file.abort();

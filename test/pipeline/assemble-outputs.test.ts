@@ -115,6 +115,9 @@ describe('batch outputs other programs read', () => {
       expect(lines).toHaveLength(stored.length);
       const key = (row: string | number | undefined, messageId: string | undefined, outcome: string | undefined) => `${row}|${messageId ?? ''}|${outcome}`;
       expect(lines.map((l) => key(l.row_number, l.message_id || undefined, l.status)).sort()).toEqual(stored.map((e) => key(e.row, e.messageId, e.outcome)).sort());
+      // The summary counts the same requests: the interrupted attempt's are not left out of it either.
+      const summary = JSON.parse(await readFile(meta.outputs!.summaryJson, 'utf8')) as BatchSummary;
+      expect(summary.timings.exchanges).toBe(exchanges.length);
       // In row order, so a reader can follow each row's attempts.
       const rows = lines.map((l) => Number(l.row_number));
       expect(rows).toEqual([...rows].sort((a, b) => a - b));

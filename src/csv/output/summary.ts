@@ -1,6 +1,7 @@
 import type { ChainHead } from '../../audit/hash-chain.js';
 import { TRACE_STATUSES, type TraceStatus } from '../../domain/outcome.js';
 import type { RowResult } from '../../domain/row-result.js';
+import type { AuditRow } from './audit-writer.js';
 import { DQ_FLAG_ORDER } from '../../domain/dq-flags.js';
 import { DISCREPANCY_FIELDS, type DiscrepancyField, type RowFindings } from '../../domain/findings.js';
 import { writeFileAtomic } from './atomic-file.js';
@@ -64,7 +65,7 @@ export interface FallbackUse {
 export interface BatchTimings {
   /** Rows per second over the whole run (the pipeline's figure when it gave one). */
   rowsPerSecond: number | null;
-  /** SMSP exchanges, every attempt counted. */
+  /** SMSP exchanges, every attempt counted (those of an interrupted chunk's attempt too, when assembled from the audit rows). */
   exchanges: number;
   /** Exchanges that were retries (attempt > 1). */
   retries: number;
@@ -136,6 +137,8 @@ export interface SummaryStart {
   startedAt: Date;
   /** The fallbacks the batch asked for, code → words, so each is reported even when it changed nothing. */
   fallbacks?: Readonly<Record<string, string>>;
+  /** Count exchanges from addAuditRow (every attempt's, as the audit CSV lists them), not from add's results. */
+  exchangesFromAuditRows?: boolean;
 }
 
 export interface SummaryFinish {
@@ -179,6 +182,7 @@ export class SummaryBuilder {
   private readonly durations = new DurationStats();
   private retries = 0;
   private rowsRetried = 0;
+  private lastRetriedRow: number | undefined;
   private readonly byInteraction: Record<string, number> = {};
   private readonly byResponseCode: Record<string, number> = {};
   private readonly fallbacksUsed: Record<string, FallbackUse>;
@@ -208,17 +212,29 @@ export class SummaryBuilder {
       finding.rows++;
       increment(finding.byReason, result.reason);
     }
-    let retried = false;
-    for (const exchange of result.exchanges) {
+    if (!this.start.exchangesFromAuditRows) this.countExchanges(result);
+  }
+
+  /**
+   * Counts the exchanges of one audit CSV row (audit-writer.ts), for a builder whose exchanges
+   * come from the audit rows: every attempt's, an interrupted chunk's too, as the audit CSV lists them.
+   */
+  addAuditRow(row: AuditRow): void {
+    if (this.start.exchangesFromAuditRows) this.countExchanges(row);
+  }
+
+  private countExchanges(row: Pick<AuditRow, 'rowNumber' | 'exchanges'>): void {
+    for (const exchange of row.exchanges) {
       this.durations.add(exchange.durationMs);
       increment(this.byInteraction, exchange.interaction);
       increment(this.byResponseCode, exchange.responseCode ?? 'none');
       if (exchange.attempt > 1) {
         this.retries++;
-        retried = true;
+        // A row's audit rows come together (row order): count it once however many attempts it had.
+        if (this.lastRetriedRow !== row.rowNumber) this.rowsRetried++;
+        this.lastRetriedRow = row.rowNumber;
       }
     }
-    if (retried) this.rowsRetried++;
   }
 
   finish(meta: SummaryFinish): BatchSummary {
