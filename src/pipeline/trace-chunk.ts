@@ -59,16 +59,17 @@ export async function traceChunk(
     await journal.record(results, recordedAt.toISOString());
     return batchRowEvents(meta, results, suppliedNhsNumbers, recordedAt);
   });
-  const results = await Promise.all(
-    rows.map(async (row) => {
-      const result: RowResult = { ...(await traceRow(caller, row.rowNumber, row.query, strategy)), rowDigest: row.rowDigest };
-      options.onRow?.(result);
-      audit.add(result);
-      return result;
-    }),
-  );
-  // Exchanges that happened are audited even when the chunk is abandoned below.
+  let results: RowResult[];
   try {
+    results = await Promise.all(
+      rows.map(async (row) => {
+        const result: RowResult = { ...(await traceRow(caller, row.rowNumber, row.query, strategy)), rowDigest: row.rowDigest };
+        options.onRow?.(result);
+        audit.add(result);
+        return result;
+      }),
+    );
+    // Exchanges that happened are audited even when the chunk is abandoned below.
     await audit.flush();
   } finally {
     await journal.close();
