@@ -17,6 +17,15 @@ const CAUTION =
   'the record has data anomalies that could constitute a clinical risk, and they may pertain as much to the clinical as to the demographic record.';
 
 export const DQ_FLAGS = {
+  // First: the riskiest finding of all. A number that PDS holds for someone else, used as this
+  // patient's, would file one person's care under another's record.
+  not_verified_nhs_number: {
+    requirement: 'MSCA-DQ-01 (TRCLCL-3.2); SPEC §7 DEMOG-0040',
+    label: 'NHS number not verified: it may belong to someone else',
+    warning:
+      'PDS holds the supplied NHS number, but not for a patient with these details: the number may belong to another person. ' +
+      'Do not use it for this patient until the back office has checked the local record (name, date of birth) and confirmed the right NHS number.',
+  },
   duplicate_nhs_number: {
     requirement: 'MSCA-DQ-01 (TRCLCL-3.2, FLGGEN-2.2)',
     label: 'Duplicate NHS number in the file',
@@ -45,6 +54,13 @@ export const DQ_FLAGS = {
     warning:
       'The NHS number being used is no longer valid: PDS has invalidated it and gives no replacement, so the local record is wrongly identified. ' +
       `The record is being referred to the back office for processing. ${CAUTION}`,
+  },
+  pds_date_of_death: {
+    requirement: 'MSCA-DQ-06',
+    label: 'PDS records a date of death',
+    warning:
+      'PDS records a date of death for this patient, and the file has no date of death to compare it with. ' +
+      'Check the local record: the patient may have died since it was last updated.',
   },
   demographic_discrepancy: {
     requirement: 'MSCA-DQ-06',

@@ -44,6 +44,11 @@ export interface RowResult {
   /** For `superseded`: the number supplied, which PDS replaced. */
   supersededNhsNumber?: string;
   patient?: PdsPatient;
+  /**
+   * The fallback steps taken for the row, in order (src/pipeline/strategy.ts FALLBACKS), so the
+   * summary can say how many rows each fallback changed. Absent when none was taken.
+   */
+  fallbacks?: string[];
   exchanges: TraceExchange[];
   /**
    * Fingerprint of the input row this result belongs to (src/pipeline/row-digest.ts), checked

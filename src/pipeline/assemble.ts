@@ -2,7 +2,9 @@ import path from 'node:path';
 import type { ChainHead } from '../audit/hash-chain.js';
 import type { RowResult } from '../domain/row-result.js';
 import { openInput, type InputFile, type InputOptions, type InputRow } from '../csv/read-input.js';
-import { createAuditCsvWriter } from '../csv/output/audit-writer.js';
+import { createAuditCsvWriter, type AuditRow } from '../csv/output/audit-writer.js';
+import type { CsvOptions } from '../csv/output/csv-sink.js';
+import { PDS_TRACE_VERSION, type Provenance } from '../csv/output/provenance.js';
 import { prepareOutputFolder } from '../csv/output/output-folder.js';
 import { createResultsWriter } from '../csv/output/results-writer.js';
 import { SummaryBuilder, writeSummaryHtml, writeSummaryJson, type BatchSummary } from '../csv/output/summary.js';
@@ -17,7 +19,9 @@ import { inputOptionsFor } from './ingest.js';
 import { claimOutputs } from './output-ownership.js';
 import { readJsonLines } from './jsonl.js';
 import { batchOutputPaths } from './output-paths.js';
+import { chunkAuditRows } from './exchange-journal.js';
 import { describeProvider, isSimulated } from './provider.js';
+import { FALLBACKS } from './strategy.js';
 import { rowDigest } from './row-digest.js';
 
 /** An input row with no result, or a result for no row: assembling would lose or invent a row. */
@@ -26,19 +30,33 @@ export class AssemblyError extends Error {
 }
 
 /** Results of every row in row order: the rejected rows and the chunk results merged. */
-async function* resultsInRowOrder(dataDir: string, meta: BatchMeta): AsyncGenerator<RowResult> {
+function resultsInRowOrder(dataDir: string, meta: BatchMeta): AsyncGenerator<RowResult> {
   const paths = batchPaths(dataDir, meta.id);
   async function* chunkResults() {
     for (const chunk of meta.chunks ?? []) yield* readJsonLines<RowResult>(paths.chunkResults(chunk.index));
   }
-  const rejected = readJsonLines<RowResult>(paths.rejected);
-  const traced = chunkResults();
+  return mergedInRowOrder(readJsonLines<RowResult>(paths.rejected), chunkResults());
+}
+
+/**
+ * The batch's audit CSV rows in row order: the rejected rows, and every attempt's exchanges of
+ * each chunk (exchange-journal.ts), interrupted attempts included, as the audit store holds them.
+ */
+function auditRowsInRowOrder(dataDir: string, meta: BatchMeta): AsyncGenerator<AuditRow> {
+  async function* chunkRows() {
+    for (const chunk of meta.chunks ?? []) yield* await chunkAuditRows(dataDir, meta, chunk.index);
+  }
+  return mergedInRowOrder<AuditRow>(readJsonLines<RowResult>(batchPaths(dataDir, meta.id).rejected), chunkRows());
+}
+
+/** Two streams, each in row order, merged into one; on a tie the first stream's row comes first. */
+async function* mergedInRowOrder<T extends { rowNumber: number }>(rejected: AsyncGenerator<T>, traced: AsyncGenerator<T>): AsyncGenerator<T> {
   try {
     let r = await rejected.next();
     let t = await traced.next();
     while (!r.done || !t.done) {
-      if (t.done || (!r.done && r.value.rowNumber < t.value.rowNumber)) {
-        yield r.value as RowResult;
+      if (t.done || (!r.done && r.value.rowNumber <= t.value.rowNumber)) {
+        yield r.value as T;
         r = await rejected.next();
       } else {
         yield t.value;
@@ -175,21 +193,27 @@ async function writeOutputs(dataDir: string, meta: BatchMeta, options: AssembleO
     files.push(file);
     return file;
   };
-  const summary = new SummaryBuilder({ batchId: meta.id, inputFile: path.basename(meta.inputPath), user: meta.options.user, startedAt: options.startedAt });
+  const fallbacks = Object.fromEntries(meta.options.fallbacks.map((f) => [f, FALLBACKS[f] ?? f]));
+  const summary = new SummaryBuilder({ batchId: meta.id, inputFile: path.basename(meta.inputPath), user: meta.options.user, startedAt: options.startedAt, fallbacks, exchangesFromAuditRows: true });
+  // One set of CSV options for every CSV the batch writes.
+  const csv: CsvOptions = { bom: meta.options.bom };
 
   try {
-    const results = await open(createResultsWriter(outputs.results, { inputHeaders: input.layout.headers, format: meta.options.format, bom: meta.options.bom }));
-    const audit = await open(createAuditCsvWriter(outputs.audit, { batchId: meta.id, user: meta.options.user }));
-    const backOffice = await open(openBackOfficeReport(outputs.backOffice, { bom: meta.options.bom }));
-    const discrepancies = await open(openDiscrepancyReport(outputs.discrepancies, { bom: meta.options.bom }));
+    const results = await open(createResultsWriter(outputs.results, { ...csv, inputHeaders: input.layout.headers, format: meta.options.format, dates: quality.dates }));
+    const audit = await open(createAuditCsvWriter(outputs.audit, { batchId: meta.id, user: meta.options.user }, csv));
+    const backOffice = await open(openBackOfficeReport(outputs.backOffice, csv));
+    const discrepancies = await open(openDiscrepancyReport(outputs.discrepancies, csv));
     for await (const { row, result } of rowsWithResults(input, dataDir, meta)) {
       const findings = assessRow(row, result, quality);
       await results.write({ cells: row.cells, query: row.query, result, flags: findings.flags, discrepancies: findings.discrepancies });
-      await audit.write(result);
       const report = { rowNumber: row.rowNumber, identity: localIdentity(row, quality.columns), suppliedNhsNumber: row.query?.nhsNumber, result, quality: findings };
       await backOffice.write(report);
       await discrepancies.write(report);
       summary.add(result, findings);
+    }
+    for await (const row of auditRowsInRowOrder(dataDir, meta)) {
+      await audit.write(row);
+      summary.addAuditRow(row);
     }
     for (const file of files) await file.close();
   } catch (err) {
@@ -198,8 +222,28 @@ async function writeOutputs(dataDir: string, meta: BatchMeta, options: AssembleO
   }
 
   const finishedAt = now();
-  // Which provider answered, so the summary can never pass simulated answers off as PDS's.
-  const built = summary.finish({ finishedAt, simulated: isSimulated(meta.provider), provider: describeProvider(meta.provider), ...(options.auditHead && { auditHead: await options.auditHead() }) });
+  // Which provider answered and how the batch was asked, so the summary can never pass simulated
+  // answers off as PDS's, nor hide an option that changed the outcomes.
+  const provenance: Provenance = {
+    provider: describeProvider(meta.provider),
+    simulated: isSimulated(meta.provider),
+    pdsTraceVersion: PDS_TRACE_VERSION,
+    options: {
+      format: meta.options.format,
+      minimal: meta.options.minimal,
+      fallbacks: meta.options.fallbacks,
+      ...(meta.options.mappingFile && { mappingFile: path.basename(meta.options.mappingFile) }),
+      dayFirst: meta.options.dayFirst,
+      bom: meta.options.bom,
+    },
+  };
+  const built = summary.finish({
+    finishedAt,
+    simulated: provenance.simulated,
+    provider: provenance.provider,
+    provenance,
+    ...(options.auditHead && { auditHead: await options.auditHead() }),
+  });
   await writeSummaryJson(outputs.summaryJson, built);
   await writeSummaryHtml(outputs.summaryHtml, built);
   const assembled: BatchMeta = { ...meta, state: 'assembled', outputs, finishedAt: finishedAt.toISOString() };

@@ -37,7 +37,13 @@ export function withActor(sink: AuditSink, actor: string): AuditSink {
 }
 
 /** The audit events of some rows of a batch, in row order, as the batch's submitter did them. */
-export function batchRowEvents(meta: BatchMeta, results: readonly RowResult[], suppliedNhsNumbers: ReadonlyMap<number, string | undefined>): NewAuditEvent[] {
-  const context = { batchId: meta.id, user: meta.options.user, role: meta.options.roles.join('+'), origin: meta.options.origin };
+export function batchRowEvents(
+  meta: BatchMeta,
+  results: readonly RowResult[],
+  suppliedNhsNumbers: ReadonlyMap<number, string | undefined>,
+  /** The time of rows with no exchange (default now): the exchange journal records the same. */
+  recordedAt?: Date,
+): NewAuditEvent[] {
+  const context = { batchId: meta.id, user: meta.options.user, role: meta.options.roles.join('+'), origin: meta.options.origin, ...(recordedAt && { now: () => recordedAt }) };
   return results.flatMap((result) => rowAuditEvents(result, { ...context, inputNhsNumber: suppliedNhsNumbers.get(result.rowNumber) }));
 }

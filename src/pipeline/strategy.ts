@@ -118,6 +118,7 @@ export async function traceRow(
     nhsNumber: outcome.nhsNumber,
     supersededNhsNumber: outcome.supersededNhsNumber,
     patient: outcome.patient,
+    ...(steps.length > 0 ? { fallbacks: steps } : {}),
     exchanges,
   };
 }

@@ -2,6 +2,7 @@ import type { RowResult } from '../domain/row-result.js';
 import type { AuditSink } from './audit-sink.js';
 import { batchRowEvents } from './audit-sink.js';
 import { batchPaths, type BatchMeta } from './batch.js';
+import { openExchangeJournal } from './exchange-journal.js';
 import { chunkIsDone, type ChunkRow } from './ingest.js';
 import { readAllJsonLines, writeJsonLines } from './jsonl.js';
 import { traceRow, type SmspCaller } from './strategy.js';
@@ -50,19 +51,29 @@ export async function traceChunk(
   // Read whole before the first request: a chunk file that cannot be read sends nothing.
   const rows = await readAllJsonLines<ChunkRow>(paths.chunk(index));
   const suppliedNhsNumbers = new Map(rows.map((r) => [r.rowNumber, r.query.nhsNumber]));
-  const audit = new GroupedAudit(options.audit, options.auditGroupRows ?? DEFAULT_AUDIT_GROUP_ROWS, (results) =>
-    batchRowEvents(meta, results, suppliedNhsNumbers),
-  );
-  const results = await Promise.all(
-    rows.map(async (row) => {
-      const result: RowResult = { ...(await traceRow(caller, row.rowNumber, row.query, strategy)), rowDigest: row.rowDigest };
-      options.onRow?.(result);
-      audit.add(result);
-      return result;
-    }),
-  );
-  // Exchanges that happened are audited even when the chunk is abandoned below.
-  await audit.flush();
+  // Each group goes to the chunk's exchange journal first, then to the audit store: the batch's
+  // audit CSV then lists every exchange the store holds, those of an interrupted attempt too.
+  const journal = await openExchangeJournal(dataDir, meta, index);
+  const audit = new GroupedAudit(options.audit, options.auditGroupRows ?? DEFAULT_AUDIT_GROUP_ROWS, async (results) => {
+    const recordedAt = new Date();
+    await journal.record(results, recordedAt.toISOString());
+    return batchRowEvents(meta, results, suppliedNhsNumbers, recordedAt);
+  });
+  let results: RowResult[];
+  try {
+    results = await Promise.all(
+      rows.map(async (row) => {
+        const result: RowResult = { ...(await traceRow(caller, row.rowNumber, row.query, strategy)), rowDigest: row.rowDigest };
+        options.onRow?.(result);
+        audit.add(result);
+        return result;
+      }),
+    );
+    // Exchanges that happened are audited even when the chunk is abandoned below.
+    await audit.flush();
+  } finally {
+    await journal.close();
+  }
   // A shutdown mid-chunk leaves `aborted` errors behind: do not record them as the chunk's answer,
   // let the chunk be traced again when the batch resumes.
   if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
@@ -83,7 +94,7 @@ class GroupedAudit {
   constructor(
     private readonly sink: AuditSink,
     private readonly groupRows: number,
-    private readonly events: (results: readonly RowResult[]) => ReturnType<typeof batchRowEvents>,
+    private readonly events: (results: readonly RowResult[]) => Promise<ReturnType<typeof batchRowEvents>>,
   ) {}
 
   add(result: RowResult): void {
@@ -103,7 +114,7 @@ class GroupedAudit {
     try {
       while (this.#pending.length >= minRows && this.#pending.length > 0) {
         const group = this.#pending.splice(0).sort((a, b) => a.rowNumber - b.rowNumber);
-        await this.sink.append(this.events(group));
+        await this.sink.append(await this.events(group));
       }
     } catch (error) {
       this.#failure = { error };

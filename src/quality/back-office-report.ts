@@ -2,6 +2,8 @@ import type { CsvSink } from '../csv/output/csv-sink.js';
 import { guardFormula } from '../csv/output/formula-guard.js';
 import { flagLabel, flagWarning, isDqFlag } from '../domain/dq-flags.js';
 import { DISCREPANCY_FIELD_LABELS } from '../domain/findings.js';
+import type { CsvOptions } from '../csv/output/csv-sink.js';
+import { isoDateFromPds } from '../csv/output/patient-fields.js';
 import type { RelatedRows } from './duplicates.js';
 import { openReportCsv, returnedNumberOf, suppliedNumberOf, type ReportRow } from './report-csv.js';
 
@@ -46,11 +48,23 @@ export function relatedRowsText(related: RelatedRows | undefined): string {
   return [...related.rows.map(String), ...(related.more ? ['and more'] : [])].join('; ');
 }
 
+/** What became of a row whose supplied number PDS would not verify for its details. */
+function notVerifiedDetail(row: ReportRow): string {
+  const supplied = `NHS number ${suppliedNumberOf(row)} is held on PDS for a patient with other details`;
+  if (row.result.status === 'not_verified') return supplied;
+  const found = returnedNumberOf(row);
+  return `${supplied}; a search by demographics (fallback) then gave ${row.result.status}${found ? `: ${found}` : ''}`;
+}
+
 /** What a person needs beside the warning to act on this row's finding. */
 function detailOf(flag: string, row: ReportRow): string {
   switch (flag) {
     case 'demographic_discrepancy':
       return `differs from PDS in: ${row.quality.discrepancies.map((d) => DISCREPANCY_FIELD_LABELS[d.field].toLowerCase()).join(', ')}`;
+    case 'not_verified_nhs_number':
+      return notVerifiedDetail(row);
+    case 'pds_date_of_death':
+      return `PDS records a date of death: ${isoDateFromPds(row.result.patient?.dateOfDeath)}`;
     case 'invalidated_record':
       return `NHS number ${suppliedNumberOf(row)} is INVALID on PDS: do not use it`;
     case 'superseded_nhs_number':
@@ -86,7 +100,7 @@ function line(flag: string, row: ReportRow): string[] {
   return BACK_OFFICE_COLUMNS.map((column) => cells[column]);
 }
 
-export async function openBackOfficeReport(path: string, options: { bom?: boolean } = {}): Promise<BackOfficeReport> {
+export async function openBackOfficeReport(path: string, options: CsvOptions = {}): Promise<BackOfficeReport> {
   const sink: CsvSink = await openReportCsv(path, BACK_OFFICE_COLUMNS, options);
   return {
     async write(row) {

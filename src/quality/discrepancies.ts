@@ -23,15 +23,15 @@ import { addressText, homeAddress, isoDateFromPds } from '../csv/output/patient-
  *   different street does not. A local line holding PDS's postcode is left out of the comparison.
  * - postcode, address and GP practice are not compared when PDS withheld them (S-flag, SPEC §7)
  *   or returned no home address: there is nothing to compare with.
- * - date of death: local files rarely have the field, and "PDS records a date of death" is worth
- *   reporting either way, so a PDS date of death is reported whenever the local file does not
- *   hold the same date, column or not (local value absent when it has no column). A local date
- *   of death that PDS does not hold is reported too.
+ * - date of death: compared only when the file has a date-of-death column. Then a PDS date the
+ *   local cell does not hold (an empty cell included), or a local date PDS does not hold, is a
+ *   difference. Without a column there is no local claim to differ from: a PDS date of death is
+ *   then its own finding (the `pds_date_of_death` flag, row-quality.ts), not a discrepancy.
  * - GP practice: compared only when the file has a GP practice column. Almost every patient has
  *   one on PDS, so without a local column every row would be reported and the flag would mean
  *   nothing.
  * Values that are absent locally (an empty cell) are not claims and are not compared, except for
- * date of death and GP practice as above.
+ * date of death and GP practice as above; a field the file has no column for is never compared.
  */
 
 /**
@@ -139,6 +139,7 @@ const COMPARISONS: Readonly<Record<DiscrepancyField, Comparison>> = {
   date_of_death(local, patient) {
     const mine = local.dateOfDeath;
     const theirs = patient.dateOfDeath;
+    if (mine === undefined) return undefined;
     if (!present(mine) && !present(theirs)) return undefined;
     if (present(mine) && present(theirs) && datesAgree(mine, theirs)) return undefined;
     return differ('date_of_death', present(mine) ? isoDateFromPds(mine) : undefined, present(theirs) ? isoDateFromPds(theirs) : undefined);

@@ -1,4 +1,4 @@
-import type { CsvSink } from '../csv/output/csv-sink.js';
+import type { CsvOptions, CsvSink } from '../csv/output/csv-sink.js';
 import { guardFormula } from '../csv/output/formula-guard.js';
 import { openReportCsv, returnedNumberOf, suppliedNumberOf, type ReportRow } from './report-csv.js';
 
@@ -24,7 +24,7 @@ export interface DiscrepancyReport {
   abort(): Promise<void>;
 }
 
-export async function openDiscrepancyReport(path: string, options: { bom?: boolean } = {}): Promise<DiscrepancyReport> {
+export async function openDiscrepancyReport(path: string, options: CsvOptions = {}): Promise<DiscrepancyReport> {
   const sink: CsvSink = await openReportCsv(path, DISCREPANCY_REPORT_COLUMNS, options);
   return {
     async write(row) {

@@ -1,4 +1,4 @@
-import { openCsvSink, type CsvSink } from '../csv/output/csv-sink.js';
+import { openCsvSink, type CsvOptions, type CsvSink } from '../csv/output/csv-sink.js';
 import { NHS_CONFIDENTIAL_LABEL } from '../csv/output/confidential-label.js';
 import { guardFormula } from '../csv/output/formula-guard.js';
 import { formatNhsNumberForDisplay } from '../domain/nhs-number.js';
@@ -7,26 +7,31 @@ import type { LocalIdentity } from './local-record.js';
 import type { RowQuality } from './row-quality.js';
 
 /**
- * The data-quality reports are CSV for people in the back office rather than for machines, so:
- * - the first line is the protective marking (MSCA-IG-04, confidential-label.ts), alone in its
- *   cell, then the column names, then the records (readers skip one line: csv-parse `from_line: 2`);
+ * The data-quality reports are CSV for people in the back office, read by machines too, so:
+ * - the first line is the column names, then the records: a plain CSV every reader takes as it
+ *   is. The protective marking (MSCA-IG-04, confidential-label.ts) once sat on a line above the
+ *   names, and Python's csv and pandas took it for the header; it is now the last column,
+ *   `protective_marking`, on every record, where a person scrolling a printed or opened report
+ *   still sees it and a program reads one more column;
  * - NHS numbers are in 3-3-4 form (MSCA-PDS-06: "on all screens and printed material"), which
  *   also keeps a spreadsheet from reading them as numbers and mangling them; the results file,
  *   for machines, keeps ten digits;
  * - every value from the file or PDS goes through the formula guard.
  * Atomic and owner-only like every output (openCsvSink).
  */
-export async function openReportCsv(path: string, columns: readonly string[], options: { bom?: boolean } = {}): Promise<CsvSink> {
-  const sink = await openCsvSink(path, { bom: options.bom ?? false });
+export async function openReportCsv(path: string, columns: readonly string[], options: CsvOptions = {}): Promise<CsvSink> {
+  const sink = await openCsvSink(path, options);
   try {
-    await sink.write([NHS_CONFIDENTIAL_LABEL]);
-    await sink.write(columns);
+    await sink.write([...columns, PROTECTIVE_MARKING_COLUMN]);
   } catch (err) {
     await sink.abort();
     throw err;
   }
-  return sink;
+  return { ...sink, write: (record) => sink.write([...record, NHS_CONFIDENTIAL_LABEL]) };
 }
+
+/** The reports' last column: the protective marking, on every record. */
+export const PROTECTIVE_MARKING_COLUMN = 'protective_marking';
 
 /** A ten-digit NHS number in 3-3-4 form; anything else (a damaged cell as the file holds it) guarded as text. */
 export function reportNhsNumber(value: string | undefined): string {

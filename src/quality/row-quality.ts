@@ -42,6 +42,12 @@ export function assessRow(row: InputRow, result: RowResult, context: QualityCont
     flags.push('superseded_nhs_number');
   }
   if (result.status === 'invalidated') flags.push('invalidated_record');
+  // Not verified, whether or not a search then found someone: the supplied number is held for
+  // another patient's details, and the local record still carries it.
+  if (result.status === 'not_verified' || result.fallbacks?.includes('search_when_not_verified')) flags.push('not_verified_nhs_number');
+  // A death PDS records is a finding of its own when the file has no date of death to compare:
+  // a field the input did not have is never a difference from PDS.
+  if (result.patient?.dateOfDeath && context.columns.dateOfDeath === undefined) flags.push('pds_date_of_death');
   const discrepancies = result.patient ? compareWithPds(localDemographics(row, context.columns, context.dates), result.patient) : [];
   if (discrepancies.length > 0) flags.push('demographic_discrepancy');
   return { flags: orderFlags(flags), discrepancies, related };

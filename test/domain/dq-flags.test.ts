@@ -4,10 +4,12 @@ import { DQ_FLAG_ORDER, DQ_FLAGS, flagLabel, flagWarning, isDqFlag, orderFlags }
 describe('data-quality flags', () => {
   it('is the closed set the results, reports and summary use', () => {
     expect(DQ_FLAG_ORDER).toEqual([
+      'not_verified_nhs_number',
       'duplicate_nhs_number',
       'superseded_nhs_number',
       'superseded_replacement_in_file',
       'invalidated_record',
+      'pds_date_of_death',
       'demographic_discrepancy',
       'duplicate_local_id',
       'date_of_birth_excel_serial',

@@ -2,7 +2,9 @@ import { readFile, rm, stat } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { NHS_CONFIDENTIAL_LABEL } from '../../src/csv/output/confidential-label.js';
+import { BACK_OFFICE_COLUMNS } from '../../src/quality/back-office-report.js';
+import { PROTECTIVE_MARKING_COLUMN } from '../../src/quality/report-csv.js';
+import { DISCREPANCY_REPORT_COLUMNS } from '../../src/quality/discrepancy-report.js';
 import type { BatchSummary } from '../../src/csv/output/summary.js';
 import { formatNhsNumberForDisplay } from '../../src/domain/nhs-number.js';
 import { assembleBatch } from '../../src/pipeline/assemble.js';
@@ -21,12 +23,12 @@ import { writeDqCohort, type DqCohort } from './dq-cohort.js';
 const POPULATION = { seed: 'dq-e2e', size: 5000 };
 const LIMITS = { maxInFlight: 4, maxRatePerSecond: 400, windowSlackMs: 150 };
 
-/** A report CSV: the protective marking line, then records keyed by the column line. */
-async function readReport(file: string): Promise<{ marking: string[]; records: Array<Record<string, string>> }> {
+/** A report CSV read strictly: the column names first, every record as wide. */
+async function readReport(file: string): Promise<{ header: string[]; records: Array<Record<string, string>> }> {
   const text = await readFile(file, 'utf8');
   return {
-    marking: (parse(text, { to_line: 1 }) as string[][])[0]!,
-    records: parse(text, { from_line: 2, columns: true }) as Array<Record<string, string>>,
+    header: (parse(text, { to_line: 1 }) as string[][])[0]!,
+    records: parse(text, { columns: true, relax_column_count: false }) as Array<Record<string, string>>,
   };
 }
 
@@ -88,8 +90,8 @@ describe('data-quality handling end to end: a cohort with duplicates, merges, in
   it('lists every finding in the back-office report with its warning, related rows and local identifiers', async () => {
     expect(meta.outputs!.backOffice).toBe(`${dir}/out/dq.back-office.csv`);
     expect((await stat(meta.outputs!.backOffice)).mode & 0o777).toBe(0o600);
-    const { marking, records } = await readReport(meta.outputs!.backOffice);
-    expect(marking).toEqual([NHS_CONFIDENTIAL_LABEL]);
+    const { header, records } = await readReport(meta.outputs!.backOffice);
+    expect(header).toEqual([...BACK_OFFICE_COLUMNS, PROTECTIVE_MARKING_COLUMN]);
 
     const want = cohort.rows.flatMap((r) =>
       r.flags.map((flag) => ({ row: String(r.rowNumber), localId: r.localId, flag, warning: flagWarning(flag), related: (r.related[flag] ?? []).join('; ') })),
@@ -103,6 +105,8 @@ describe('data-quality handling end to end: a cohort with duplicates, merges, in
       expect(line).toMatchObject({ family_name: source.family_name, date_of_birth: source.date_of_birth, sex: source.sex, postcode: source.postcode });
       expect(line.supplied_nhs_number).toBe(formatNhsNumberForDisplay(source.nhs_number ?? ''));
     }
+    const died = records.find((l) => l.flag === 'pds_date_of_death')!;
+    expect(died.detail).toMatch(/^PDS records a date of death: \d{4}(-\d{2}){0,2}$/);
     const invalidated = records.find((l) => l.flag === 'invalidated_record')!;
     expect(invalidated.supplied_nhs_number).toMatch(/^\d{3} \d{3} \d{4}$/);
     expect(invalidated.detail).toContain('INVALID on PDS');
@@ -113,8 +117,8 @@ describe('data-quality handling end to end: a cohort with duplicates, merges, in
   });
 
   it('lists every difference from PDS in the discrepancy report, field by field', async () => {
-    const { marking, records } = await readReport(meta.outputs!.discrepancies);
-    expect(marking).toEqual([NHS_CONFIDENTIAL_LABEL]);
+    const { header, records } = await readReport(meta.outputs!.discrepancies);
+    expect(header).toEqual([...DISCREPANCY_REPORT_COLUMNS, PROTECTIVE_MARKING_COLUMN]);
     const want = cohort.rows.flatMap((r) => r.discrepancies.map((field) => `${r.rowNumber}:${field}`));
     expect(records.map((l) => `${l.row_number}:${l.field}`)).toEqual(want);
 
@@ -122,7 +126,8 @@ describe('data-quality handling end to end: a cohort with duplicates, merges, in
     const row = (field: string) => cohort.rows.find((r) => r.discrepancies.includes(field as never))!.rowNumber;
     expect(byKey.get(`${row('address')}:address`)!.local_value).toMatch(/^99 Nowhere Lane, /);
     expect(byKey.get(`${row('gp_practice')}:gp_practice`)).toMatchObject({ local_value: 'Y99999', pds_value: expect.stringMatching(/^[A-Z]\d{5}$/) });
-    expect(byKey.get(`${row('date_of_death')}:date_of_death`)).toMatchObject({ local_value: '', pds_value: expect.stringMatching(/^\d{4}(-\d{2}){0,2}$/) });
+    // The file has no date-of-death column: a death on PDS is no difference from it.
+    expect(records.filter((l) => l.field === 'date_of_death')).toEqual([]);
     for (const line of records) expect(line.pds_nhs_number).toMatch(/^\d{3} \d{3} \d{4}$/);
   });
 

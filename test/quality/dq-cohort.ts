@@ -174,9 +174,9 @@ export async function writeDqCohort(options: { seed: string; size: number; outDi
   // 12. The middle name held as the given name.
   const middle = live((p) => p.givenNames.length >= 2);
   add({ ...recordFor(middle, id()), given_name: middle.givenNames[1]! }, { status: 'verified', nhsNumber: middle.nhsNumber, flags: ['demographic_discrepancy'], discrepancies: ['given_name'] });
-  // 13. PDS records a date of death the file has no column for.
+  // 13. PDS records a date of death the file has no column for: a finding of its own, not a discrepancy.
   const died = pick((p) => p.record === 'live' && p.dateOfDeath !== undefined);
-  add(recordFor(died, id()), { status: 'verified', nhsNumber: died.nhsNumber, flags: ['demographic_discrepancy'], discrepancies: ['date_of_death'] });
+  add(recordFor(died, id()), { status: 'verified', nhsNumber: died.nhsNumber, flags: ['pds_date_of_death'], discrepancies: [] });
   // 14. Another GP practice locally.
   const gp = live();
   add({ ...recordFor(gp, id()), gp_practice_code: 'Y99999' }, { status: 'verified', nhsNumber: gp.nhsNumber, flags: ['demographic_discrepancy'], discrepancies: ['gp_practice'] });

@@ -83,4 +83,35 @@ describe('assessRow', () => {
       related: {},
     });
   });
+
+  it('flags a death PDS records when the file has no date-of-death column, as a finding and not a discrepancy', () => {
+    const cases = [verifiedRow(1, NHS.a)];
+    const died = { ...cases[0]!.result, patient: patient(NHS.a, { dateOfDeath: '20240115' }) };
+    expect(assessRow(cases[0]!.row, died, contextFor(cases))).toEqual({ flags: ['pds_date_of_death'], discrepancies: [], related: {} });
+  });
+
+  it('reports differing dates of death as a discrepancy when the file has a date-of-death column', () => {
+    const headers = [...HEADERS, 'date_of_death'];
+    const context = { ...contextFor([verifiedRow(1, NHS.a)]), columns: localColumns({ headers, fields: FIELDS }) };
+    const died = (cell: string): Case => {
+      const { row, result } = verifiedRow(1, NHS.a);
+      return { row: { ...row, cells: [...row.cells, cell] }, result: { ...result, patient: patient(NHS.a, { dateOfDeath: '20240115' }) } };
+    };
+    const other = died('16/01/2024');
+    expect(assessRow(other.row, other.result, context)).toEqual({
+      flags: ['demographic_discrepancy'],
+      discrepancies: [{ field: 'date_of_death', local: '2024-01-16', pds: '2024-01-15' }],
+      related: {},
+    });
+    const same = died('15/01/2024');
+    expect(assessRow(same.row, same.result, context)).toEqual({ flags: [], discrepancies: [], related: {} });
+  });
+
+  it('flags a supplied number PDS did not verify, also when a fallback search then found someone', () => {
+    const { row } = verifiedRow(1, NHS.a);
+    const notVerified: RowResult = { rowNumber: 1, status: 'not_verified', reason: 'nhs_number_not_verified', responseCode: 'DEMOG-0040', exchanges: [] };
+    expect(assessRow(row, notVerified, contextFor([{ row, result: notVerified }])).flags).toEqual(['not_verified_nhs_number']);
+    const searched: RowResult = { rowNumber: 1, status: 'matched', reason: 'ok', nhsNumber: NHS.b, patient: patient(NHS.b), fallbacks: ['search_when_not_verified'], exchanges: [] };
+    expect(assessRow(row, searched, contextFor([{ row, result: searched }])).flags).toEqual(['not_verified_nhs_number']);
+  });
 });

@@ -1,5 +1,5 @@
 import type { RowResult, TraceExchange } from '../../domain/row-result.js';
-import { openCsvSink } from './csv-sink.js';
+import { openCsvSink, type CsvOptions } from './csv-sink.js';
 import { guardFormula } from './formula-guard.js';
 
 /**
@@ -33,13 +33,22 @@ export interface AuditContext {
   now?: () => Date;
 }
 
+/**
+ * One row's lines in the audit CSV: its outcome and the exchanges to list. A row result is one;
+ * so is an interrupted attempt's record of a row (src/pipeline/exchange-journal.ts).
+ */
+export type AuditRow = Pick<RowResult, 'rowNumber' | 'status' | 'reason' | 'exchanges'> & {
+  /** When a row with no exchange was recorded in the audit trail; default the writer's clock. */
+  recordedAt?: string;
+};
+
 export interface AuditCsvWriter {
-  write(result: RowResult): Promise<void>;
+  write(row: AuditRow): Promise<void>;
   close(): Promise<void>;
   abort(): Promise<void>;
 }
 
-function exchangeLine(context: AuditContext, result: RowResult, exchange: TraceExchange): string[] {
+function exchangeLine(context: AuditContext, result: AuditRow, exchange: TraceExchange): string[] {
   return [
     context.batchId,
     String(result.rowNumber),
@@ -60,13 +69,14 @@ function exchangeLine(context: AuditContext, result: RowResult, exchange: TraceE
  * timestamp is when the outcome was written to the audit trail; the rejection itself happened at
  * ingest, which leaves no clock reading on the row.
  */
-function rejectedLine(context: AuditContext, result: RowResult): string[] {
-  const recordedAt = (context.now ?? (() => new Date()))().toISOString();
+function rejectedLine(context: AuditContext, result: AuditRow): string[] {
+  const recordedAt = result.recordedAt ?? (context.now ?? (() => new Date()))().toISOString();
   return [context.batchId, String(result.rowNumber), context.user, recordedAt, '', '', '', result.status, result.reason, '0', ''];
 }
 
-export async function createAuditCsvWriter(path: string, context: AuditContext): Promise<AuditCsvWriter> {
-  const sink = await openCsvSink(path);
+/** `options`: the batch's CSV options, the same object every CSV output of the batch is written with. */
+export async function createAuditCsvWriter(path: string, context: AuditContext, options: CsvOptions = {}): Promise<AuditCsvWriter> {
+  const sink = await openCsvSink(path, options);
   // The user name and provider codes are text from outside pds-trace's vocabulary: guard them too.
   const write = (line: string[]) => sink.write(line.map(guardFormula));
   try {

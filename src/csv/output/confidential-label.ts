@@ -1,7 +1,9 @@
 /**
  * The protective marking NHS client requirements ask outputs to carry (IF Common Client
  * Requirements, Appendix A; peers-and-governance.md §4.6). Written at the head of every output
- * whose format has room for it (summary JSON and HTML); a CSV has none that every reader would skip.
+ * whose format has room for it (summary JSON and HTML). A CSV has none: a line above the header
+ * is taken for the header by Python's csv and pandas, so every CSV pds-trace writes starts with
+ * its column names and nothing else.
  */
 export const NHS_CONFIDENTIAL_LABEL = 'NHS Confidential: Personal Data about a patient';
 

@@ -1,4 +1,8 @@
 import type { PatientQuery } from '../../domain/demographics.js';
+import { normaliseDateOfBirth, type DateOptions } from '../input/normalise/date.js';
+import type { FieldResult } from '../input/normalise/field-result.js';
+import { normalisePostcode } from '../input/normalise/postcode.js';
+import { normaliseSex } from '../input/normalise/sex.js';
 import type { RowResult } from '../../domain/row-result.js';
 import { guardFormula } from './formula-guard.js';
 import { meshOutcome } from './mesh-codes.js';
@@ -14,6 +18,13 @@ import { compactDateFromPds, contactDetails, homeAddress } from './patient-field
  * reader can see what was asked. The request is echoed from input columns named as in the MESH
  * request layout (§3.1, any case or separator), else from the normalised query. Input columns the
  * MESH layout has no place for are not carried: use the native layout to keep them.
+ *
+ * Every row is strictly the layout, whatever its outcome: an echoed field that has a form in the
+ * layout (NHS number, sex code, dates, postcode: {@link LAYOUT_FORMS}) is written in that form,
+ * from the normalised query when the row has one, else read from the cell; a cell that cannot be
+ * read in that form (the reason a row was rejected, often) is left empty rather than written as
+ * typed, and the record's code says what was wrong with it. Names and address lines are free text
+ * and echo as typed.
  */
 export const MESH_RESPONSE_COLUMNS = [
   'UNIQUE REFERENCE',
@@ -65,6 +76,33 @@ const ECHOED: Partial<Record<MeshResponseColumn, string>> = {
   ),
 };
 
+/** A cell in a field's layout form, or empty when it cannot be read in it. */
+type LayoutForm = (cell: string, dates: DateOptions) => string;
+
+const valueOf = (result: FieldResult<string>): string => (result.kind === 'value' ? result.value : '');
+
+/** Dates YYYYMMDD (or YYYYMM, YYYY at the precision known), §3.1 DATE_OF_BIRTH. */
+const compactDate: LayoutForm = (cell, dates) => valueOf(normaliseDateOfBirth(cell, dates));
+
+/**
+ * The echoed fields whose layout has a form (batch-formats.md §3.1, §6.2, §6.3): ten digits, the
+ * Sex codes 0/1/2/9, compact dates, upper-case postcodes with one space before the inward code.
+ * An NHS number of ten digits is in the layout's form even with a wrong check digit, so a row
+ * rejected for it still shows which number was asked about.
+ */
+const LAYOUT_FORMS: Partial<Record<MeshResponseColumn, LayoutForm>> = {
+  REQ_NHS_NUMBER: (cell) => {
+    const digits = cell.replace(/[\s\u00a0-]/g, '');
+    return /^\d{10}$/.test(digits) ? digits : '';
+  },
+  GENDER: (cell) => valueOf(normaliseSex(cell)),
+  DATE_OF_BIRTH: compactDate,
+  DATE_OF_DEATH: compactDate,
+  GP_REGISTRATION_DATE: compactDate,
+  AS_AT_DATE: compactDate,
+  POSTCODE: (cell) => valueOf(normalisePostcode(cell)),
+};
+
 /** `UNIQUE REFERENCE`, `unique_reference` and `Unique-Reference` name the same column. */
 function headerKey(header: string): string {
   return header.trim().toUpperCase().replace(/[^A-Z0-9]+/g, '_');
@@ -102,7 +140,11 @@ export interface MeshRowInput {
 export class MeshRecordBuilder {
   private readonly columnIndex = new Map<string, number>();
 
-  constructor(inputHeaders: readonly string[]) {
+  /** `dates`: how the file's dates are read (the batch's dayFirst), for echoing them in the layout's form. */
+  constructor(
+    inputHeaders: readonly string[],
+    private readonly dates: DateOptions = { dayFirst: true, today: new Date() },
+  ) {
     inputHeaders.forEach((header, index) => {
       const key = headerKey(header);
       if (!this.columnIndex.has(key)) this.columnIndex.set(key, index);
@@ -112,8 +154,14 @@ export class MeshRecordBuilder {
   private requestValue(column: MeshResponseColumn, row: MeshRowInput): string {
     const requestColumn = ECHOED[column];
     const index = requestColumn === undefined ? undefined : this.columnIndex.get(headerKey(requestColumn));
-    if (index !== undefined) return row.cells[index] ?? '';
     const queried = fromQuery(column, row.query);
+    const form = LAYOUT_FORMS[column];
+    if (form) {
+      // The normalised query holds these fields in the layout's form already.
+      if (queried !== undefined) return queried;
+      return index === undefined ? '' : form(row.cells[index] ?? '', this.dates);
+    }
+    if (index !== undefined) return row.cells[index] ?? '';
     // A reference is required and unique in MESH (code 08); the row number is both.
     if (column === 'UNIQUE REFERENCE') return queried ?? String(row.result.rowNumber);
     return queried ?? '';

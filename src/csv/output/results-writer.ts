@@ -1,7 +1,8 @@
 import type { PatientQuery } from '../../domain/demographics.js';
+import type { DateOptions } from '../input/normalise/date.js';
 import type { RowResult } from '../../domain/row-result.js';
 import type { Discrepancy } from '../../domain/findings.js';
-import { openCsvSink, type CsvSink } from './csv-sink.js';
+import { openCsvSink, type CsvOptions, type CsvSink } from './csv-sink.js';
 import { guardFormula } from './formula-guard.js';
 import { MeshRecordBuilder, MESH_RESPONSE_COLUMNS } from './mesh-layout.js';
 import { openMeshResultsFile } from './mesh-results-file.js';
@@ -19,15 +20,15 @@ export interface ResultRow {
   discrepancies?: Discrepancy[];
 }
 
-export interface ResultsWriterOptions {
+export interface ResultsWriterOptions extends CsvOptions {
   /** The input's header cells (for a header-less MESH input, descriptive names of its columns). */
   inputHeaders: string[];
   /** `native`: input columns + trace_* columns. `mesh`: the PDS MESH response layout. */
   format: 'native' | 'mesh';
-  /** Start with a UTF-8 BOM so Excel reads UTF-8. */
-  bom?: boolean;
   /** MESH only: the request reference to answer in the control line (default `MPTREQ_<now>`). */
   meshReference?: string;
+  /** MESH only: how the file's dates are read, to echo them in the layout's form (default day first, today). */
+  dates?: DateOptions;
 }
 
 export interface ResultsWriter {
@@ -36,6 +37,12 @@ export interface ResultsWriter {
   close(): Promise<void>;
   /** Discards the file: nothing appears under the final name. */
   abort(): Promise<void>;
+}
+
+/** The CSV options among the writer's, whole, so an option added to CsvOptions reaches the file. */
+function csvOptionsOf(options: ResultsWriterOptions): CsvOptions {
+  const { inputHeaders: _headers, format: _format, meshReference: _reference, dates: _dates, ...csv } = options;
+  return csv;
 }
 
 /**
@@ -48,7 +55,7 @@ function atHeaderWidth(cells: readonly string[], width: number): string[] {
 }
 
 async function openNativeResults(path: string, options: ResultsWriterOptions): Promise<ResultsWriter> {
-  const sink = await openCsvSink(path, { bom: options.bom });
+  const sink = await openCsvSink(path, csvOptionsOf(options));
   const width = options.inputHeaders.length;
   try {
     // Header cells were typed by a person too.
@@ -65,8 +72,8 @@ async function openNativeResults(path: string, options: ResultsWriterOptions): P
 }
 
 async function openMeshResults(path: string, options: ResultsWriterOptions): Promise<ResultsWriter> {
-  const sink: CsvSink = await openMeshResultsFile(path, { bom: options.bom, reference: options.meshReference });
-  const builder = new MeshRecordBuilder(options.inputHeaders);
+  const sink: CsvSink = await openMeshResultsFile(path, { ...csvOptionsOf(options), reference: options.meshReference });
+  const builder = new MeshRecordBuilder(options.inputHeaders, options.dates);
   return {
     write: (row) => sink.write(builder.record(row)),
     close: () => sink.close(),

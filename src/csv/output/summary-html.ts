@@ -4,7 +4,7 @@ import { DISCREPANCY_FIELDS, DISCREPANCY_FIELD_LABELS } from '../../domain/findi
 import { flagLabel, isDqFlag, DQ_FLAGS } from '../../domain/dq-flags.js';
 import { DATA_QUALITY_FIELDS, DATA_QUALITY_FIELD_LABELS } from './data-quality.js';
 import { SIMULATED_LABEL } from './confidential-label.js';
-import type { BatchSummary } from './summary.js';
+import type { BatchSummary, LabelledRate } from './summary.js';
 
 /**
  * The summary page analysts open first. One self-contained file: inline CSS and an inline SVG
@@ -52,6 +52,7 @@ export function escapeHtml(value: unknown): string {
 
 const count = (n: number) => n.toLocaleString('en-GB');
 const percent = (part: number, whole: number) => (whole === 0 ? '–' : `${((100 * part) / whole).toFixed(1)}%`);
+const percentOf = (rate: LabelledRate) => (rate.rate === null ? '–' : `${(rate.rate * 100).toFixed(1)}%`);
 const ms = (value: number | null) => (value === null ? '–' : `${count(Math.round(value))} ms`);
 
 function table(caption: string, headings: string[], rows: string[][], numericFrom: number): string {
@@ -86,7 +87,10 @@ export function outcomeChartSvg(byStatus: Record<TraceStatus, number>, rows: num
 }
 
 function detailRows(summary: BatchSummary): string[][] {
-  const known = new Set(['label', 'simulated', 'batchId', 'inputFile', 'user', 'startedAt', 'finishedAt', 'durationSeconds', 'rows', 'tracedRows', 'byStatus', 'byReason', 'matchRate', 'dataQuality', 'flaggedRows', 'discrepancies', 'timings']);
+  const known = new Set([
+    'label', 'simulated', 'simulatedWarning', 'provider', 'batchId', 'inputFile', 'user', 'startedAt', 'startedAtLocal', 'finishedAt', 'finishedAtLocal',
+    'durationSeconds', 'provenance', 'rows', 'tracedRows', 'byStatus', 'byReason', 'rates', 'fallbacksUsed', 'dataQuality', 'flaggedRows', 'discrepancies', 'timings',
+  ]);
   return Object.entries(summary)
     .filter(([key, value]) => !known.has(key) && ['string', 'number', 'boolean'].includes(typeof value))
     .map(([key, value]) => [key, String(value)]);
@@ -104,6 +108,7 @@ th,td{border-bottom:1px solid #d8dde0;padding:.3rem .6rem;text-align:left;vertic
 
 /** Only in a simulated batch's page, which is the only one with the banner. */
 const SIMULATED_STYLE = `
+.simulated-mark{color:#d5281b;font-size:4rem;font-weight:bold;letter-spacing:.2em;margin:0;line-height:1.1}
 .simulated{background:#d5281b;color:#fff;font-weight:bold;font-size:1.25rem;padding:.75rem;margin:0 0 1rem;border:4px solid #212b32}
 @media print{.simulated{background:none;color:#d5281b;border:4px solid #d5281b}}`;
 
@@ -124,6 +129,38 @@ function printStyle(label: string): string {
 @bottom-left{content:${marking};font:9pt Arial,Helvetica,sans-serif}
 @bottom-right{content:"Page " counter(page) " of " counter(pages);font:9pt Arial,Helvetica,sans-serif}}
 @media print{body{max-width:none;padding:0}.label{background:none;color:#003087;border:1px solid #003087}table,svg{break-inside:avoid}h2{break-after:avoid}}`;
+}
+
+/** "Matched or verified: 182 of 200 rows (91.0%)", the rate saying what it counts. */
+function rateText(rate: LabelledRate, rowsWord: string): string {
+  return `${count(rate.count)} of ${count(rate.outOf)} ${rowsWord}${rate.rate === null ? '' : ` (${(rate.rate * 100).toFixed(1)}%)`}`;
+}
+
+const yesNo = (value: boolean) => (value ? 'yes' : 'no');
+
+/** Where the answers came from and how the batch was asked (provenance.ts). */
+function provenanceRows(summary: BatchSummary): string[][] {
+  const p = summary.provenance;
+  if (!p) return [['Provider', summary.provider ?? 'not recorded']];
+  return [
+    ['Answers from', p.simulated ? `SIMULATED: ${p.provider} (synthetic population, not PDS)` : `${p.provider} (PDS through SMSP)`],
+    ['pds-trace version', p.pdsTraceVersion],
+    ['Output format', p.options.format],
+    ['Minimal (NHS number only, no details)', yesNo(p.options.minimal)],
+    ['Fallbacks asked for', p.options.fallbacks.length === 0 ? 'none' : p.options.fallbacks.join(', ')],
+    ['Column mapping', p.options.mappingFile ?? 'none: columns recognised by their headers'],
+    ['Dates read day first (03/04 is 3 April)', yesNo(p.options.dayFirst)],
+    ['CSV files start with a byte order mark', yesNo(p.options.bom)],
+  ];
+}
+
+function fallbackRows(summary: BatchSummary): string[][] {
+  return Object.entries(summary.fallbacksUsed).map(([code, use]) => [
+    use.description,
+    code,
+    count(use.rows),
+    Object.entries(use.byFinalStatus).map(([status, n]) => `${STATUS_LABELS[status as TraceStatus] ?? status}: ${count(n)}`).join('; ') || '–',
+  ]);
 }
 
 export function renderSummaryHtml(summary: BatchSummary): string {
@@ -149,7 +186,9 @@ export function renderSummaryHtml(summary: BatchSummary): string {
   const simulated = summary.simulated === true;
   const title = `${simulated ? 'SIMULATED trace summary' : 'Trace summary'}: ${summary.inputFile}`;
   // Beside the marking at the head and foot of the page, and in the print margins with it.
-  const banner = simulated ? `\n<p class="simulated" role="alert">${escapeHtml(SIMULATED_LABEL)}</p>` : '';
+  const banner = simulated ? `\n<p class="simulated-mark">SIMULATED</p>\n<p class="simulated" role="alert">${escapeHtml(SIMULATED_LABEL)}</p>` : '';
+  const fallbacks = fallbackRows(summary);
+  const { foundOfAnswered, foundOfAllRows } = summary.rates;
   const marking = simulated ? `${summary.label} | SIMULATED` : summary.label;
 
   return `<!DOCTYPE html>
@@ -164,19 +203,27 @@ export function renderSummaryHtml(summary: BatchSummary): string {
 <body>
 <p class="label" role="note">${escapeHtml(summary.label)}</p>${banner}
 <h1>${escapeHtml(title)}</h1>
-<p class="meta">Batch ${escapeHtml(summary.batchId)}, run by ${escapeHtml(summary.user)} from ${escapeHtml(summary.startedAt)} to ${escapeHtml(summary.finishedAt)} (${escapeHtml(summary.durationSeconds)} seconds).</p>
+<p class="meta">Batch ${escapeHtml(summary.batchId)}, run by ${escapeHtml(summary.user)} from ${escapeHtml(summary.startedAtLocal)} to ${escapeHtml(summary.finishedAtLocal)} (${escapeHtml(summary.durationSeconds)} seconds).</p>
 
 <h2>At a glance</h2>
 <ul class="figures">
 <li><strong>${escapeHtml(count(summary.rows))}</strong>rows in the file</li>
-<li><strong>${escapeHtml(summary.matchRate === null ? '–' : `${(summary.matchRate * 100).toFixed(1)}%`)}</strong>match rate (of ${escapeHtml(count(summary.tracedRows))} rows PDS answered about)</li>
+<li><strong>${escapeHtml(percentOf(foundOfAllRows))}</strong>Matched or verified: ${escapeHtml(rateText(foundOfAllRows, 'rows'))}, invalid and error rows included</li>
+<li><strong>${escapeHtml(percentOf(foundOfAnswered))}</strong>Matched or verified: ${escapeHtml(rateText(foundOfAnswered, 'rows PDS answered about'))}, invalid and error rows left out</li>
 <li><strong>${escapeHtml(count(invalid))}</strong>rows not traced: invalid input</li>
 <li><strong>${escapeHtml(count(summary.byStatus.error))}</strong>rows not traced: errors (can be retried)</li>
 </ul>
+<p>Matched or verified counts the rows PDS gave an NHS number for: verified, matched and superseded.</p>
+
+<h2>Where the answers came from</h2>
+${table('Provider, version and options', ['Detail', 'Value'], provenanceRows(summary), 2)}
+
+<h2>Fallbacks</h2>
+${fallbacks.length === 0 ? '<p>No fallback was asked for: every row was traced by its first interaction alone.</p>' : table('Rows each fallback ran on, and what they became', ['Fallback', 'Code', 'Rows it ran on', 'What they became'], fallbacks, 2)}
 
 <h2>Outcomes</h2>
 ${outcomeChartSvg(summary.byStatus, summary.rows)}
-${table('Rows by outcome', ['Outcome', 'Status code', 'What it means', 'Rows', 'Share'], TRACE_STATUSES.map((s) => [STATUS_LABELS[s], s, TRACE_STATUS_MEANING[s], count(summary.byStatus[s]), percent(summary.byStatus[s], summary.rows)]), 3)}
+${table('Rows by outcome', ['Outcome', 'Status code', 'What it means', 'Rows', 'Share of all rows'], TRACE_STATUSES.map((s) => [STATUS_LABELS[s], s, TRACE_STATUS_MEANING[s], count(summary.byStatus[s]), percent(summary.byStatus[s], summary.rows)]), 3)}
 
 <h2>Reasons</h2>
 ${reasons.length === 0 ? '<p>No rows.</p>' : table('Rows by reason', ['Reason', 'Reason code', 'Rows'], reasons.map(([reason, n]) => [reasonMessage(reason), reason, count(n)]), 2)}

@@ -3,7 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TRACE_STATUSES } from '../../../src/domain/outcome.js';
 import type { RowResult } from '../../../src/domain/row-result.js';
 import { NHS_CONFIDENTIAL_LABEL, SIMULATED_LABEL } from '../../../src/csv/output/confidential-label.js';
-import { SummaryBuilder, writeSummaryHtml, writeSummaryJson, type BatchSummary } from '../../../src/csv/output/summary.js';
+import { RATE_DESCRIPTIONS, SummaryBuilder, writeSummaryHtml, writeSummaryJson, type BatchSummary } from '../../../src/csv/output/summary.js';
+import { PDS_TRACE_VERSION, type Provenance } from '../../../src/csv/output/provenance.js';
 import { exchange, matchedResult, rejectedResult, tempDir, type TempDir } from './fixtures.js';
 
 let tmp: TempDir;
@@ -40,15 +41,42 @@ describe('SummaryBuilder', () => {
     expect(s.rows).toBe(5);
   });
 
-  it('rates matches over the rows PDS answered about, leaving out invalid input and errors', () => {
+  it('gives each rate with what it counts: of the rows PDS answered about, and of every row, invalid and error rows included', () => {
     const s = build([matchedResult(1), { ...matchedResult(2), status: 'verified' }, { ...matchedResult(3), status: 'superseded' }, noMatch(4), rejectedResult(5, 'missing_sex'), failed(6)]);
     expect(s.tracedRows).toBe(4);
-    expect(s.matchRate).toBe(0.75);
+    expect(s.rates.foundOfAnswered).toEqual({ description: RATE_DESCRIPTIONS.foundOfAnswered, count: 3, outOf: 4, rate: 0.75 });
+    expect(s.rates.foundOfAllRows).toEqual({ description: RATE_DESCRIPTIONS.foundOfAllRows, count: 3, outOf: 6, rate: 0.5 });
+    expect(s.rates.foundOfAnswered.description).toContain('invalid_input and error rows are not counted');
+    expect(s.rates.foundOfAllRows.description).toContain('invalid_input and error rows are counted as not found');
   });
 
-  it('has no match rate when nothing was traced', () => {
-    expect(build([rejectedResult(1, 'missing_sex')]).matchRate).toBeNull();
-    expect(build([]).matchRate).toBeNull();
+  it('has no rate when there is nothing to count it over', () => {
+    expect(build([rejectedResult(1, 'missing_sex')]).rates.foundOfAnswered.rate).toBeNull();
+    expect(build([rejectedResult(1, 'missing_sex')]).rates.foundOfAllRows.rate).toBe(0);
+    expect(build([]).rates.foundOfAllRows.rate).toBeNull();
+  });
+
+  it('writes people\'s times in the machine\'s zone, named, beside the ISO times', () => {
+    const s = new SummaryBuilder({ batchId: 'b1', inputFile: 'c.csv', user: 'u', startedAt: new Date('2026-07-06T10:04:00Z') }).finish({
+      finishedAt: new Date('2026-12-06T10:04:00Z'),
+      timeZone: 'Europe/London',
+    });
+    expect(s).toMatchObject({ startedAt: '2026-07-06T10:04:00.000Z', startedAtLocal: '6 Jul 2026 11:04 BST', finishedAtLocal: '6 Dec 2026 10:04 GMT' });
+  });
+
+  it('reports every fallback asked for, with the rows it ran on and what they became, zeros included', () => {
+    const builder = new SummaryBuilder({
+      batchId: 'b1', inputFile: 'c.csv', user: 'u', startedAt: START,
+      fallbacks: { search_when_not_verified: 'search when not verified', search_without_postcode: 'search without postcode' },
+    });
+    builder.add({ ...noMatch(1), fallbacks: ['search_when_not_verified'] });
+    builder.add({ ...noMatch(2), fallbacks: ['search_when_not_verified'] });
+    builder.add({ ...matchedResult(3), fallbacks: ['search_when_not_verified'] });
+    builder.add(matchedResult(4));
+    expect(builder.finish({ finishedAt: FINISH }).fallbacksUsed).toEqual({
+      search_when_not_verified: { description: 'search when not verified', rows: 3, byFinalStatus: { no_match: 2, matched: 1 } },
+      search_without_postcode: { description: 'search without postcode', rows: 0, byFinalStatus: {} },
+    });
   });
 
   it('groups rejected rows by the field at fault', () => {
@@ -79,10 +107,12 @@ describe('SummaryBuilder', () => {
     builder.add(matchedResult(4));
     const s = builder.finish({ finishedAt: FINISH });
     expect(s.flaggedRows).toEqual({
+      not_verified_nhs_number: 0,
       duplicate_nhs_number: 2,
       superseded_nhs_number: 0,
       superseded_replacement_in_file: 0,
       invalidated_record: 0,
+      pds_date_of_death: 0,
       demographic_discrepancy: 2,
       duplicate_local_id: 0,
       date_of_birth_excel_serial: 1,
@@ -139,8 +169,10 @@ describe('summary files', () => {
     expect(html.match(/<rect /g)).toHaveLength(TRACE_STATUSES.length);
     expect(html).toContain('Data quality');
     expect(html).toContain('NHS number fails the Modulus 11 check digit');
-    // Match rate: 1 matched of the 2 rows PDS answered about (the rejected and failed rows are outside it).
-    expect(html).toMatch(/<strong>50\.0%<\/strong>match rate \(of 2 rows/);
+    // Each rate says what it counts: 1 of the 4 rows, and 1 of the 2 rows PDS answered about.
+    expect(html).toContain('<strong>25.0%</strong>Matched or verified: 1 of 4 rows (25.0%), invalid and error rows included');
+    expect(html).toContain('<strong>50.0%</strong>Matched or verified: 1 of 2 rows PDS answered about (50.0%), invalid and error rows left out');
+    expect(html).toContain('Share of all rows');
   });
 
   it('shows the back-office and PDS-difference counts, and says so when there are none', async () => {
@@ -203,18 +235,56 @@ describe('summary files', () => {
     const parsed = JSON.parse(await readFile(json, 'utf8')) as BatchSummary;
     expect(parsed).toMatchObject({ simulated: true, provider: 'built-in simulator' });
     // Right after the marking, where a reader of the JSON starts.
-    expect(Object.keys(parsed).slice(0, 3)).toEqual(['label', 'simulated', 'provider']);
+    expect(Object.keys(parsed).slice(0, 4)).toEqual(['label', 'simulatedWarning', 'simulated', 'provider']);
+    expect(parsed.simulatedWarning).toBe(SIMULATED_LABEL);
 
     const file = tmp.file('sim.html');
     await writeSummaryHtml(file, summary);
     const html = await readFile(file, 'utf8');
     const body = html.slice(html.indexOf('<body>'));
     const banner = `<p class="simulated" role="alert">${SIMULATED_LABEL}</p>`;
+    expect(body.indexOf('<p class="simulated-mark">SIMULATED</p>')).toBeLessThan(body.indexOf('<h1>'));
     expect(body.indexOf(banner)).toBeGreaterThan(body.indexOf(NHS_CONFIDENTIAL_LABEL));
     expect(body.indexOf(banner)).toBeLessThan(body.indexOf('<h1>'));
     expect(body.lastIndexOf(banner)).toBeGreaterThan(body.indexOf('<h2>Timings</h2>'));
     expect(html).toContain('<title>SIMULATED trace summary: cohort.csv</title>');
     expect(html).toContain(`@top-center{content:"${NHS_CONFIDENTIAL_LABEL} | SIMULATED"`);
+  });
+
+  it('records provenance in JSON and HTML: provider, SIMULATED, version, options and what each fallback changed', async () => {
+    const provenance: Provenance = {
+      provider: 'built-in simulator',
+      simulated: true,
+      pdsTraceVersion: PDS_TRACE_VERSION,
+      options: { format: 'mesh', minimal: true, fallbacks: ['search_when_not_verified'], mappingFile: 'columns.txt', dayFirst: true, bom: false },
+    };
+    const builder = new SummaryBuilder({ batchId: 'b1', inputFile: 'cohort.csv', user: 'analyst1', startedAt: START, fallbacks: { search_when_not_verified: 'search by demographics when the NHS number is not verified' } });
+    for (let row = 1; row <= 17; row++) builder.add({ ...noMatch(row), fallbacks: ['search_when_not_verified'] });
+    const summary = builder.finish({ finishedAt: FINISH, provenance });
+    const json = tmp.file('p.json');
+    await writeSummaryJson(json, summary);
+    const parsed = JSON.parse(await readFile(json, 'utf8')) as BatchSummary;
+    expect(PDS_TRACE_VERSION).toMatch(/^\d+\.\d+\.\d+/);
+    expect(parsed.provenance).toEqual(provenance);
+    expect(parsed).toMatchObject({ simulated: true, simulatedWarning: SIMULATED_LABEL });
+    expect(parsed.fallbacksUsed.search_when_not_verified).toMatchObject({ rows: 17, byFinalStatus: { no_match: 17 } });
+
+    const file = tmp.file('p.html');
+    await writeSummaryHtml(file, summary);
+    const html = await readFile(file, 'utf8');
+    expect(html).toContain('<h2>Where the answers came from</h2>');
+    expect(html).toContain('<td>Answers from</td><td>SIMULATED: built-in simulator (synthetic population, not PDS)</td>');
+    expect(html).toContain(`<td>pds-trace version</td><td>${PDS_TRACE_VERSION}</td>`);
+    expect(html).toContain('<td>Output format</td><td>mesh</td>');
+    expect(html).toContain('<td>Minimal (NHS number only, no details)</td><td>yes</td>');
+    expect(html).toContain('<td>Column mapping</td><td>columns.txt</td>');
+    expect(html).toContain('<td>search by demographics when the NHS number is not verified</td><td>search_when_not_verified</td><td class="num">17</td><td class="num">No match: 17</td>');
+  });
+
+  it('says when no fallback was asked for', async () => {
+    const file = tmp.file('n.html');
+    await writeSummaryHtml(file, build([matchedResult(1)]));
+    expect(await readFile(file, 'utf8')).toContain('No fallback was asked for');
   });
 
   it('never says SIMULATED for a batch traced against a real SMSP, and names its provider', async () => {
