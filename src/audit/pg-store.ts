@@ -4,7 +4,8 @@ import { normaliseNewEvent, parseStoredEvent, type AuditEvent, type NewAuditEven
 import { ChainVerifier, chainEvents, explainMovedEvent, type ChainHead, type VerifyResult } from './hash-chain.js';
 import { AuditRuntimeRoleError, AuditSchemaMissingError, databaseError, describeLocation } from './pg-errors.js';
 import { appendLockName, checkIdentifier, CURRENT_ROLE_CAN_CHANGE_SQL, DEFAULT_AUDIT_SCHEMA } from './pg-schema.js';
-import type { AuditFilter, AuditStore, VerifyOptions } from './store.js';
+import { nhsNumbersOf, type AuditFilter, type AuditStore, type VerifyOptions } from './store.js';
+import { SUPERSEDED_DETAIL_PATTERN } from './superseded-numbers.js';
 
 /**
  * The PostgreSQL audit store: many writers on many machines, one linear chain. Appends take a
@@ -53,13 +54,22 @@ interface Where {
 function whereClause(filter: AuditFilter, afterSeq: number): Where {
   const params: unknown[] = [afterSeq];
   const terms = ['seq > $1'];
-  const add = (column: string, op: string, value: unknown) => {
+  const param = (value: unknown) => {
     params.push(value);
-    terms.push(`${column} ${op} $${params.length}`);
+    return `$${params.length}`;
   };
+  const add = (column: string, op: string, value: unknown) => terms.push(`${column} ${op} ${param(value)}`);
   if (filter.user !== undefined) add('user_id', '=', filter.user);
   if (filter.messageId !== undefined) add('message_id', '=', filter.messageId);
-  if (filter.nhsNumber !== undefined) add('nhs_number', '=', filter.nhsNumber);
+  if (filter.nhsNumber !== undefined) terms.push(`nhs_number = ANY(${param([...nhsNumbersOf(filter)])})`);
+  if (filter.supersessionOf !== undefined) {
+    // supersessionOf() in superseded-numbers.ts, in SQL: the same pattern picks the number out.
+    const [number, pattern] = [param(filter.supersessionOf), param(SUPERSEDED_DETAIL_PATTERN)];
+    terms.push(
+      `kind = 'smsp_exchange' AND outcome = 'superseded' AND substring(detail from ${pattern}) <> nhs_number ` +
+        `AND ${number} IN (nhs_number, substring(detail from ${pattern}))`,
+    );
+  }
   if (filter.batchId !== undefined) add('batch_id', '=', filter.batchId);
   if (filter.kind !== undefined) add('kind', '=', filter.kind);
   if (filter.from !== undefined) add('time', '>=', filter.from.toISOString());

@@ -92,7 +92,7 @@ describe('pds-trace audit search', () => {
     const run = await runCli(['audit', 'search', '--nhs-number', '999 000 0018', '--as', 'aud'], env);
     expect(run.error).toBeUndefined();
     const rows = run.stdout.trim().split('\n');
-    expect(rows[0]).toBe('seq\ttime\tkind\tuser\trole\tbatchId\trow\tinteraction\tmessageId\tnhsNumber\toutcome\tdetail');
+    expect(rows[0]).toBe('seq\ttime\tkind\tuser\trole\tbatchId\trow\tinteraction\tmessageId\tnhsNumber\toutcome\tdetail\tmatchedUnder');
     expect(rows.slice(1).map((r) => r.split('\t')[0])).toEqual(['3', '6']);
     expect(rows.slice(1).every((r) => r.split('\t')[9] === TEST_NHS_NUMBERS[0])).toBe(true);
     expect((await trail()).at(-1)).toMatchObject({ kind: 'audit_searched', user: 'aud', nhsNumber: TEST_NHS_NUMBERS[0], outcome: 'listed', detail: 'filters=nhsNumber events=2' });
