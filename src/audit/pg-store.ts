@@ -3,9 +3,8 @@ import { writeAuditCsv } from './csv-export.js';
 import { normaliseNewEvent, parseStoredEvent, type AuditEvent, type NewAuditEvent } from './event.js';
 import { ChainVerifier, chainEvents, explainMovedEvent, type ChainHead, type VerifyResult } from './hash-chain.js';
 import { AuditRuntimeRoleError, AuditSchemaMissingError, databaseError, describeLocation } from './pg-errors.js';
-import { appendLockName, checkIdentifier, CURRENT_ROLE_CAN_CHANGE_SQL, DEFAULT_AUDIT_SCHEMA } from './pg-schema.js';
+import { appendLockName, checkIdentifier, CURRENT_ROLE_CAN_CHANGE_SQL, DEFAULT_AUDIT_SCHEMA, SUPERSEDED_EXCHANGE_SQL, SUPERSEDED_NUMBER_SQL } from './pg-schema.js';
 import { nhsNumbersOf, type AuditFilter, type AuditStore, type VerifyOptions } from './store.js';
-import { SUPERSEDED_DETAIL_PATTERN } from './superseded-numbers.js';
 
 /**
  * The PostgreSQL audit store: many writers on many machines, one linear chain. Appends take a
@@ -63,11 +62,10 @@ function whereClause(filter: AuditFilter, afterSeq: number): Where {
   if (filter.messageId !== undefined) add('message_id', '=', filter.messageId);
   if (filter.nhsNumber !== undefined) terms.push(`nhs_number = ANY(${param([...nhsNumbersOf(filter)])})`);
   if (filter.supersessionOf !== undefined) {
-    // supersessionOf() in superseded-numbers.ts, in SQL: the same pattern picks the number out.
-    const [number, pattern] = [param(filter.supersessionOf), param(SUPERSEDED_DETAIL_PATTERN)];
+    // supersessionOf() in superseded-numbers.ts, in SQL, written as the partial index is.
+    const number = param(filter.supersessionOf);
     terms.push(
-      `kind = 'smsp_exchange' AND outcome = 'superseded' AND substring(detail from ${pattern}) <> nhs_number ` +
-        `AND ${number} IN (nhs_number, substring(detail from ${pattern}))`,
+      `${SUPERSEDED_EXCHANGE_SQL} AND ${SUPERSEDED_NUMBER_SQL} <> nhs_number AND (nhs_number = ${number} OR ${SUPERSEDED_NUMBER_SQL} = ${number})`,
     );
   }
   if (filter.batchId !== undefined) add('batch_id', '=', filter.batchId);
