@@ -20,14 +20,20 @@ export function auditCsvRecord(event: AuditEvent): string[] {
   return cells.map((cell) => guardFormula(cell === undefined ? '' : String(cell)));
 }
 
+/** A column added after the event's own, e.g. which of a person's numbers a search matched under. */
+export interface AuditCsvExtraColumn {
+  name: string;
+  value: (event: AuditEvent) => string;
+}
+
 /** Streams events into `file`; returns the number written. Nothing appears under `file` on failure. */
-export async function writeAuditCsv(file: string, events: AsyncIterable<AuditEvent>): Promise<number> {
+export async function writeAuditCsv(file: string, events: AsyncIterable<AuditEvent>, extra?: AuditCsvExtraColumn): Promise<number> {
   const sink = await openCsvSink(file);
   let count = 0;
   try {
-    await sink.write([...AUDIT_CSV_COLUMNS]);
+    await sink.write(extra ? [...AUDIT_CSV_COLUMNS, extra.name] : [...AUDIT_CSV_COLUMNS]);
     for await (const event of events) {
-      await sink.write(auditCsvRecord(event));
+      await sink.write(extra ? [...auditCsvRecord(event), guardFormula(extra.value(event))] : auditCsvRecord(event));
       count += 1;
     }
   } catch (err) {

@@ -37,6 +37,8 @@ export const AUDIT_EVENT_KINDS = [
   /** Someone searched or exported the audit trail itself. */
   'audit_searched',
   'audit_verified',
+  /** An admin lifted a lockout before it ran out (`users enable`): `detail` names the account. */
+  'lockout_lifted',
 ] as const;
 
 export type AuditEventKind = (typeof AUDIT_EVENT_KINDS)[number];

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { GENESIS_HASH } from './hash-chain.js';
 import { AuditRuntimeRoleError, databaseError, describeLocation } from './pg-errors.js';
+import { SUPERSEDED_DETAIL_PATTERN } from './superseded-numbers.js';
 
 /**
  * The PostgreSQL audit schema and its migration. What makes it append-only (MSCA-AUD "cannot be
@@ -39,6 +40,14 @@ export function appendLockName(schema: string): string {
   return `pds-trace-audit:${schema}`;
 }
 
+/**
+ * The number a superseded exchange's replacement replaced (superseded-numbers.ts), as SQL, and
+ * the events that can hold one: the search for a person's other numbers uses exactly these
+ * expressions (pg-store.ts), so that it reads the partial index below instead of every event.
+ */
+export const SUPERSEDED_NUMBER_SQL = `substring(detail from '${SUPERSEDED_DETAIL_PATTERN}')`;
+export const SUPERSEDED_EXCHANGE_SQL = `kind = 'smsp_exchange' AND outcome = 'superseded'`;
+
 function schemaSql(s: string): string {
   return `
 CREATE SCHEMA IF NOT EXISTS ${s};
@@ -66,6 +75,7 @@ CREATE INDEX IF NOT EXISTS audit_event_nhs_number_idx ON ${s}.audit_event (nhs_n
 CREATE INDEX IF NOT EXISTS audit_event_time_idx ON ${s}.audit_event (time);
 CREATE INDEX IF NOT EXISTS audit_event_batch_idx ON ${s}.audit_event (batch_id, seq);
 CREATE INDEX IF NOT EXISTS audit_event_prev_hash_idx ON ${s}.audit_event (prev_hash);
+CREATE INDEX IF NOT EXISTS audit_event_superseded_idx ON ${s}.audit_event ((${SUPERSEDED_NUMBER_SQL})) WHERE ${SUPERSEDED_EXCHANGE_SQL};
 
 CREATE TABLE IF NOT EXISTS ${s}.audit_head (
   singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),

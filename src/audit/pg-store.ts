@@ -3,8 +3,8 @@ import { writeAuditCsv } from './csv-export.js';
 import { normaliseNewEvent, parseStoredEvent, type AuditEvent, type NewAuditEvent } from './event.js';
 import { ChainVerifier, chainEvents, explainMovedEvent, type ChainHead, type VerifyResult } from './hash-chain.js';
 import { AuditRuntimeRoleError, AuditSchemaMissingError, databaseError, describeLocation } from './pg-errors.js';
-import { appendLockName, checkIdentifier, CURRENT_ROLE_CAN_CHANGE_SQL, DEFAULT_AUDIT_SCHEMA } from './pg-schema.js';
-import type { AuditFilter, AuditStore, VerifyOptions } from './store.js';
+import { appendLockName, checkIdentifier, CURRENT_ROLE_CAN_CHANGE_SQL, DEFAULT_AUDIT_SCHEMA, SUPERSEDED_EXCHANGE_SQL, SUPERSEDED_NUMBER_SQL } from './pg-schema.js';
+import { nhsNumbersOf, type AuditFilter, type AuditStore, type VerifyOptions } from './store.js';
 
 /**
  * The PostgreSQL audit store: many writers on many machines, one linear chain. Appends take a
@@ -53,13 +53,21 @@ interface Where {
 function whereClause(filter: AuditFilter, afterSeq: number): Where {
   const params: unknown[] = [afterSeq];
   const terms = ['seq > $1'];
-  const add = (column: string, op: string, value: unknown) => {
+  const param = (value: unknown) => {
     params.push(value);
-    terms.push(`${column} ${op} $${params.length}`);
+    return `$${params.length}`;
   };
+  const add = (column: string, op: string, value: unknown) => terms.push(`${column} ${op} ${param(value)}`);
   if (filter.user !== undefined) add('user_id', '=', filter.user);
   if (filter.messageId !== undefined) add('message_id', '=', filter.messageId);
-  if (filter.nhsNumber !== undefined) add('nhs_number', '=', filter.nhsNumber);
+  if (filter.nhsNumber !== undefined) terms.push(`nhs_number = ANY(${param([...nhsNumbersOf(filter)])})`);
+  if (filter.supersessionOf !== undefined) {
+    // supersessionOf() in superseded-numbers.ts, in SQL, written as the partial index is.
+    const number = param(filter.supersessionOf);
+    terms.push(
+      `${SUPERSEDED_EXCHANGE_SQL} AND ${SUPERSEDED_NUMBER_SQL} <> nhs_number AND (nhs_number = ${number} OR ${SUPERSEDED_NUMBER_SQL} = ${number})`,
+    );
+  }
   if (filter.batchId !== undefined) add('batch_id', '=', filter.batchId);
   if (filter.kind !== undefined) add('kind', '=', filter.kind);
   if (filter.from !== undefined) add('time', '>=', filter.from.toISOString());

@@ -1,5 +1,6 @@
 import type { RowResult, TraceExchange } from '../domain/row-result.js';
 import type { NewAuditEvent } from './event.js';
+import { supersededDetail } from './superseded-numbers.js';
 
 /**
  * The audit events one traced row produces (ARCHITECTURE property 7; MSCA-AUD "all Spine message
@@ -70,15 +71,23 @@ export function rowAuditEvents(result: RowResult, context: RowAuditContext): New
       },
     ];
   }
-  return result.exchanges.map((exchange) => ({
-    ...common,
-    kind: 'smsp_exchange',
-    time: exchange.startedAt,
-    interaction: exchange.interaction,
-    messageId: exchange.messageId,
+  return result.exchanges.map((exchange) => {
+    const deciding = exchange.messageId === result.messageId;
     // The exchange that decided the row involved the number PDS returned; the others, the one supplied.
-    nhsNumber: exchange.messageId === result.messageId ? (wellFormed(result.nhsNumber) ?? input) : input,
-    outcome: exchange.status,
-    detail: exchangeDetail(exchange),
-  }));
+    const nhsNumber = deciding ? (wellFormed(result.nhsNumber) ?? input) : input;
+    // A superseded number's replacement is the event's number; the number it replaced goes in the
+    // detail, so a search for either finds the other (superseded-numbers.ts).
+    const superseded = deciding && result.status === 'superseded' ? wellFormed(result.supersededNhsNumber) : undefined;
+    const link = superseded !== undefined && superseded !== nhsNumber ? ` ${supersededDetail(superseded)}` : '';
+    return {
+      ...common,
+      kind: 'smsp_exchange',
+      time: exchange.startedAt,
+      interaction: exchange.interaction,
+      messageId: exchange.messageId,
+      nhsNumber,
+      outcome: exchange.status,
+      detail: `${exchangeDetail(exchange)}${link}`,
+    };
+  });
 }

@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import type { AuditEvent, AuditEventKind, NewAuditEvent } from './event.js';
 import type { ChainHead, VerifyResult } from './hash-chain.js';
 import { checkPin, pinOnFirstUse } from './store-pin.js';
+import { recordsSupersessionOf } from './superseded-numbers.js';
 
 /**
  * The audit store: where every audited event ends up, in one linear hash chain (MSCA-AUD;
@@ -14,7 +15,13 @@ import { checkPin, pinOnFirstUse } from './store-pin.js';
 export interface AuditFilter {
   user?: string;
   messageId?: string;
-  nhsNumber?: string;
+  /** Events about this patient number, or about any of these (a person's superseded and current numbers). */
+  nhsNumber?: string | readonly string[];
+  /**
+   * SMSP exchanges recording that this number was superseded, or that it replaced another
+   * (superseded-numbers.ts): the links a search by NHS number follows.
+   */
+  supersessionOf?: string;
   batchId?: string;
   kind?: AuditEventKind;
   /** Events at or after this time. */
@@ -57,13 +64,19 @@ export interface AuditStore {
 export function matchesFilter(event: AuditEvent, filter: AuditFilter): boolean {
   if (filter.user !== undefined && event.user !== filter.user) return false;
   if (filter.messageId !== undefined && event.messageId !== filter.messageId) return false;
-  if (filter.nhsNumber !== undefined && event.nhsNumber !== filter.nhsNumber) return false;
+  if (filter.nhsNumber !== undefined && (event.nhsNumber === undefined || !nhsNumbersOf(filter).includes(event.nhsNumber))) return false;
+  if (filter.supersessionOf !== undefined && !recordsSupersessionOf(event, filter.supersessionOf)) return false;
   if (filter.batchId !== undefined && event.batchId !== filter.batchId) return false;
   if (filter.kind !== undefined && event.kind !== filter.kind) return false;
   const time = Date.parse(event.time);
   if (filter.from !== undefined && time < filter.from.getTime()) return false;
   if (filter.to !== undefined && time >= filter.to.getTime()) return false;
   return true;
+}
+
+/** The numbers an `nhsNumber` filter names, as a list. */
+export function nhsNumbersOf(filter: AuditFilter): readonly string[] {
+  return filter.nhsNumber === undefined ? [] : typeof filter.nhsNumber === 'string' ? [filter.nhsNumber] : filter.nhsNumber;
 }
 
 /** The file store's folder under the data folder. */

@@ -32,6 +32,8 @@ export interface AcceptOutcome {
   basis?: AcceptBasis;
   /** One line per account that differs from the recorded copy. */
   differences: string[];
+  /** Who signed in to accept (against the recorded accounts). */
+  principal: Principal;
 }
 
 /** No account state the trail vouches for: nothing to sign in against. */
@@ -83,11 +85,11 @@ export async function acceptUserStore(deps: AuthenticatorDeps, credentials: { us
     const principal = await signInAgainst(deps, accounts, credentials.userId, credentials.password);
     await requireAccepter(deps, principal);
     if (state.recordedDigest === state.digest) {
-      outcome = { accepted: false, digest: state.digest, differences: [] };
+      outcome = { accepted: false, digest: state.digest, differences: [], principal };
       return undefined;
     }
     const differences = basis === 'recorded' ? describeStoreDifferences(accounts, state.current) : [];
-    outcome = { accepted: true, digest: state.digest, basis, differences };
+    outcome = { accepted: true, digest: state.digest, basis, differences, principal };
     return { actor: { user: principal.userId, role: roleField(principal.roles) }, note: `previous=${state.recordedDigest ?? 'none'} basis=${basis}` };
   });
   return outcome!;

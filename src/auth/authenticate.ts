@@ -15,7 +15,8 @@ import { USER_ID_PATTERN, type UserRecord, type UserStore } from './users.js';
  *
  * Lockout: after 5 failed passwords in a row an account is refused for 15 minutes, whatever
  * password is offered, and the refusals are audited too; success or the end of the lockout starts
- * the count again; an admin setting a new password lifts it. Each attempt's locked check, password
+ * the count again; an admin setting a new password, or enabling the account (`users enable`),
+ * lifts it. Each attempt's locked check, password
  * check and bookkeeping are one decision under the user store's lock (sign-in-decision.ts), so
  * parallel attempts — from any number of processes — end as some serial order of them would.
  * Service tokens are not locked out: a 256-bit token cannot be guessed, and a lockout would only

@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../csv/output/atomic-file.js';
 import { withFileLock } from '../audit/file-lock.js';
 import { checkAccount, checkAccounts, checkRoles, UserStoreError, UserStoreRefusedError, type UserKind } from './account-rules.js';
 import type { Role } from './roles.js';
+import { lockedAt } from './sign-in-decision.js';
 import { userStoreDigest, UserStoreNotAcceptedError, type StoreActor, type UserStoreLedger } from './store-ledger.js';
 
 /**
@@ -206,11 +207,27 @@ export class UserStore {
     });
   }
 
-  setDisabled(id: string, disabled: boolean): Promise<UserRecord> {
-    return this.#change(id, disabled ? 'disabled' : 'enabled', (user, users) => {
-      if (disabled && isActiveAdmin(user) && users.filter(isActiveAdmin).length === 1) throw new UserStoreError('last_admin', id);
-      user.disabled = disabled;
+  disable(id: string): Promise<UserRecord> {
+    return this.#change(id, 'disabled', (user, users) => {
+      if (isActiveAdmin(user) && users.filter(isActiveAdmin).length === 1) throw new UserStoreError('last_admin', id);
+      user.disabled = true;
     });
+  }
+
+  /**
+   * Lets the account sign in again: clears `disabled`, and also the failed-attempt count and any
+   * lockout, since an admin enabling an account is vouching for it (as when setting a password).
+   * `lockoutLifted` says whether a lockout was in force, for the audit trail.
+   */
+  async enable(id: string): Promise<{ user: UserRecord; lockoutLifted: boolean }> {
+    let lockoutLifted = false;
+    const user = await this.#change(id, 'enabled', (record) => {
+      lockoutLifted = lockedAt(record, this.#clock());
+      record.disabled = false;
+      record.failedAttempts = 0;
+      delete record.lockoutUntil;
+    });
+    return { user, lockoutLifted };
   }
 
   setRoles(id: string, roles: readonly Role[]): Promise<UserRecord> {

@@ -18,6 +18,8 @@ import { DEFAULT_APP_ROLE, DEFAULT_AUDIT_SCHEMA, migratePgAuditSchema } from '..
 import { AuditStoreCorruptError } from '../audit/file-store.js';
 import { openAuditStore, type AuditFilter, type AuditStore } from '../audit/store.js';
 import { describePin, pinOf, readPin, samePin, writePin } from '../audit/store-pin.js';
+import { describeRelatedNumber, patientNumbers, type PatientNumbers } from '../audit/superseded-numbers.js';
+import { writeAuditCsv } from '../audit/csv-export.js';
 import { collectWitnesses, findMissingEvents, nameWitness, withMissingEvents } from '../audit/witnesses.js';
 
 /**
@@ -71,6 +73,12 @@ export function describeVerifyResult(result: VerifyResult): string {
 
 const SEARCH_COLUMNS: readonly (keyof AuditEvent)[] = ['seq', 'time', 'kind', 'user', 'role', 'batchId', 'row', 'interaction', 'messageId', 'nhsNumber', 'outcome', 'detail'];
 
+/** Which of the person's numbers an event was found under, in words (`… (replacement of …)`). */
+function matchedUnder(numbers: PatientNumbers): (event: AuditEvent) => string {
+  const described = new Map(numbers.numbers.map((n) => [n.nhsNumber, describeRelatedNumber(n)]));
+  return (event) => (event.nhsNumber === undefined ? '-' : (described.get(event.nhsNumber) ?? event.nhsNumber));
+}
+
 function searchLine(event: AuditEvent): string {
   return SEARCH_COLUMNS.map((c) => (event[c] === undefined ? '-' : String(event[c]))).join('\t');
 }
@@ -88,11 +96,12 @@ interface SearchFlags {
   as?: string;
 }
 
-function filterOf(flags: SearchFlags): AuditFilter {
+/** `numbers`: the searched NHS number and those the trail links to it (superseded-numbers.ts). */
+function filterOf(flags: SearchFlags, numbers: PatientNumbers | undefined): AuditFilter {
   return {
     user: flags.user,
     messageId: flags.messageId,
-    nhsNumber: flags.nhsNumber,
+    nhsNumber: numbers?.numbers.map((n) => n.nhsNumber),
     batchId: flags.batch,
     kind: flags.kind,
     from: flags.from,
@@ -248,7 +257,7 @@ export function registerAuditCommand(program: Command, deps: CliDeps = defaultDe
     .description(`find audit events (all filters combine); prints the first ${DEFAULT_SEARCH_LIMIT} unless --limit or --csv`)
     .option('--user <id>', 'events of this user')
     .option('--message-id <id>', 'events of this SMSP message')
-    .option('--nhs-number <number>', 'events about this patient', nhsNumberArg)
+    .option('--nhs-number <number>', 'events about this patient, under this number and any it superseded or was superseded by', nhsNumberArg)
     .option('--batch <id>', 'events of this batch')
     .addOption(new Option('--kind <kind>', 'events of this kind').choices(AUDIT_EVENT_KINDS))
     .option('--from <time>', 'events at or after this time', timeArg)
@@ -259,17 +268,24 @@ export function registerAuditCommand(program: Command, deps: CliDeps = defaultDe
     .action(
       cliAction(async (flags: SearchFlags) => {
         await withCliSession(deps, 'audit search', flags.as, async (session) => {
-          const filter = filterOf(flags);
+          const numbers = flags.nhsNumber === undefined ? undefined : await patientNumbers(session.audit, flags.nhsNumber);
+          const filter = filterOf(flags, numbers);
+          const matched = numbers && matchedUnder(numbers);
+          for (const link of numbers?.links ?? []) {
+            io.stderr.write(`note: ${link.superseded} was superseded by ${link.replacement} (event ${link.seq}): events under both numbers are included.\n`);
+          }
           let count: number;
           if (flags.csv) {
-            count = await session.audit.exportCsv(path.resolve(flags.csv), filter);
-            io.stdout.write(`${count} events written to ${path.resolve(flags.csv)}\n`);
+            const file = path.resolve(flags.csv);
+            count = await writeAuditCsv(file, session.audit.events(filter), matched && { name: 'matched_under', value: matched });
+            io.stdout.write(`${count} events written to ${file}\n`);
           } else {
             const events = await session.audit.search(filter);
             count = events.length;
-            io.stdout.write(`${SEARCH_COLUMNS.join('\t')}\n`);
-            for (const event of events) io.stdout.write(`${searchLine(event)}\n`);
+            io.stdout.write(`${[...SEARCH_COLUMNS, ...(matched ? ['matchedUnder'] : [])].join('\t')}\n`);
+            for (const event of events) io.stdout.write(`${searchLine(event)}${matched ? `\t${matched(event)}` : ''}\n`);
           }
+          const related = numbers?.numbers.slice(1).map((n) => n.nhsNumber) ?? [];
           await session.record([
             {
               kind: 'audit_searched',
@@ -277,7 +293,8 @@ export function registerAuditCommand(program: Command, deps: CliDeps = defaultDe
               messageId: flags.messageId,
               batchId: flags.batch,
               outcome: flags.csv ? 'exported' : 'listed',
-              detail: `filters=${filterNames(flags)} events=${count}`,
+              // The other numbers of the person looked at are as much a part of the search.
+              detail: `filters=${filterNames(flags)} events=${count}${related.length > 0 ? ` related_nhs_numbers=${related.join(',')}` : ''}`,
             },
           ]);
         });

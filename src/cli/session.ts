@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { openAuditStore, type AuditStore } from '../audit/store.js';
 import { roleField } from '../audit/event.js';
 import type { Principal } from '../auth/authorise.js';
-import { cliAction, processCliIo, signInOption, toCliError, withCliSession, type SessionEvent } from './sign-in-session.js';
+import { cliAction, processCliIo, showMisuseWarning, signInOption, toCliError, withCliSession, type SessionEvent } from './sign-in-session.js';
 import { UserStore } from '../auth/users.js';
 import { loadConfig, type Config } from '../config.js';
 import { batchCliError } from './batch-errors.js';
@@ -19,7 +19,7 @@ import { batchCliError } from './batch-errors.js';
  * and the simulator runs only if PDS_TRACE_SIMULATOR=true asks for it (configuredProvider).
  */
 
-export const MISUSE_WARNING = 'Computer Misuse Act 1990 - Unauthorised access to this system is an offence.';
+export { MISUSE_WARNING } from './sign-in-session.js';
 
 /** Roles of the simulator-mode user: everything a tracer and an operator may do, nothing more. */
 const SIMULATOR_MODE_ROLES = ['tracer', 'operator'] as const;
@@ -42,8 +42,9 @@ async function simulatorMode(config: Readonly<Config>): Promise<boolean> {
 
 export async function runCommand(command: string, asUser: string | undefined, fn: (session: CommandSession) => Promise<void>): Promise<void> {
   const config = loadConfig();
-  process.stderr.write(`${MISUSE_WARNING}\n`);
   if (await simulatorMode(config)) {
+    // Signing in warns and names the user (sign-in-session.ts); simulator mode signs nobody in.
+    showMisuseWarning(process.stderr);
     const principal: Principal = { userId: os.userInfo().username.toLowerCase(), roles: [...SIMULATOR_MODE_ROLES], kind: 'person' };
     process.stderr.write(
       `Simulator mode: no SMSP_URL and no users yet, so running as ${principal.userId} without sign-in. ` +
@@ -69,7 +70,6 @@ export async function runCommand(command: string, asUser: string | undefined, fn
     return;
   }
   await withCliSession({ io: processCliIo(), config: () => config }, command, asUser, async (session) => {
-    process.stderr.write(`Signed in as ${session.principal.userId} (${session.principal.roles.join(', ')}) for ${config.smsp.auditIdentity.uri}.\n`);
     await fn({ ...session, unauthenticated: false, role: roleField(session.principal.roles) });
   });
 }

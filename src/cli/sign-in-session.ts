@@ -49,6 +49,21 @@ export interface CliDeps {
   passwordParams?: ScryptParams;
 }
 
+export const MISUSE_WARNING = 'Computer Misuse Act 1990 - Unauthorised access to this system is an offence.';
+
+/**
+ * The warning every command shows before it touches the system (and before any password prompt),
+ * on standard error so that standard output carries only the command's data (`audit search > file`).
+ */
+export function showMisuseWarning(stderr: CliIo['stderr']): void {
+  stderr.write(`${MISUSE_WARNING}\n`);
+}
+
+/** Who the command runs as, and for which system (the audit identity sent to SMSP). */
+export function showSignedIn(stderr: CliIo['stderr'], principal: Principal, origin: string): void {
+  stderr.write(`Signed in as ${principal.userId} (${principal.roles.join(', ')}) for ${origin}.\n`);
+}
+
 /** The `--as <id>` option every signed-in command takes. */
 export function signInOption(): Option {
   return new Option('--as <id>', 'sign in as this user (default: PDS_TRACE_USER; services: PDS_TRACE_SERVICE_ACCOUNT)');
@@ -98,11 +113,16 @@ async function signIn(
   ledger: { sink: Pick<AuditStore, 'append'>; trail?: Pick<AuditStore, 'search'> },
 ): Promise<SignedInSession> {
   const origin = config.smsp.auditIdentity.uri;
+  // Every command that signs in comes through here, so this is the one place that warns and says
+  // who is signed in: before the password prompt, and before the permission check, so a refusal
+  // names whom it refused.
+  showMisuseWarning(deps.io.stderr);
   const users = await openRecordedUserStore(config.dataDir, { ...ledger, origin });
   const principal = await signInCli(
     { users, audit: sink, origin, passwordParams: deps.passwordParams },
     { userId: asUser, env: deps.io.env, promptSecret: deps.io.promptSecret },
   );
+  showSignedIn(deps.io.stderr, principal, origin);
   try {
     if (authorise) authorise(principal);
     else requireAccess(principal, 'cli', command);

@@ -5,7 +5,7 @@ import { loadConfig } from '../config.js';
 import { acceptUserStore } from '../auth/accept-store.js';
 import { CredentialsError, personCredentials } from '../auth/authenticate.js';
 import { requireAccess, type Principal } from '../auth/authorise.js';
-import { cliAction, processCliIo, signInOption, withCliSession, type CliDeps, type CliIo, type CliSession } from './sign-in-session.js';
+import { cliAction, processCliIo, showMisuseWarning, showSignedIn, signInOption, withCliSession, type CliDeps, type CliIo, type CliSession } from './sign-in-session.js';
 import { formatPermissionMatrix } from '../auth/matrix-text.js';
 import { DEFAULT_SCRYPT_PARAMS, checkPasswordPolicy, hashPassword } from '../auth/password.js';
 import { isRole, ROLE_NAMES, type Role } from '../auth/roles.js';
@@ -20,7 +20,8 @@ import { UserStore, type UserRecord } from '../auth/users.js';
  * to sign in as — and the store only accepts a person with the `admin` role as that first user.
  * Whoever can run pds-trace against the data folder at that moment is trusted to create them (the
  * folder is owner-only); the add is audited like any other. From then on every subcommand signs in
- * and needs `users.manage`, except `passwd` for one's own password and `roles` (any signed-in user).
+ * and needs `users.manage`, except `passwd` for one's own password and `roles` (any signed-in user,
+ * or anyone while the store is empty: it describes roles, nobody's data).
  *
  * New passwords come from `PDS_TRACE_NEW_PASSWORD` (scripts) or are asked for twice at the
  * terminal, never echoed. A service account gets a token instead, printed once on standard output.
@@ -65,6 +66,7 @@ interface AddFlags {
 /** `users add` on an empty store: the first admin, without sign-in (see the comment at the top). */
 async function bootstrapFirstAdmin(deps: CliDeps, id: string, flags: AddFlags): Promise<void> {
   const config = deps.config();
+  showMisuseWarning(deps.io.stderr);
   if (flags.service) throw new CredentialsError('the first user must be a person with the admin role, not a service account');
   const passwordHash = await hashPassword(await newPassword(deps.io, id), deps.passwordParams ?? DEFAULT_SCRYPT_PARAMS);
   const audit = await openAuditStore(config);
@@ -106,8 +108,11 @@ async function acceptStore(deps: CliDeps, asUser: string | undefined): Promise<v
       await withCliSession(deps, 'users accept-store', asUser, async () => nothingToAccept(state.digest));
       return;
     }
+    // Signs in against the recorded accounts, not through the session: warned and named here.
+    showMisuseWarning(deps.io.stderr);
     const credentials = await personCredentials({ userId: asUser, env: deps.io.env, promptSecret: deps.io.promptSecret });
     const outcome = await acceptUserStore({ users, audit, origin, passwordParams: deps.passwordParams }, credentials);
+    showSignedIn(deps.io.stderr, outcome.principal, origin);
     if (!outcome.accepted) return void nothingToAccept(outcome.digest);
     if (outcome.basis === 'first_use') deps.io.stdout.write('No state of users.json was recorded in the audit trail before: accepting it as found.\n');
     else deps.io.stdout.write(`Changes since the recorded state:\n${outcome.differences.map((d) => `  ${d}\n`).join('') || '  (none in the accounts)\n'}`);
@@ -191,22 +196,38 @@ export function registerUsersCommand(program: Command, deps: CliDeps = defaultDe
       }),
     );
 
-  for (const [name, disabled] of [['disable', true], ['enable', false]] as const) {
-    users
-      .command(name)
-      .description(disabled ? 'refuse all sign-ins by a user or service account (kept for the audit trail)' : 'allow a disabled user to sign in again')
-      .argument('<id>', 'user id')
-      .addOption(signInOption())
-      .action(
-        cliAction(async (id: string, flags: { as?: string }) => {
-          await withCliSession(deps, `users ${name}`, flags.as, async (session) => {
-            await session.users.setDisabled(id, disabled);
-            await session.record([{ kind: 'user_changed', outcome: disabled ? 'disabled' : 'enabled', detail: `action=${name} target=${id}` }]);
-            io.stdout.write(`${id} ${disabled ? 'disabled' : 'enabled'}.\n`);
-          });
-        }),
-      );
-  }
+  users
+    .command('disable')
+    .description('refuse all sign-ins by a user or service account (kept for the audit trail)')
+    .argument('<id>', 'user id')
+    .addOption(signInOption())
+    .action(
+      cliAction(async (id: string, flags: { as?: string }) => {
+        await withCliSession(deps, 'users disable', flags.as, async (session) => {
+          await session.users.disable(id);
+          await session.record([{ kind: 'user_changed', outcome: 'disabled', detail: `action=disable target=${id}` }]);
+          io.stdout.write(`${id} disabled.\n`);
+        });
+      }),
+    );
+
+  users
+    .command('enable')
+    .description('let a disabled or locked-out user sign in again (lifts the lockout after failed sign-ins)')
+    .argument('<id>', 'user id')
+    .addOption(signInOption())
+    .action(
+      cliAction(async (id: string, flags: { as?: string }) => {
+        await withCliSession(deps, 'users enable', flags.as, async (session) => {
+          const { lockoutLifted } = await session.users.enable(id);
+          await session.record([
+            { kind: 'user_changed', outcome: 'enabled', detail: `action=enable target=${id}` },
+            ...(lockoutLifted ? [{ kind: 'lockout_lifted' as const, outcome: 'lifted', detail: `action=enable target=${id}` }] : []),
+          ]);
+          io.stdout.write(lockoutLifted ? `${id} enabled; the lockout after failed sign-ins is lifted.\n` : `${id} enabled.\n`);
+        });
+      }),
+    );
 
   users
     .command('set-roles')
@@ -252,6 +273,13 @@ export function registerUsersCommand(program: Command, deps: CliDeps = defaultDe
     .addOption(signInOption())
     .action(
       cliAction(async (flags: { as?: string }) => {
+        // The matrix describes roles and holds nothing about anyone: before the first user exists
+        // (when it is what one reads to choose roles) it needs no sign-in; afterwards, as the matrix says.
+        if (await (await UserStore.open(deps.config().dataDir)).isEmpty()) {
+          showMisuseWarning(io.stderr);
+          io.stdout.write(formatPermissionMatrix());
+          return;
+        }
         await withCliSession(deps, 'users roles', flags.as, async () => {
           io.stdout.write(formatPermissionMatrix());
         });

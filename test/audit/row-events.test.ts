@@ -53,6 +53,22 @@ describe('rowAuditEvents', () => {
     expect(event).toMatchObject({ messageId: 'MSG-1', nhsNumber: '9990000026', outcome: 'matched' });
   });
 
+  it('records a superseded number on the exchange that returned its replacement, and only there', () => {
+    const result: RowResult = {
+      rowNumber: 5, status: 'superseded', reason: 'superseded', responseCode: 'DEMOG-0017', messageId: 'MSG-2', nhsNumber: '9990000026', supersededNhsNumber: '9990000018',
+      exchanges: [
+        exchange(1, { responseCode: undefined, status: 'error', reason: 'timeout' }),
+        exchange(2, { responseCode: 'DEMOG-0017', status: 'superseded', reason: 'superseded' }),
+      ],
+    };
+    const [retry, deciding] = rowAuditEvents(result, context);
+    expect(retry).toMatchObject({ nhsNumber: '9990000018', detail: 'attempt=1 response=none reason=timeout duration_ms=123' });
+    expect(deciding).toMatchObject({ nhsNumber: '9990000026', outcome: 'superseded', detail: 'attempt=2 response=DEMOG-0017 reason=superseded duration_ms=123 superseded_nhs_number=9990000018' });
+    // PDS may answer DEMOG-0017 without the replacement: nothing to link, the supplied number stays.
+    const [alone] = rowAuditEvents({ ...result, nhsNumber: undefined, exchanges: [result.exchanges[1]!] }, context);
+    expect(alone).toMatchObject({ nhsNumber: '9990000018', detail: 'attempt=2 response=DEMOG-0017 reason=superseded duration_ms=123' });
+  });
+
   it('records the answer\'s message id and RelatesTo beside the request\'s, so a refused answer can be traced', () => {
     const responseMessageId = '0D355CFC-53FB-11E6-9B40-6C3BE5A63FA4';
     const relatesTo = 'uuid:1E21265D-10C8-11E4-8DA7-222222222222';

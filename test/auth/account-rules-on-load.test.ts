@@ -70,7 +70,7 @@ describe('a users.json edited to break the role rules is refused on load', () =>
       users[0]!.roles = ['admin', 'auditor'];
     });
     await expect(store.get('svc')).rejects.toBeInstanceOf(UserStoreRefusedError);
-    await expect(store.setDisabled('svc', true)).rejects.toBeInstanceOf(UserStoreRefusedError);
+    await expect(store.disable('svc')).rejects.toBeInstanceOf(UserStoreRefusedError);
     await editUsers((users) => {
       users[0]!.roles = ['admin'];
     });

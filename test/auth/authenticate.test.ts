@@ -110,7 +110,7 @@ describe('signing in with a password', () => {
   });
 
   it('refuses a disabled account', async () => {
-    await users.setDisabled('tess', true);
+    await users.disable('tess');
     expect((await refusal(signInWithPassword(deps, 'tess', GOOD_PASSWORD))).reason).toBe('disabled');
   });
 
@@ -132,7 +132,7 @@ describe('signing in with a service token', () => {
     for (let i = 0; i < LOCKOUT_THRESHOLD + 1; i++) expect((await refusal(signInWithServiceToken(deps, 'watcher', issueServiceToken().token))).reason).toBe('bad_token');
     expect((await refusal(signInWithServiceToken(deps, 'tess', serviceToken))).reason).toBe('not_a_service_account');
     expect(await signInWithServiceToken(deps, 'watcher', serviceToken)).toMatchObject({ userId: 'watcher' });
-    await users.setDisabled('watcher', true);
+    await users.disable('watcher');
     expect((await refusal(signInWithServiceToken(deps, 'watcher', serviceToken))).reason).toBe('disabled');
     expect(JSON.stringify(audit.events)).not.toContain(serviceToken);
   });

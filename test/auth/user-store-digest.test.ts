@@ -9,6 +9,7 @@ import { CliError, EXIT } from '../../src/cli/errors.js';
 import { tempFolder } from '../audit/fixtures.js';
 import { runCli } from './cli-harness.js';
 import { FAST_SCRYPT, GOOD_PASSWORD } from './fixtures.js';
+import { MISUSE_WARNING } from '../../src/cli/sign-in-session.js';
 
 let folder: { dir: string; remove: () => Promise<void> };
 let env: Record<string, string>;
@@ -103,6 +104,8 @@ describe('a users.json edited by hand', () => {
     refusedWith(await signIn('tess'), /differs from the state last recorded/);
     const accepted = await runCli(['users', 'accept-store', '--as', 'ada'], env);
     expect(accepted.stdout).toContain('tess: roles tracer -> tracer+analyst');
+    // Signed in against the recorded accounts, not through the session: warned and named all the same.
+    expect(accepted.stderr.split('\n').slice(0, 2)).toEqual([MISUSE_WARNING, 'Signed in as ada (admin) for 999000000001.']);
     expect((await signIn('tess')).error).toBeUndefined();
   });
 

@@ -75,10 +75,10 @@ describe('user store: rules', () => {
   });
 
   it('never leaves the store without an enabled admin', async () => {
-    expect(await problemOf(store.setDisabled('ada', true))).toBe('last_admin');
+    expect(await problemOf(store.disable('ada'))).toBe('last_admin');
     expect(await problemOf(store.setRoles('ada', ['tracer']))).toBe('last_admin');
     await store.add(person('bea', ['admin']));
-    await store.setDisabled('ada', true);
+    await store.disable('ada');
     expect((await store.get('ada'))!.disabled).toBe(true);
     expect(await problemOf(store.setRoles('bea', ['operator']))).toBe('last_admin');
   });
@@ -94,7 +94,7 @@ describe('user store: rules', () => {
   });
 
   it('reports an unknown user by id', async () => {
-    await expect(store.setDisabled('ghost', true)).rejects.toThrow('user ghost: no such user');
+    await expect(store.disable('ghost')).rejects.toThrow('user ghost: no such user');
   });
 });
 

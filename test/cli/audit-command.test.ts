@@ -8,6 +8,7 @@ import { openPgAuditStore } from '../../src/audit/pg-store.js';
 import { auditDir } from '../../src/audit/store.js';
 import { hashPassword } from '../../src/auth/password.js';
 import { CliError, EXIT } from '../../src/cli/errors.js';
+import { MISUSE_WARNING } from '../../src/cli/sign-in-session.js';
 import { runCli } from '../auth/cli-harness.js';
 import { FAST_SCRYPT, GOOD_PASSWORD } from '../auth/fixtures.js';
 import { recordedUsers } from '../support/accounts.js';
@@ -92,7 +93,7 @@ describe('pds-trace audit search', () => {
     const run = await runCli(['audit', 'search', '--nhs-number', '999 000 0018', '--as', 'aud'], env);
     expect(run.error).toBeUndefined();
     const rows = run.stdout.trim().split('\n');
-    expect(rows[0]).toBe('seq\ttime\tkind\tuser\trole\tbatchId\trow\tinteraction\tmessageId\tnhsNumber\toutcome\tdetail');
+    expect(rows[0]).toBe('seq\ttime\tkind\tuser\trole\tbatchId\trow\tinteraction\tmessageId\tnhsNumber\toutcome\tdetail\tmatchedUnder');
     expect(rows.slice(1).map((r) => r.split('\t')[0])).toEqual(['3', '6']);
     expect(rows.slice(1).every((r) => r.split('\t')[9] === TEST_NHS_NUMBERS[0])).toBe(true);
     expect((await trail()).at(-1)).toMatchObject({ kind: 'audit_searched', user: 'aud', nhsNumber: TEST_NHS_NUMBERS[0], outcome: 'listed', detail: 'filters=nhsNumber events=2' });
@@ -124,6 +125,33 @@ describe('pds-trace audit search', () => {
     const run = await runCli(['audit', 'search', '--as', 'tess'], env);
     expect(run.error).toBeInstanceOf(CliError);
     expect(run.stdout).toBe('');
+  });
+});
+
+describe('pds-trace audit: the warning and who is signed in', () => {
+  const banner = (role: string, user: string) => [MISUSE_WARNING, `Signed in as ${user} (${role}) for 999000000001.`];
+
+  it('shows both on standard error for verify, which signs in without the user-store check, and keeps them off standard output', async () => {
+    const run = await runCli(['audit', 'verify', '--as', 'aud'], env);
+    expect(run.error).toBeUndefined();
+    expect(run.stderr.split('\n').slice(0, 2)).toEqual(banner('auditor', 'aud'));
+    expect(run.stdout).toMatch(/^audit trail intact: \d+ events; head \d+:[0-9a-f]{64}\n$/);
+  });
+
+  it('shows both for pin --accept, which also signs in without the user-store check', async () => {
+    const run = await runCli(['audit', 'pin', '--accept', '--as', 'ada'], env);
+    expect(run.error).toBeUndefined();
+    expect(run.stderr.split('\n').slice(0, 2)).toEqual(banner('admin', 'ada'));
+    expect(run.stdout).not.toContain('Signed in');
+  });
+
+  it('leaves standard output of a search to the table alone', async () => {
+    const run = await runCli(['audit', 'search', '--kind', 'smsp_exchange', '--as', 'aud'], env);
+    expect(run.stderr.split('\n').slice(0, 2)).toEqual(banner('auditor', 'aud'));
+    const lines = run.stdout.trim().split('\n');
+    expect(lines[0]!.startsWith('seq\ttime\tkind')).toBe(true);
+    expect(lines.slice(1).every((line) => /^\d+\t/.test(line))).toBe(true);
+    expect(lines).toHaveLength(7);
   });
 });
 

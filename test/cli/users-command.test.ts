@@ -2,7 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openFileAuditStore } from '../../src/audit/file-store.js';
 import { auditDir } from '../../src/audit/store.js';
 import { UserStore } from '../../src/auth/users.js';
+import { LOCKOUT_THRESHOLD } from '../../src/auth/authenticate.js';
 import { CliError, EXIT } from '../../src/cli/errors.js';
+import { MISUSE_WARNING } from '../../src/cli/sign-in-session.js';
 import { tempFolder } from '../audit/fixtures.js';
 import { runCli } from '../auth/cli-harness.js';
 import { GOOD_PASSWORD } from '../auth/fixtures.js';
@@ -38,6 +40,21 @@ describe('pds-trace users: first use', () => {
     // The store's first digest, then the change itself.
     expect(digest).toMatchObject({ seq: 1, kind: 'user_store_changed', user: 'ada', role: 'admin', outcome: 'recorded', detail: expect.stringMatching(/^sha256=[0-9a-f]{64} change=added target=ada$/) });
     expect(event).toMatchObject({ seq: 2, kind: 'user_changed', user: 'ada', role: 'admin', outcome: 'added', detail: expect.stringContaining('bootstrap=first-user') });
+  });
+
+  it('warns before adding the first admin (nobody to sign in as yet), on standard error', async () => {
+    const run = await runCli(['users', 'add', 'ada', '--role', 'admin'], { ...env, PDS_TRACE_NEW_PASSWORD: GOOD_PASSWORD });
+    expect(run.error).toBeUndefined();
+    expect(run.stderr).toBe(`${MISUSE_WARNING}\n`);
+    expect(run.stdout).not.toContain(MISUSE_WARNING);
+  });
+
+  it('prints the roles on an empty store, needing no user, and creates nobody', async () => {
+    const run = await runCli(['users', 'roles'], env);
+    expect(run.error).toBeUndefined();
+    expect(run.stdout).toMatch(/cli\s+audit search\s+audit\.read\s+\[auditor\]/);
+    expect(run.stderr).toBe(`${MISUSE_WARNING}\n`);
+    expect(await (await users()).isEmpty()).toBe(true);
   });
 
   it('refuses a first user who is not an admin, and adds nobody', async () => {
@@ -119,6 +136,48 @@ describe('pds-trace users: managing', () => {
     expect((await runCli(['users', 'roles', '--as', 'tess'], env)).error).toBeUndefined();
     const changes = (await auditTrail()).filter((e) => e.kind === 'user_changed').map((e) => e.outcome);
     expect(changes).toEqual(['added', 'added', 'disabled', 'enabled']);
+  });
+
+  it('lifts a lockout on enable, audited, so the locked user can sign in again', async () => {
+    await runCli(['users', 'add', 'tess', '--role', 'tracer', '--as', 'ada'], { ...env, PDS_TRACE_NEW_PASSWORD: GOOD_PASSWORD });
+    for (let i = 1; i <= LOCKOUT_THRESHOLD; i++) {
+      expect((await runCli(['users', 'roles', '--as', 'tess'], { ...env, PDS_TRACE_PASSWORD: `wrong guess ${i}` })).error).toBeInstanceOf(CliError);
+    }
+    const locked = await runCli(['users', 'roles', '--as', 'tess'], env);
+    expect((locked.error as CliError).message).toMatch(/account tess is locked after 5 failed attempts until /);
+    const list = await runCli(['users', 'list', '--as', 'ada'], env);
+    expect(list.stdout).toMatch(/^tess\s+person\s+tracer\s+locked until /m);
+
+    const enable = await runCli(['users', 'enable', 'tess', '--as', 'ada'], env);
+    expect(enable.error).toBeUndefined();
+    expect(enable.stdout).toBe('tess enabled; the lockout after failed sign-ins is lifted.\n');
+    expect((await runCli(['users', 'roles', '--as', 'tess'], env)).error).toBeUndefined();
+    const record = await (await users()).get('tess');
+    expect(record).toMatchObject({ failedAttempts: 0, disabled: false });
+    expect(record?.lockoutUntil).toBeUndefined();
+
+    const trail = await auditTrail();
+    const lifted = trail.filter((e) => e.kind === 'lockout_lifted');
+    expect(lifted).toEqual([expect.objectContaining({ user: 'ada', role: 'admin', outcome: 'lifted', detail: 'action=enable target=tess' })]);
+    expect(trail.filter((e) => e.kind === 'lockout').map((e) => e.user)).toEqual(['tess']);
+    // An account that was not locked is enabled without a lockout event.
+    expect((await runCli(['users', 'enable', 'tess', '--as', 'ada'], env)).stdout).toBe('tess enabled.\n');
+    expect((await auditTrail()).filter((e) => e.kind === 'lockout_lifted')).toHaveLength(1);
+  });
+
+  it('warns and names who signed in on standard error before every signed-in command, keeping standard output for data', async () => {
+    const list = await runCli(['users', 'list', '--as', 'ada'], env);
+    expect(list.stderr.split('\n').slice(0, 2)).toEqual([MISUSE_WARNING, 'Signed in as ada (admin) for 999000000001.']);
+    expect(list.stdout).not.toContain(MISUSE_WARNING);
+    expect(list.stdout).not.toContain('Signed in as');
+    // Refused by the matrix: who was refused is on screen too.
+    await runCli(['users', 'add', 'tess', '--role', 'tracer', '--as', 'ada'], { ...env, PDS_TRACE_NEW_PASSWORD: GOOD_PASSWORD });
+    const refused = await runCli(['users', 'list', '--as', 'tess'], env);
+    expect(refused.error).toMatchObject({ exitCode: EXIT.denied });
+    expect(refused.stderr).toContain('Signed in as tess (tracer)');
+    // A refused sign-in names nobody.
+    const wrong = await runCli(['users', 'list', '--as', 'ada'], { ...env, PDS_TRACE_PASSWORD: 'not the password' });
+    expect(wrong.stderr).toBe(`${MISUSE_WARNING}\n`);
   });
 
   it('changes roles with a role_changed event naming old and new, and lists users with their state', async () => {
