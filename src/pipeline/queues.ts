@@ -134,3 +134,16 @@ export async function removeBatchJobs(queues: PipelineQueues, meta: BatchMeta): 
   }
   return removed;
 }
+
+/** How the queue holds a batch's remaining chunks: BullMQ states counted, `missing` for no job. */
+export type ChunkJobStates = Partial<Record<'active' | 'waiting' | 'delayed' | 'prioritized' | 'waiting-children' | 'completed' | 'failed' | 'missing' | 'unknown', number>>;
+
+export async function chunkJobStates(queues: PipelineQueues, batchId: string, chunks: readonly number[]): Promise<ChunkJobStates> {
+  const states: ChunkJobStates = {};
+  for (const chunk of chunks) {
+    const job = await queues.trace.getJob(jobIds.trace(batchId, chunk));
+    const state = (job ? await job.getState() : 'missing') as keyof ChunkJobStates;
+    states[state] = (states[state] ?? 0) + 1;
+  }
+  return states;
+}
