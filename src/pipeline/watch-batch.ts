@@ -2,7 +2,7 @@ import type { RowResult } from '../domain/row-result.js';
 import { batchPaths, loadBatch, type BatchMeta } from './batch.js';
 import { BatchCancelledError } from './cancel.js';
 import { readJsonLines } from './jsonl.js';
-import type { LiveProgress } from './live-progress.js';
+import type { LiveChunkCounts, LiveProgress } from './live-progress.js';
 import { BatchProgress, type StatusCounts } from './progress.js';
 import { holdNotice, readProviderHold, type ProviderHold } from './provider-hold.js';
 import { doneChunks } from './queues.js';
@@ -57,19 +57,20 @@ export class BatchWatcher {
       for await (const r of readJsonLines<RowResult>(paths.rejected)) this.progress.record(r);
       this.rejectedCounted = true;
     }
+    // Live counts before the files: a worker writes a chunk's results before it clears the chunk's
+    // count, so a count already cleared here means a file the listing below will find.
+    const live = meta.state === 'ingested' && this.live ? await this.live.read(this.batchId).catch(() => undefined) : undefined;
     for (const index of await doneChunks(this.dataDir, meta)) {
       if (this.counted.has(index)) continue;
       this.counted.add(index);
       for await (const r of readJsonLines<RowResult>(paths.chunkResults(index))) this.progress.record(r);
     }
-    this.progress.setLive(meta.state === 'ingested' ? await this.#liveRows() : {});
+    this.progress.setLive(live ? this.#openChunkRows(live) : {});
     return meta;
   }
 
-  /** Rows of chunks still being traced, as workers last reported them; none if Redis fails us. */
-  async #liveRows(): Promise<Partial<StatusCounts>> {
-    if (!this.live) return {};
-    const byChunk = await this.live.read(this.batchId).catch(() => new Map<number, Partial<StatusCounts>>());
+  /** Rows of chunks still being traced, as workers last reported them. */
+  #openChunkRows(byChunk: LiveChunkCounts): Partial<StatusCounts> {
     const total: Partial<StatusCounts> = {};
     for (const [index, counts] of byChunk) {
       // A chunk whose results file is counted is counted from it, never twice.
