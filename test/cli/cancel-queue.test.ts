@@ -44,13 +44,14 @@ describe('pds-trace cancel, on real Redis with a worker mid-chunk', () => {
 
   it('stops the batch: nothing half-written, no outputs, its jobs gone, audited, and resume refused', async () => {
     const dataDir = `${dir}/data`;
-    const env = {
+    const account = await provisionServiceAccount(dataDir);
+    const env: Record<string, string> = {
       REDIS_URL: TEST_REDIS_URL,
       REDIS_PREFIX: prefix,
       ...smspClientEnv(simulator, dataDir),
       SMSP_MAX_IN_FLIGHT: '2',
       SMSP_MAX_RATE: '1000',
-      ...(await provisionServiceAccount(dataDir)),
+      ...account,
     };
     worker = await startWorkerProcess(env, 2);
     const cohort = await writeCohort({ ...POPULATION, rows: 600, outDir: dir, name: 'to-cancel' });
@@ -81,7 +82,7 @@ describe('pds-trace cancel, on real Redis with a worker mid-chunk', () => {
     expect(await queues.assemble.getJob(jobIds.assemble(batch.id))).toBeUndefined();
 
     // Recorded: batch.json says cancelled, by whom, from which state.
-    expect(meta).toMatchObject({ state: 'cancelled', cancelled: { by: env.PDS_TRACE_SERVICE_ACCOUNT, from: 'ingested' } });
+    expect(meta).toMatchObject({ state: 'cancelled', cancelled: { by: account.PDS_TRACE_SERVICE_ACCOUNT, from: 'ingested' } });
     // Nothing half-written: every results file is a whole chunk, and no .part files.
     const paths = batchPaths(dataDir, batch.id);
     const files = await readdir(paths.resultsDir);
@@ -101,7 +102,7 @@ describe('pds-trace cancel, on real Redis with a worker mid-chunk', () => {
     try {
       const events = await audit.search({ batchId: batch.id, kind: 'batch_cancelled' });
       expect(events).toHaveLength(1);
-      expect(events[0]).toMatchObject({ user: env.PDS_TRACE_SERVICE_ACCOUNT, outcome: 'cancelled', detail: expect.stringMatching(/^from=ingested rows_done=\d+$/) });
+      expect(events[0]).toMatchObject({ user: account.PDS_TRACE_SERVICE_ACCOUNT, outcome: 'cancelled', detail: expect.stringMatching(/^from=ingested rows_done=\d+$/) });
     } finally {
       await audit.close();
     }
@@ -109,12 +110,12 @@ describe('pds-trace cancel, on real Redis with a worker mid-chunk', () => {
     const status = runCli(['status', batch.id, '--json'], env);
     expect(await status.exited, status.output()).toBe(0);
     const report = JSON.parse(status.output().split('\n').find((l) => l.startsWith('{'))!) as Record<string, unknown>;
-    expect(report).toMatchObject({ state: 'cancelled', outputs: [], cancelled: { by: env.PDS_TRACE_SERVICE_ACCOUNT, from: 'ingested' } });
+    expect(report).toMatchObject({ state: 'cancelled', outputs: [], cancelled: { by: account.PDS_TRACE_SERVICE_ACCOUNT, from: 'ingested' } });
     expect(report).not.toHaveProperty('remaining');
 
     const resume = runCli(['resume', batch.id], env);
     expect(await resume.exited, resume.output()).toBe(2);
-    expect(resume.output()).toMatch(new RegExp(`batch ${batch.id} was cancelled by ${env.PDS_TRACE_SERVICE_ACCOUNT} at .*: it cannot be resumed; submit the file again`));
+    expect(resume.output()).toMatch(new RegExp(`batch ${batch.id} was cancelled by ${account.PDS_TRACE_SERVICE_ACCOUNT} at .*: it cannot be resumed; submit the file again`));
     expect(resume.output()).not.toMatch(/\n\s+at /);
   }, 180_000);
 });
