@@ -145,7 +145,7 @@ export function formatStatusReport(r: BatchStatusReport): string {
     ...(o.monthFirst ? ['dates month first'] : []),
     ...(o.bom ? ['BOM'] : []),
   ].join('; '));
-  row('provider', r.provider.simulated ? `SIMULATED: ${r.provider.description.toUpperCase()}, synthetic answers, not PDS data` : r.provider.description);
+  row('provider', r.provider.simulated ? `SIMULATED: ${r.provider.description} (SYNTHETIC ANSWERS, NOT PDS DATA)` : r.provider.description);
   row('state', stateInWords(r));
   const total = r.rows.total === null ? 'not yet counted' : String(r.rows.total);
   const counts = formatCounts(r.rows.byStatus);
