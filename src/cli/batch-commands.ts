@@ -175,6 +175,9 @@ async function resume(session: CommandSession, id: string, flags: ResumeFlags): 
     await resumeEmbedded(session, meta, provider);
     return;
   }
+  // This process's workers trace only batches for its own provider (others wait for theirs); a
+  // configuration that names none stops here, before anything is queued or recorded.
+  const workerProvider = flags.wait === false || flags.worker === false ? undefined : configuredProvider(config, session.unauthenticated);
   // Redis not answering ends the command here, within seconds, naming REDIS_URL (exit 3).
   const runtime = await openRedisRuntime(config);
   try {
@@ -191,10 +194,7 @@ async function resume(session: CommandSession, id: string, flags: ResumeFlags): 
       return;
     }
     const logger = createLogger({ level: config.logLevel });
-    const local =
-      flags.worker === false
-        ? undefined
-        : await startLocalWorkers(config, logger, runtime, 2, withActor(session.audit, session.principal.userId), configuredProvider(config, session.unauthenticated));
+    const local = workerProvider && (await startLocalWorkers(config, logger, runtime, 2, withActor(session.audit, session.principal.userId), workerProvider));
     const watcher = new BatchWatcher(config.dataDir, id, runtime.queues.live);
     const stopDisplay = displayProgress(watcher.progress);
     try {
