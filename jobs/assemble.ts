@@ -13,7 +13,8 @@ import type { JobContext } from './context.js';
 export function assembleProcessor(ctx: JobContext) {
   return async (job: Job<AssembleJobData>) => {
     const meta = await loadBatch(ctx.dataDir, job.data.batchId);
-    if (meta.state === 'assembled' || meta.state === 'rejected') return { rows: meta.rows };
+    // A cancelled batch gets no outputs.
+    if (meta.state === 'assembled' || meta.state === 'rejected' || meta.state === 'cancelled') return { rows: meta.rows, state: meta.state };
     const { summary } = await assembleBatch(ctx.dataDir, meta, { startedAt: new Date(meta.createdAt), auditHead: auditHeadOf(ctx.audit) }).catch((err: unknown) => {
       throw err instanceof InputChangedError ? new UnrecoverableError(err.message) : err;
     });

@@ -1,5 +1,6 @@
 import { DelayedError, type Job } from 'bullmq';
 import { loadBatch } from '../src/pipeline/batch.js';
+import { BatchCancelledError } from '../src/pipeline/cancel.js';
 import { describeProvider, providerRefusal } from '../src/pipeline/provider.js';
 import { clearProviderHold, recordProviderHold } from '../src/pipeline/provider-hold.js';
 import { queueAssemblyIfDone, type TraceJobData } from '../src/pipeline/queues.js';
@@ -11,6 +12,9 @@ import type { JobContext } from './context.js';
  * A batch for another provider is not traced here: the job waits in the delayed set for a worker on
  * the right one, using none of its attempts (`moveToDelayed` skips the attempt count; DelayedError
  * tells the worker the job was moved, not failed), and the batch folder says why.
+ *
+ * Rows are counted in Redis as they are traced (live-progress.ts), so followers see the chunk move.
+ * A cancelled batch ends the job as done, tracing nothing more: there is nothing to retry.
  */
 export function traceProcessor(ctx: JobContext) {
   // Batches this process has logged a refusal for: their chunks are refused side by side, and the
@@ -18,6 +22,7 @@ export function traceProcessor(ctx: JobContext) {
   const announced = new Set<string>();
   return async (job: Job<TraceJobData>, token?: string, signal?: AbortSignal) => {
     const meta = await loadBatch(ctx.dataDir, job.data.batchId);
+    if (meta.state === 'cancelled') return { outcome: 'cancelled' };
     const refusal = providerRefusal(meta, ctx.provider);
     if (refusal) {
       const recorded = await recordProviderHold(ctx.dataDir, refusal);
@@ -29,8 +34,17 @@ export function traceProcessor(ctx: JobContext) {
       throw new DelayedError();
     }
     await clearProviderHold(ctx.dataDir, meta.id);
-    const outcome = await traceChunk(ctx.dataDir, meta, job.data.chunk, ctx.caller, { signal, audit: ctx.audit });
-    await queueAssemblyIfDone(ctx.queues, ctx.dataDir, meta);
-    return { outcome };
+    const live = await ctx.queues.live.startChunk(meta.id, job.data.chunk);
+    try {
+      const outcome = await traceChunk(ctx.dataDir, meta, job.data.chunk, ctx.caller, { signal, audit: ctx.audit, onRow: (row) => live.record(row.status) });
+      // Read again: a batch cancelled while this chunk was traced is not assembled.
+      await queueAssemblyIfDone(ctx.queues, ctx.dataDir, await loadBatch(ctx.dataDir, meta.id));
+      return { outcome };
+    } catch (err) {
+      if (err instanceof BatchCancelledError) return { outcome: 'cancelled' };
+      throw err;
+    } finally {
+      await live.end();
+    }
   };
 }

@@ -18,6 +18,8 @@ export const AUDIT_EVENT_KINDS = [
   /** Someone resumed or retried a batch: `user` is who did it; the batch's exchanges name them too (`actor=`). */
   'batch_resumed',
   'batch_retried',
+  /** Someone cancelled a batch: `user` is who did it; `detail` says how far it had got. */
+  'batch_cancelled',
   /** A finished batch's work files (patient data) were removed: by retention or by `purge`. */
   'work_files_removed',
   'sign_in',

@@ -53,3 +53,13 @@ export function requireOwnBatch(principal: Principal, permission: Permission, ba
   if (!hasPermission(principal, permission)) throw new AccessDeniedError(principal.userId, [permission], target);
   if (batch.user !== principal.userId) throw new AccessDeniedError(principal.userId, [permission], target);
 }
+
+/**
+ * For resuming, retrying or cancelling a batch: an operator (`queue.operate`) may act on any batch;
+ * anyone else needs `batch.manage.own` and to be the batch's submitter.
+ */
+export function requireBatchControl(principal: Principal, batch: { id: string; user: string }): void {
+  if (hasPermission(principal, 'queue.operate')) return;
+  if (hasPermission(principal, 'batch.manage.own') && batch.user === principal.userId) return;
+  throw new AccessDeniedError(principal.userId, ['batch.manage.own', 'queue.operate'], `batch ${batch.id}`);
+}

@@ -15,12 +15,13 @@ export const PERMISSIONS = {
   'batch.submit': 'submit a file for tracing (CLI, watched folder, upload)',
   'batch.read.own': 'see the status and counts of batches one submitted',
   'batch.read.any': 'see the status and counts of every batch and the queues (no patient data)',
+  'batch.manage.own': 'resume, retry and cancel batches one submitted',
   'results.download': 'download the results of batches one submitted (patient data)',
   'research.download': 'download the research outputs of batches one submitted',
   'audit.read': 'search and export the audit trail',
   'audit.verify': 'check the audit trail for tampering',
   'users.manage': 'add, disable and enable users, set passwords and roles',
-  'queue.operate': 'run workers, retry and resume batches',
+  'queue.operate': 'run workers; resume, retry and cancel any batch',
   'batch.purge.any': "remove any finished batch's work files at once (destroys patient data, reads none)",
   'simulator.run': 'run the SMSP simulator and generate synthetic cohorts and populations',
   'config.change': 'change watched folders, schedules and the audit database schema',
@@ -42,19 +43,19 @@ export const ROLES = {
     permissions: ['users.manage', 'config.change', 'dashboard.view', 'batch.read.any', 'batch.purge.any', 'simulator.run'],
   },
   tracer: {
-    description: 'submit files, read own batches and their results',
-    permissions: ['batch.submit', 'batch.read.own', 'results.download'],
+    description: 'submit files; follow, resume, retry and cancel own batches; read their results',
+    permissions: ['batch.submit', 'batch.read.own', 'batch.manage.own', 'results.download'],
   },
   analyst: {
-    description: 'submit and read own batches, download research outputs',
-    permissions: ['batch.submit', 'batch.read.own', 'results.download', 'research.download'],
+    description: 'as tracer, plus research outputs',
+    permissions: ['batch.submit', 'batch.read.own', 'batch.manage.own', 'results.download', 'research.download'],
   },
   auditor: {
     description: 'the audit trail only; no patient results, no other function',
     permissions: ['audit.read', 'audit.verify'],
   },
   operator: {
-    description: 'queue health, workers, retry, resume and purge batches; no patient data',
+    description: 'queue health, workers; resume, retry, cancel and purge any batch; no patient data',
     permissions: ['batch.read.any', 'queue.operate', 'batch.purge.any', 'simulator.run'],
   },
 } as const satisfies Record<string, RoleDefinition>;
@@ -95,6 +96,9 @@ const api = (name: string, anyOf: readonly Permission[], note?: string): AccessR
 const page = (name: string, anyOf: readonly Permission[], note?: string): AccessRule => ({ surface: 'page', name, anyOf, note });
 
 const READ_BATCHES: readonly Permission[] = ['batch.read.own', 'batch.read.any'];
+/** Resume, retry, cancel: the submitter their own batch (`requireBatchControl`), operators any. */
+const MANAGE_BATCHES: readonly Permission[] = ['batch.manage.own', 'queue.operate'];
+const OWN_BATCH_ONLY = 'batch.manage.own: only a batch the user submitted';
 
 /**
  * Every command, route and page. API routes and pages are listed ahead of the web server so that
@@ -105,8 +109,9 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   cli('trace', ['batch.submit']),
   cli('worker', ['queue.operate']),
   cli('status', READ_BATCHES, 'batch.read.own lists only batches the user submitted'),
-  cli('resume', ['queue.operate']),
-  cli('retry', ['queue.operate']),
+  cli('resume', MANAGE_BATCHES, OWN_BATCH_ONLY),
+  cli('retry', MANAGE_BATCHES, OWN_BATCH_ONLY),
+  cli('cancel', MANAGE_BATCHES, OWN_BATCH_ONLY),
   cli('purge', ['batch.submit', 'batch.purge.any'], 'batch.submit: only a batch the user submitted'),
   cli('simulator', ['simulator.run']),
   cli('cohort', ['simulator.run']),
@@ -130,8 +135,9 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   api('GET /api/batches/:id', READ_BATCHES, 'batch.read.own: only a batch the user submitted'),
   api('GET /api/batches/:id/results', ['results.download'], 'only a batch the user submitted'),
   api('GET /api/batches/:id/research', ['research.download'], 'only a batch the user submitted'),
-  api('POST /api/batches/:id/retry', ['queue.operate']),
-  api('POST /api/batches/:id/resume', ['queue.operate']),
+  api('POST /api/batches/:id/retry', MANAGE_BATCHES, OWN_BATCH_ONLY),
+  api('POST /api/batches/:id/resume', MANAGE_BATCHES, OWN_BATCH_ONLY),
+  api('POST /api/batches/:id/cancel', MANAGE_BATCHES, OWN_BATCH_ONLY),
   api('GET /api/queues', ['batch.read.any']),
   api('GET /api/audit/events', ['audit.read']),
   api('GET /api/audit/events.csv', ['audit.read']),

@@ -2,6 +2,7 @@ import { OutputFolderError } from '../csv/output/output-folder.js';
 import { InputFileError } from '../csv/read-input.js';
 import { InvalidBatchIdError } from '../pipeline/batch-id.js';
 import { BatchRecordMismatchError } from '../pipeline/batch.js';
+import { BatchCancelledError, BatchNotCancellableError } from '../pipeline/cancel.js';
 import { InputChangedError } from '../pipeline/input-changed-error.js';
 import { OutputsTakenError } from '../pipeline/output-ownership.js';
 import { BatchStillRunningError, WorkFilesRemovedError } from '../pipeline/retention.js';
@@ -19,7 +20,8 @@ export function batchCliError(err: unknown): unknown {
   if (err instanceof InputChangedError) return new CliError(err.message, EXIT.fileRejected);
   if (err instanceof InputFileError) return new CliError(`The file was not traced: ${err.message}`, EXIT.fileRejected);
   if (err instanceof WorkFilesRemovedError || err instanceof BatchStillRunningError) return new CliError(err.message, EXIT.usage);
-  if (err instanceof InvalidBatchIdError || err instanceof BatchRecordMismatchError) return new CliError(err.message, EXIT.usage);
+  if (err instanceof InvalidBatchIdError || err instanceof BatchRecordMismatchError || err instanceof BatchNotCancellableError) return new CliError(err.message, EXIT.usage);
+  if (err instanceof BatchCancelledError) return new CliError(err.message, EXIT.cancelled);
   if (err instanceof OutputFolderError) {
     return new CliError(`The outputs could not be written: ${err.message}. The traced results are kept; fix the folder and run \`pds-trace resume\` with the batch id above.`, EXIT.failure);
   }

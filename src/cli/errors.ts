@@ -7,6 +7,8 @@ export const EXIT = {
   fileRejected: 4,
   smspUnreachable: 5,
   denied: 6,
+  /** The batch was cancelled (`pds-trace cancel`) before it finished: no outputs were written. */
+  cancelled: 7,
 } as const;
 
 /** A failure the command reports in one clear message and an exit code, without a stack trace. */

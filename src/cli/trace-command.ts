@@ -145,7 +145,7 @@ async function runOnBullmq(session: CommandSession, logger: Logger, batch: Batch
   const { config } = session;
   const runtime = await openRedisRuntime(config);
   const local = flags.worker === false ? undefined : await startLocalWorkers(config, logger, runtime, 2, session.audit, provider);
-  const watcher = new BatchWatcher(config.dataDir, batch.id);
+  const watcher = new BatchWatcher(config.dataDir, batch.id, runtime.queues.live);
   const stopDisplay = startProgressDisplay(watcher.progress, process.stderr);
   try {
     await submitBatch(runtime.queues, batch);

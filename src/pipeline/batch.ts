@@ -19,6 +19,7 @@ import type { Fallback } from './strategy.js';
  *   <dataDir>/batches/<id>/chunks/NNNNN.jsonl rows to trace (row number + normalised query)
  *   <dataDir>/batches/<id>/results/NNNNN.jsonl results of a traced chunk (present ⇒ chunk done)
  *   <dataDir>/batches/<id>/provider-hold.json why workers on another provider wait (provider-hold.ts)
+ *   <dataDir>/batches/<id>/cancelled.json     who cancelled the batch and when (cancel.ts)
  *
  * The input copy, chunk and result files hold patient data: owner-only files in an owner-only
  * folder. They are work files, removed after the retention period or by `purge` (retention.ts);
@@ -60,7 +61,18 @@ export interface ChunkRef {
   rows: number;
 }
 
-export type BatchState = 'created' | 'ingested' | 'assembled' | 'rejected';
+/** `cancelled`: stopped by a person (cancel.ts); nothing more is traced and no outputs are written. */
+export type BatchState = 'created' | 'ingested' | 'assembled' | 'rejected' | 'cancelled';
+
+/** Who cancelled a batch, when, and how far it had got. */
+export interface BatchCancellation {
+  /** ISO 8601 UTC. */
+  at: string;
+  /** The user id of whoever ran `cancel`. */
+  by: string;
+  /** The state it was in when cancelled. */
+  from: BatchState;
+}
 
 export interface BatchMeta {
   id: string;
@@ -108,6 +120,8 @@ export interface BatchMeta {
   finishedAt?: string;
   /** When the work files (input copy, chunks, results, row lists) were removed, and by whom. */
   workFilesRemoved?: WorkFilesRemoval;
+  /** Present when the batch was cancelled (state `cancelled`). */
+  cancelled?: BatchCancellation;
 }
 
 /** The one digest scheme so far: the first 16 hex characters of SHA-256 over the row's cells. */
@@ -143,6 +157,8 @@ export interface BatchPaths {
   localIdRepeats: string;
   /** Which output set assemble claimed (output-ownership.ts): no patient data. */
   outputsClaim: string;
+  /** The batch's cancellation, when it was cancelled (cancel.ts): no patient data. */
+  cancelled: string;
   chunksDir: string;
   resultsDir: string;
   chunk(index: number): string;
@@ -160,6 +176,7 @@ export function batchPaths(dataDir: string, id: string): BatchPaths {
     rejected: path.join(dir, 'rejected.jsonl'),
     localIdRepeats: path.join(dir, 'local-id-repeats.jsonl'),
     outputsClaim: path.join(dir, 'outputs-claim.json'),
+    cancelled: path.join(dir, 'cancelled.json'),
     chunksDir: path.join(dir, 'chunks'),
     resultsDir: path.join(dir, 'results'),
     chunk: (i) => path.join(dir, 'chunks', `${pad(i)}.jsonl`),
@@ -229,10 +246,26 @@ export class BatchRecordMismatchError extends Error {
   }
 }
 
+/**
+ * The batch as recorded. A cancellation lives in a file of its own and wins over batch.json: a stage
+ * that read the batch before it was cancelled and saves it after (ingest finishing, say) cannot
+ * undo the cancellation.
+ */
 export async function loadBatch(dataDir: string, id: string): Promise<BatchMeta> {
-  const meta = JSON.parse(await readFile(batchPaths(dataDir, id).meta, 'utf8')) as BatchMeta;
+  const paths = batchPaths(dataDir, id);
+  const meta = JSON.parse(await readFile(paths.meta, 'utf8')) as BatchMeta;
   if (meta.id !== id) throw new BatchRecordMismatchError(id);
-  return meta;
+  const cancelled = await readBatchCancellation(paths);
+  return cancelled ? { ...meta, state: 'cancelled', cancelled, finishedAt: meta.finishedAt ?? cancelled.at } : meta;
+}
+
+export async function readBatchCancellation(paths: BatchPaths): Promise<BatchCancellation | undefined> {
+  try {
+    return JSON.parse(await readFile(paths.cancelled, 'utf8')) as BatchCancellation;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
 }
 
 /** Ids of every batch folder under the data folder, oldest first (ids sort by creation time). */

@@ -1,6 +1,8 @@
-import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { readdir } from 'node:fs/promises';
 import { batchPaths, type BatchMeta } from './batch.js';
+import { redisLiveProgress, type LiveProgress, type LiveProgressRedis } from './live-progress.js';
 
 /**
  * The BullMQ side of the pipeline: three queues, job data that is references only (batch id and
@@ -26,6 +28,8 @@ export interface PipelineQueues {
   ingest: Queue<IngestJobData>;
   trace: Queue<TraceJobData>;
   assemble: Queue<AssembleJobData>;
+  /** Rows traced so far in chunks still being traced (live-progress.ts). */
+  live: LiveProgress;
   close(): Promise<void>;
 }
 
@@ -37,7 +41,7 @@ export const JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3600 },
 };
 
-export function openQueues(connection: ConnectionOptions, prefix: string): PipelineQueues {
+export function openQueues(connection: Redis, prefix: string): PipelineQueues {
   const options = { connection, prefix, defaultJobOptions: JOB_OPTIONS };
   const ingest = new Queue<IngestJobData>(QUEUE_NAMES.ingest, options);
   const trace = new Queue<TraceJobData>(QUEUE_NAMES.trace, options);
@@ -46,6 +50,7 @@ export function openQueues(connection: ConnectionOptions, prefix: string): Pipel
     ingest,
     trace,
     assemble,
+    live: redisLiveProgress(connection as unknown as LiveProgressRedis, prefix),
     close: async () => {
       await Promise.all([ingest.close(), trace.close(), assemble.close()]);
     },
@@ -108,4 +113,37 @@ async function chunksWithoutResults(dataDir: string, meta: BatchMeta): Promise<A
 
 function addAssembleJob(queues: PipelineQueues, meta: BatchMeta): Promise<unknown> {
   return queues.assemble.add('assemble', { batchId: meta.id }, { jobId: jobIds.assemble(meta.id) });
+}
+
+/**
+ * Removes the batch's jobs that no worker holds (waiting, delayed, finished): a job a worker is
+ * running stays locked and cannot be removed, and its processor stops at its next row when it sees
+ * the batch cancelled. Returns how many were removed.
+ */
+export async function removeBatchJobs(queues: PipelineQueues, meta: BatchMeta): Promise<number> {
+  const jobs = await Promise.all([
+    queues.ingest.getJob(jobIds.ingest(meta.id)),
+    ...(meta.chunks ?? []).map((c) => queues.trace.getJob(jobIds.trace(meta.id, c.index))),
+    queues.assemble.getJob(jobIds.assemble(meta.id)),
+  ]);
+  let removed = 0;
+  for (const job of jobs) {
+    if (!job) continue;
+    // Locked by a worker: BullMQ refuses, and the worker ends it at its next row.
+    if (await job.remove().then(() => true, () => false)) removed++;
+  }
+  return removed;
+}
+
+/** How the queue holds a batch's remaining chunks: BullMQ states counted, `missing` for no job. */
+export type ChunkJobStates = Partial<Record<'active' | 'waiting' | 'delayed' | 'prioritized' | 'waiting-children' | 'completed' | 'failed' | 'missing' | 'unknown', number>>;
+
+export async function chunkJobStates(queues: PipelineQueues, batchId: string, chunks: readonly number[]): Promise<ChunkJobStates> {
+  const states: ChunkJobStates = {};
+  for (const chunk of chunks) {
+    const job = await queues.trace.getJob(jobIds.trace(batchId, chunk));
+    const state = (job ? await job.getState() : 'missing') as keyof ChunkJobStates;
+    states[state] = (states[state] ?? 0) + 1;
+  }
+  return states;
 }

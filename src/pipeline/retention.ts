@@ -12,7 +12,7 @@ import { batchPaths, listBatchIds, loadBatch, saveBatch, type BatchMeta, type Wo
 
 /** Batches whose work files may go: nothing will read them again but `retry`. */
 export function isFinished(meta: BatchMeta): boolean {
-  return meta.state === 'assembled' || meta.state === 'rejected';
+  return meta.state === 'assembled' || meta.state === 'rejected' || meta.state === 'cancelled';
 }
 
 /** A running batch needs its work files: removing them would lose its rows. */

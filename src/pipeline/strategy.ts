@@ -12,7 +12,23 @@ import type { SmspOutcome } from '../smsp/types.js';
 
 /** What the strategy needs of the SMSP client (so tests and runners can pass anything that calls SMSP). */
 export interface SmspCaller {
-  call(interaction: Interaction, query: PatientQuery, options?: { username?: string; signal?: AbortSignal }): Promise<SmspOutcome>;
+  call(interaction: Interaction, query: PatientQuery, options?: SmspCallOptions): Promise<SmspOutcome>;
+}
+
+export interface SmspCallOptions {
+  username?: string;
+  /** Aborts the call, even one already sent (a shutdown): it ends as `error`/`aborted`. */
+  signal?: AbortSignal;
+  /** Once fired, a call still waiting for its turn is not made (RowNotStartedError); one under way goes on. */
+  stop?: AbortSignal;
+}
+
+/** A row's first call was not made: `stop` fired while it waited its turn. Nothing was sent. */
+export class RowNotStartedError extends Error {
+  override readonly name = 'RowNotStartedError';
+  constructor() {
+    super('row not started: its batch stopped first');
+  }
 }
 
 /**
@@ -23,7 +39,9 @@ export interface SmspCaller {
  */
 export function withRowLimit(caller: SmspCaller, maxInFlight: number): SmspCaller {
   const limit = pLimit(2 * maxInFlight);
-  return { call: (interaction, query, options) => limit(() => caller.call(interaction, query, options)) };
+  return {
+    call: (interaction, query, options) => limit(() => (options?.stop?.aborted ? Promise.reject(new RowNotStartedError()) : caller.call(interaction, query, options))),
+  };
 }
 
 export const FALLBACKS = {
@@ -41,6 +59,11 @@ export interface StrategyOptions {
   fallbacks: readonly Fallback[];
   username?: string;
   signal?: AbortSignal;
+  /**
+   * Stops the row at its boundary: a row whose first call has not been made by then is not traced
+   * (RowNotStartedError), and a row under way finishes every step, so no exchange goes unrecorded.
+   */
+  stop?: AbortSignal;
 }
 
 function primaryInteraction(query: PatientQuery, minimal: boolean): Interaction {
@@ -96,7 +119,8 @@ export async function traceRow(
   const tried = new Set<string>();
   const callOptions = { username: options.username, signal: options.signal };
   let currentQuery = query;
-  let outcome = await caller.call(primaryInteraction(query, options.minimal), currentQuery, callOptions);
+  if (options.stop?.aborted) throw new RowNotStartedError();
+  let outcome = await caller.call(primaryInteraction(query, options.minimal), currentQuery, { ...callOptions, stop: options.stop });
   exchanges.push(...outcome.exchanges);
   for (let next = nextStep(outcome, currentQuery, options, tried); next; next = nextStep(outcome, currentQuery, options, tried)) {
     tried.add(next.step);

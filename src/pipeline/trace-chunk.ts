@@ -5,7 +5,8 @@ import { batchPaths, type BatchMeta } from './batch.js';
 import { openExchangeJournal } from './exchange-journal.js';
 import { chunkIsDone, type ChunkRow } from './ingest.js';
 import { readAllJsonLines, writeJsonLines } from './jsonl.js';
-import { traceRow, type SmspCaller } from './strategy.js';
+import { throwIfCancelled, watchForCancel } from './cancel.js';
+import { RowNotStartedError, traceRow, type SmspCaller } from './strategy.js';
 
 export interface TraceChunkOptions {
   signal?: AbortSignal;
@@ -14,6 +15,8 @@ export interface TraceChunkOptions {
   audit: AuditSink;
   /** Rows whose audit events are appended together while the chunk is traced. Default 128. */
   auditGroupRows?: number;
+  /** How often to look whether the batch was cancelled, in milliseconds (cancel.ts). */
+  cancelPollMs?: number;
 }
 
 const DEFAULT_AUDIT_GROUP_ROWS = 128;
@@ -32,6 +35,10 @@ const DEFAULT_AUDIT_GROUP_ROWS = 128;
  * Exchanges are audited in groups as their rows finish, not all at the end: building, hashing and
  * writing a whole chunk's audit events in one go held the event loop for tens of milliseconds, and
  * every answer arriving meanwhile waited with its SMSP slot held.
+ *
+ * A batch cancelled meanwhile (cancel.ts) stops the chunk at its next row: rows not yet started are
+ * not traced, rows under way finish and are audited, and no results file is written
+ * (BatchCancelledError), so a cancelled chunk leaves nothing half-written.
  */
 export async function traceChunk(
   dataDir: string,
@@ -41,44 +48,62 @@ export async function traceChunk(
   options: TraceChunkOptions,
 ): Promise<'traced' | 'already_done'> {
   if (await chunkIsDone(dataDir, meta, index)) return 'already_done';
+  await throwIfCancelled(dataDir, meta.id);
   const paths = batchPaths(dataDir, meta.id);
-  const strategy = {
-    minimal: meta.options.minimal,
-    fallbacks: meta.options.fallbacks,
-    username: meta.options.user,
-    signal: options.signal,
-  };
-  // Read whole before the first request: a chunk file that cannot be read sends nothing.
-  const rows = await readAllJsonLines<ChunkRow>(paths.chunk(index));
-  const suppliedNhsNumbers = new Map(rows.map((r) => [r.rowNumber, r.query.nhsNumber]));
-  // Each group goes to the chunk's exchange journal first, then to the audit store: the batch's
-  // audit CSV then lists every exchange the store holds, those of an interrupted attempt too.
-  const journal = await openExchangeJournal(dataDir, meta, index);
-  const audit = new GroupedAudit(options.audit, options.auditGroupRows ?? DEFAULT_AUDIT_GROUP_ROWS, async (results) => {
-    const recordedAt = new Date();
-    await journal.record(results, recordedAt.toISOString());
-    return batchRowEvents(meta, results, suppliedNhsNumbers, recordedAt);
-  });
-  let results: RowResult[];
+  const cancel = watchForCancel(dataDir, meta.id, options.cancelPollMs);
   try {
-    results = await Promise.all(
-      rows.map(async (row) => {
-        const result: RowResult = { ...(await traceRow(caller, row.rowNumber, row.query, strategy)), rowDigest: row.rowDigest };
-        options.onRow?.(result);
-        audit.add(result);
-        return result;
-      }),
-    );
-    // Exchanges that happened are audited even when the chunk is abandoned below.
-    await audit.flush();
+    const strategy = {
+      minimal: meta.options.minimal,
+      fallbacks: meta.options.fallbacks,
+      username: meta.options.user,
+      signal: options.signal,
+      stop: cancel.signal,
+    };
+    // Read whole before the first request: a chunk file that cannot be read sends nothing.
+    const rows = await readAllJsonLines<ChunkRow>(paths.chunk(index));
+    const suppliedNhsNumbers = new Map(rows.map((r) => [r.rowNumber, r.query.nhsNumber]));
+    // Each group goes to the chunk's exchange journal first, then to the audit store: the batch's
+    // audit CSV then lists every exchange the store holds, those of an interrupted attempt too.
+    const journal = await openExchangeJournal(dataDir, meta, index);
+    const audit = new GroupedAudit(options.audit, options.auditGroupRows ?? DEFAULT_AUDIT_GROUP_ROWS, async (results) => {
+      const recordedAt = new Date();
+      await journal.record(results, recordedAt.toISOString());
+      return batchRowEvents(meta, results, suppliedNhsNumbers, recordedAt);
+    });
+    let results: Array<RowResult | undefined>;
+    try {
+      results = await Promise.all(
+        rows.map(async (row) => {
+          const traced = await traceRow(caller, row.rowNumber, row.query, strategy).catch((err: unknown) => {
+            if (err instanceof RowNotStartedError) return undefined;
+            throw err;
+          });
+          if (!traced) return undefined;
+          const result: RowResult = { ...traced, rowDigest: row.rowDigest };
+          options.onRow?.(result);
+          audit.add(result);
+          return result;
+        }),
+      );
+      // Exchanges that happened are audited even when the chunk is abandoned below.
+      await audit.flush();
+    } finally {
+      await journal.close();
+    }
+    // A shutdown mid-chunk leaves `aborted` errors behind: do not record them as the chunk's answer,
+    // let the chunk be traced again when the batch resumes.
+    if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
+    // Every row traced before the cancellation was seen: the chunk is whole, so it is kept.
+    const traced = results.filter((r): r is RowResult => r !== undefined);
+    if (traced.length < rows.length) {
+      await throwIfCancelled(dataDir, meta.id);
+      throw new Error(`batch ${meta.id} chunk ${index}: rows were stopped, but the batch is not cancelled`);
+    }
+    await writeJsonLines(paths.chunkResults(index), traced);
+    return 'traced';
   } finally {
-    await journal.close();
+    cancel.stop();
   }
-  // A shutdown mid-chunk leaves `aborted` errors behind: do not record them as the chunk's answer,
-  // let the chunk be traced again when the batch resumes.
-  if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
-  await writeJsonLines(paths.chunkResults(index), results);
-  return 'traced';
 }
 
 /**

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccessDeniedError, requireAccess, requireOwnBatch, type Principal } from '../../src/auth/authorise.js';
+import { AccessDeniedError, requireAccess, requireBatchControl, requireOwnBatch, type Principal } from '../../src/auth/authorise.js';
 import { hashPassword } from '../../src/auth/password.js';
 import { ACCESS_RULES, PERMISSION_NAMES, ROLE_NAMES, ROLES, accessRule, type AccessRule, type Permission, type Role } from '../../src/auth/roles.js';
 import { CliError } from '../../src/cli/errors.js';
@@ -43,11 +43,11 @@ describe('the policy', () => {
   it('lets each role use exactly these CLI commands', () => {
     const cliFor = (role: Role) => ACCESS_RULES.filter((r) => r.surface === 'cli' && expectedAllowed(role, r)).map((r) => r.name);
     expect(cliFor('admin')).toEqual(['status', 'purge', 'simulator', 'cohort', 'population', 'users add', 'users passwd', 'users disable', 'users enable', 'users set-roles', 'users list', 'users accept-store', 'users roles', 'audit migrate', 'audit pin']);
-    // purge by batch.submit: only the user's own batches (the command checks).
-    expect(cliFor('tracer')).toEqual(['trace', 'status', 'purge', 'users roles']);
-    expect(cliFor('analyst')).toEqual(['trace', 'status', 'purge', 'users roles']);
+    // resume, retry, cancel by batch.manage.own and purge by batch.submit: only the user's own batches (the command checks).
+    expect(cliFor('tracer')).toEqual(['trace', 'status', 'resume', 'retry', 'cancel', 'purge', 'users roles']);
+    expect(cliFor('analyst')).toEqual(['trace', 'status', 'resume', 'retry', 'cancel', 'purge', 'users roles']);
     expect(cliFor('auditor')).toEqual(['users roles', 'audit verify', 'audit search']);
-    expect(cliFor('operator')).toEqual(['worker', 'status', 'resume', 'retry', 'purge', 'simulator', 'cohort', 'population', 'users roles']);
+    expect(cliFor('operator')).toEqual(['worker', 'status', 'resume', 'retry', 'cancel', 'purge', 'simulator', 'cohort', 'population', 'users roles']);
   });
 
   it('uses every permission somewhere, and lists each command, route and page once', () => {
@@ -60,7 +60,7 @@ describe('the policy', () => {
   });
 
   it('has a rule for every pds-trace command, the lead’s and these modules’ alike', () => {
-    const commands = ['trace', 'worker', 'status', 'resume', 'retry', 'purge', 'simulator', 'cohort', 'population', ...registeredCommandNames()];
+    const commands = ['trace', 'worker', 'status', 'resume', 'retry', 'cancel', 'purge', 'simulator', 'cohort', 'population', ...registeredCommandNames()];
     expect(registeredCommandNames()).toEqual(expect.arrayContaining(['users add', 'users passwd', 'users roles', 'audit verify', 'audit search', 'audit migrate']));
     for (const name of commands) expect(() => accessRule('cli', name), name).not.toThrow();
   });
@@ -105,6 +105,23 @@ describe('batch ownership', () => {
   it('lets batch.read.any see any batch’s status but never download its results', () => {
     expect(() => requireOwnBatch(operator, 'batch.read.own', batch)).not.toThrow();
     expect(() => requireOwnBatch(operator, 'results.download', batch)).toThrow(AccessDeniedError);
+  });
+
+  it('lets the submitter resume, retry and cancel their own batch, an operator any, nobody else', () => {
+    expect(() => requireBatchControl(tess, batch)).not.toThrow();
+    expect(() => requireBatchControl(operator, batch)).not.toThrow();
+    expect(() => requireBatchControl(other, batch)).toThrow(/ana may not use batch b-1: needs one of batch.manage.own, queue.operate/);
+    const admin: Principal = { userId: 'tess', roles: ['admin'], kind: 'person' };
+    expect(() => requireBatchControl(admin, batch)).toThrow(AccessDeniedError);
+    const auditor: Principal = { userId: 'tess', roles: ['auditor'], kind: 'person' };
+    expect(() => requireBatchControl(auditor, batch)).toThrow(AccessDeniedError);
+  });
+
+  it('gives batch.manage.own to those who submit, and the API the same rules as the CLI', () => {
+    expect(ROLE_NAMES.filter((r) => held(r).includes('batch.manage.own'))).toEqual(['tracer', 'analyst']);
+    for (const action of ['resume', 'retry', 'cancel']) {
+      expect(accessRule('api', `POST /api/batches/:id/${action}`).anyOf).toEqual(accessRule('cli', action).anyOf);
+    }
   });
 });
 

@@ -65,9 +65,9 @@ describe('work files from the command line (simulator mode)', () => {
   it('status says what was removed and when, with the counts from the summary', async () => {
     const status = runCli(['status', batchId], env);
     expect(await status.exited, status.output()).toBe(0);
-    expect(status.output()).toMatch(/assembled\s+200\/200/);
-    expect(status.output()).toMatch(/verified 81/);
-    expect(status.output()).toMatch(new RegExp(`work files removed \\S+ \\S+ UTC by ${user} \\(purge\\)`));
+    expect(status.output()).toMatch(new RegExp(`Batch ${batchId}: ASSEMBLED`));
+    expect(status.output()).toMatch(/rows\s+200 of 200 done: verified 81/);
+    expect(status.output()).toMatch(new RegExp(`work files\\s+removed \\S+ \\S+ UTC by ${user} \\(purge\\)`));
   }, 30_000);
 
   it('retry and resume say plainly that the batch must be submitted again, exit 2', async () => {

@@ -61,7 +61,8 @@ describe('embedded runner end to end against the simulator over mutual TLS', () 
     expect(stored.filter((e) => e.kind === 'row_rejected')).toHaveLength(rejected);
     expect(stored.every((e) => e.user === 'tester' && e.role === 'tracer')).toBe(true);
     expect((await audit.verify()).ok).toBe(true);
-  });
+    // Generous: on a loaded 2-core machine 2,500 rows took over the 30 s default, with or without this change.
+  }, 120_000);
 
   it('rejects a file whose columns cannot be mapped, with the reason, and writes no results', async () => {
     const { writeFile } = await import('node:fs/promises');
