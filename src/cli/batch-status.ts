@@ -1,3 +1,4 @@
+import { localTime } from '../domain/local-time.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BatchSummary } from '../csv/output/summary.js';
@@ -41,11 +42,6 @@ const OUTPUT_WORDS: Record<keyof BatchOutputs, string> = {
   discrepancies: 'differences from PDS, field by field',
   audit: 'audit of every SMSP exchange',
 };
-
-/** A time as people read it: local, with its zone ("6 Dec 2026, 10:01:50 GMT"). */
-export function localTime(iso: string): string {
-  return new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'long' }).format(new Date(iso));
-}
 
 /** Where the queue is, for `status`: open queues, none configured, or Redis not answering. */
 export type QueueView = { kind: 'queues'; queues: PipelineQueues } | { kind: 'none' } | { kind: 'unreachable'; message: string };

@@ -8,7 +8,7 @@ import { writeFileAtomic } from './atomic-file.js';
 import { NHS_CONFIDENTIAL_LABEL, SIMULATED_LABEL } from './confidential-label.js';
 import { fieldOfReason, type DataQualityField } from './data-quality.js';
 import { DurationStats } from './duration-stats.js';
-import { localTime } from './local-time.js';
+import { localTime } from '../../domain/local-time.js';
 import type { Provenance } from './provenance.js';
 import { renderSummaryHtml } from './summary-html.js';
 
