@@ -30,7 +30,7 @@ export class DuplicateInputError extends Error {
     readonly earlier: EarlierBatch,
     readonly windowHours: number,
   ) {
-    const progress = IN_PROGRESS.has(earlier.state) ? `still in progress (${earlier.state})` : `${earlier.state}`;
+    const progress = IN_PROGRESS.has(earlier.state) ? `still in progress (${earlier.state})` : `finished (${earlier.state})`;
     super(
       `the same file (the same bytes, SHA-256 ${sha256.slice(0, 12)}…) was submitted as batch ${earlier.batchId} ` +
         `at ${earlier.submittedAt} by ${earlier.submittedBy}, which is ${progress}; ` +
