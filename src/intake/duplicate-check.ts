@@ -17,6 +17,8 @@ export interface EarlierBatch {
   batchId: string;
   submittedAt: string;
   submittedBy: string;
+  /** The file it was submitted from (a watched folder's claimed copy in processing/). */
+  inputPath: string;
   state: BatchState;
   /** Its output files: where they are, or for a batch in progress, where they will be. */
   outputs: BatchOutputs;
@@ -67,6 +69,7 @@ function describeEarlier(meta: BatchMeta): EarlierBatch {
     batchId: meta.id,
     submittedAt: meta.createdAt,
     submittedBy: meta.options.user,
+    inputPath: meta.inputPath,
     state: meta.state,
     outputs: meta.outputs ?? batchOutputPaths(meta),
   };

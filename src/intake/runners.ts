@@ -1,6 +1,6 @@
 import type { BatchMeta } from '../pipeline/batch.js';
 import { BatchProgress } from '../pipeline/progress.js';
-import { submitBatch, type PipelineQueues } from '../pipeline/queues.js';
+import { enqueueRemaining, submitBatch, type PipelineQueues } from '../pipeline/queues.js';
 import { runBatchEmbedded, type EmbeddedRunOptions } from '../pipeline/run-embedded.js';
 import { BatchWatcher } from '../pipeline/watch-batch.js';
 
@@ -21,6 +21,11 @@ export interface BatchRunner {
   readonly kind: 'bullmq' | 'embedded';
   /** Hands a created batch over; `signal` stops waiting (queues) or tracing (embedded). */
   start(batch: BatchMeta, signal?: AbortSignal): Promise<RunningBatch>;
+  /**
+   * Takes up a batch submitted earlier whose process went away (a watcher restarted): queues the
+   * jobs it still needs (idempotent: job ids are fixed), or traces what is left here.
+   */
+  resume(batch: BatchMeta, signal?: AbortSignal): Promise<RunningBatch>;
 }
 
 /** The runner choice of every way in: the queues with REDIS_URL, unless this run asks for its own process. */
@@ -40,18 +45,23 @@ export function queueRunner(dataDir: string, queues: PipelineQueues): BatchRunne
       const watcher = new BatchWatcher(dataDir, batch.id);
       return handle(watcher.progress, watcher.waitUntilFinished({ signal }));
     },
+    async resume(batch, signal) {
+      if (batch.state === 'created') await submitBatch(queues, batch);
+      else await enqueueRemaining(queues, dataDir, batch);
+      const watcher = new BatchWatcher(dataDir, batch.id);
+      return handle(watcher.progress, watcher.waitUntilFinished({ signal }));
+    },
   };
 }
 
 /** Traces the batch in this process: ingest, trace and assemble, under the caller's SMSP limit. */
 export function embeddedRunner(dataDir: string, options: Omit<EmbeddedRunOptions, 'progress' | 'signal'>): BatchRunner {
-  return {
-    kind: 'embedded',
-    async start(batch, signal) {
-      const progress = new BatchProgress();
-      return handle(progress, runBatchEmbedded(dataDir, batch, { ...options, progress, signal }).then((run) => run.meta));
-    },
+  const run = async (batch: BatchMeta, signal?: AbortSignal) => {
+    const progress = new BatchProgress();
+    return handle(progress, runBatchEmbedded(dataDir, batch, { ...options, progress, signal }).then((result) => result.meta));
   };
+  // The embedded run starts from any state: ingest only if not yet done, traced chunks skipped.
+  return { kind: 'embedded', start: run, resume: run };
 }
 
 function handle(progress: BatchProgress, finished: Promise<BatchMeta>): RunningBatch {

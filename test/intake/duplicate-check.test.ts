@@ -20,6 +20,7 @@ const TESS: Principal = { userId: 'tess', roles: ['tracer'], kind: 'person' };
 const heldRunner: BatchRunner = {
   kind: 'embedded',
   start: async (batch) => ({ progress: new BatchProgress(), finished: Promise.resolve(batch) }),
+  resume: async (batch) => ({ progress: new BatchProgress(), finished: Promise.resolve(batch) }),
 };
 
 describe('the intake refuses the same bytes again', () => {
