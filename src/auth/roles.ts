@@ -104,6 +104,7 @@ const READ_BATCHES: readonly Permission[] = ['batch.read.own', 'batch.read.any']
 export const ACCESS_RULES: readonly AccessRule[] = [
   cli('trace', ['batch.submit']),
   cli('worker', ['queue.operate']),
+  cli('watch', ['batch.submit'], 'unattended: only a service account, the one accountable for every batch it submits'),
   cli('status', READ_BATCHES, 'batch.read.own lists only batches the user submitted'),
   cli('resume', ['queue.operate']),
   cli('retry', ['queue.operate']),
