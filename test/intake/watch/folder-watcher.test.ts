@@ -1,4 +1,5 @@
 import { appendFile, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -6,10 +7,12 @@ import type { AuditStore } from '../../../src/audit/store.js';
 import type { Principal } from '../../../src/auth/authorise.js';
 import { loadConfig } from '../../../src/config.js';
 import { embeddedRunner } from '../../../src/intake/runners.js';
+import { submit } from '../../../src/intake/submit.js';
+import { BatchProgress } from '../../../src/pipeline/progress.js';
 import { FolderWatcher } from '../../../src/intake/watch/folder-watcher.js';
 import { loadWatchFolderSettings, WatchFolderSettingsError } from '../../../src/intake/watch/folder-settings.js';
 import { watchFolderPaths } from '../../../src/intake/watch/folder-layout.js';
-import { listBatchIds, loadBatch } from '../../../src/pipeline/batch.js';
+import { batchPaths, listBatchIds, loadBatch, saveBatch } from '../../../src/pipeline/batch.js';
 import { createLocalLimiter } from '../../../src/pipeline/limiter.js';
 import { smspProvider } from '../../../src/pipeline/provider.js';
 import { writeCohort } from '../../../src/simulator/cohort.js';
@@ -159,6 +162,37 @@ describe('a watched folder, on real folders with real writers, against the simul
     expect(done[0]).toBe('20260101T000000Z-abcdef-claimed.csv');
     expect(done[1]).toMatch(/-waiting\.csv$/);
     expect(await list(paths.processing)).toEqual([]);
+  }, 60_000);
+
+  it('takes up what a killed watcher left: a batch without its marker, one whose marker names a dead process, one finished but never moved', async () => {
+    const folder = `${dir}/killed`;
+    const dataDir = `${dir}/killed-data`;
+    const paths = watchFolderPaths(folder);
+    await mkdir(paths.processing, { recursive: true });
+    const audit = await openTestAudit(dataDir);
+    audits.push(audit);
+    const settings = await loadWatchFolderSettings(paths);
+    const intake = { dataDir, provider: smspProvider(simulator.url), duplicateWindowHours: 24, now: () => new Date(Date.now() - 5 * 60_000) };
+    const held = { kind: 'embedded' as const, start: async () => ({ progress: new BatchProgress(), finished: new Promise<never>(() => undefined) }), resume: async () => ({ progress: new BatchProgress(), finished: new Promise<never>(() => undefined) }) };
+    const made: string[] = [];
+    for (const [i, name] of ['20260101T000000Z-aaaaaa-no-marker.csv', '20260101T000000Z-bbbbbb-dead-owner.csv', '20260101T000000Z-cccccc-finished.csv'].entries()) {
+      await writeFile(`${paths.processing}/${name}`, slice(80 + i * 5, 5));
+      // As the killed watcher left them: batches made (five minutes ago), never traced.
+      const submitted = await submit(intake, { file: `${paths.processing}/${name}`, submitter: testSubmitter(SERVICE, audit), options: settings.options, priority: 'bulk' }, held);
+      made.push(submitted.batch.id);
+    }
+    // pid_max is at most 2^22: no process has this id.
+    await writeFile(`${paths.processing}/.20260101T000000Z-bbbbbb-dead-owner.csv.batch.json`, JSON.stringify({ batchId: made[1], host: os.hostname(), pid: 2 ** 22 + 1 }));
+    await writeFile(`${paths.processing}/.20260101T000000Z-cccccc-finished.csv.batch.json`, JSON.stringify({ batchId: made[2], host: os.hostname(), pid: 2 ** 22 + 1 }));
+    await saveBatch(batchPaths(dataDir, made[2]!), { ...(await loadBatch(dataDir, made[2]!)), state: 'assembled' });
+    await startWatcher(folder, dataDir);
+    const done = await waitFor('all three in done/', async () => ((await list(paths.done)).length === 3 ? list(paths.done) : undefined));
+    expect(done).toEqual(['20260101T000000Z-aaaaaa-no-marker.csv', '20260101T000000Z-bbbbbb-dead-owner.csv', '20260101T000000Z-cccccc-finished.csv']);
+    // Their own batches finished them: no second batch, nothing in failed/.
+    expect((await listBatchIds(dataDir)).sort()).toEqual([...made].sort());
+    for (const id of made) expect((await loadBatch(dataDir, id)).state).toBe('assembled');
+    expect(await list(paths.failed)).toEqual([]);
+    expect(await readdir(paths.processing)).toEqual([]);
   }, 60_000);
 
   it('two watchers on one folder claim each of 20 files dropped at once exactly once, every row traced once', async () => {
