@@ -103,12 +103,6 @@ export class FolderWatcher {
     await Promise.allSettled([...this.handling.values()]);
   }
 
-  /** Resolves once every file claimed so far has reached done/ or failed/ (or the watcher stopped). */
-  async idle(): Promise<void> {
-    await this.reconciling;
-    while (this.handling.size > 0) await Promise.allSettled([...this.handling.values()]);
-  }
-
   private reconcileSoon(full: boolean): void {
     if (this.stopped) return;
     this.again = true;
