@@ -92,8 +92,8 @@ async function traceFile(session: CommandSession, file: string, flags: TraceFlag
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const submit: SubmitTo = (runner) => submitFile(session, logger, provider, { file, options, again: Boolean(flags.again) }, runner, abort.signal);
-    const run = useRedis ? await runOnBullmq(session, logger, provider, flags, submit) : await runEmbedded(session, logger, provider, submit);
+    const submitTo: SubmitTo = (runner) => submitFile(session, logger, provider, { file, options, again: Boolean(flags.again) }, runner, abort.signal);
+    const run = useRedis ? await runOnBullmq(session, logger, provider, flags, submitTo) : await runEmbedded(session, logger, provider, submitTo);
     // Finished batches past their retention lose their work files, this one too with retention 0.
     await sweepAndAudit(session, logger);
     await report(run.meta, run.url);
