@@ -39,5 +39,5 @@ describe('pds-trace trace refuses the same bytes traced recently', () => {
     const outside = runCli(['trace', `${dir}/cohort.csv`, '--out', `${dir}/out3`], { ...env, PDS_TRACE_DUPLICATE_WINDOW_HOURS: '0' });
     expect(await outside.exited, outside.output()).toBe(0);
     expect((await readdir(`${dir}/data/batches`)).sort()).toHaveLength(3);
-  }, 90_000);
+  }, 240_000);
 });
