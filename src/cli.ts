@@ -6,6 +6,7 @@ import { registerBatchCommands } from './cli/batch-commands.js';
 import { registerCohortCommands } from './cli/cohort-command.js';
 import { registerTraceCommand } from './cli/trace-command.js';
 import { registerWorkerCommand } from './cli/worker-command.js';
+import { registerWatchCommand } from './cli/watch-command.js';
 import { registerSimulatorCommand } from './cli/simulator-command.js';
 import { registerAuditCommand } from './cli/audit-command.js';
 import { signInOption } from './cli/sign-in-session.js';
@@ -21,6 +22,7 @@ program
 
 registerTraceCommand(program);
 registerWorkerCommand(program);
+registerWatchCommand(program);
 registerBatchCommands(program);
 registerSimulatorCommand(program, undefined, commandGuard('simulator')).addOption(signInOption());
 registerUsersCommand(program);

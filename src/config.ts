@@ -89,6 +89,12 @@ const SETTINGS = z.object({
    */
   PDS_TRACE_WORK_RETENTION_HOURS: z.coerce.number().int().min(0).default(168),
   /**
+   * Hours during which the same input bytes submitted again are refused as a duplicate, naming the
+   * earlier batch (`trace --again` overrides); a batch still in progress counts however old. 0: only
+   * batches in progress count. Default 24.
+   */
+  PDS_TRACE_DUPLICATE_WINDOW_HOURS: z.coerce.number().int().min(0).default(24),
+  /**
    * PostgreSQL URL of the audit store (the restricted application role that may only INSERT and
    * SELECT; see src/audit/pg-store.ts). Unset means the append-only file store under
    * `<PDS_TRACE_DATA_DIR>/audit/`, for single-machine use.
@@ -133,6 +139,8 @@ export interface Config {
   dataDir: string;
   /** PDS_TRACE_WORK_RETENTION_HOURS: hours a finished batch keeps its work files (0: remove at once). */
   workRetentionHours: number;
+  /** PDS_TRACE_DUPLICATE_WINDOW_HOURS: hours the same input bytes count as a duplicate (0: only while in progress). */
+  duplicateWindowHours: number;
   /** PostgreSQL audit store; unset means the file store under `<dataDir>/audit/`. */
   auditDatabaseUrl?: string;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
@@ -228,6 +236,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     jobs: { lockMs: s.JOB_LOCK_MS, stalledIntervalMs: s.JOB_STALLED_INTERVAL_MS, providerHoldMs: s.JOB_PROVIDER_HOLD_MS },
     dataDir: path.resolve(cwd, s.PDS_TRACE_DATA_DIR ?? '.pds-trace'),
     workRetentionHours: s.PDS_TRACE_WORK_RETENTION_HOURS,
+    duplicateWindowHours: s.PDS_TRACE_DUPLICATE_WINDOW_HOURS,
     auditDatabaseUrl: s.AUDIT_DATABASE_URL,
     logLevel: s.LOG_LEVEL,
   };

@@ -65,7 +65,7 @@ async function readHolder(lockPath: string): Promise<Holder | undefined> {
   return undefined;
 }
 
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -108,6 +108,7 @@ const OWN_BATCH_ONLY = 'batch.manage.own: only a batch the user submitted';
 export const ACCESS_RULES: readonly AccessRule[] = [
   cli('trace', ['batch.submit']),
   cli('worker', ['queue.operate']),
+  cli('watch', ['batch.submit'], 'unattended: only a service account, the one accountable for every batch it submits'),
   cli('status', READ_BATCHES, 'batch.read.own lists only batches the user submitted'),
   cli('resume', MANAGE_BATCHES, OWN_BATCH_ONLY),
   cli('retry', MANAGE_BATCHES, OWN_BATCH_ONLY),

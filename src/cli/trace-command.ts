@@ -3,11 +3,10 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { createLogger, type Logger } from '../log.js';
 import type { BatchSummary } from '../csv/output/summary.js';
-import { createBatch, type BatchMeta, type BatchOptions } from '../pipeline/batch.js';
-import { submitBatch } from '../pipeline/queues.js';
-import { BatchWatcher } from '../pipeline/watch-batch.js';
-import { BatchProgress } from '../pipeline/progress.js';
-import { runBatchEmbedded } from '../pipeline/run-embedded.js';
+import type { BatchMeta } from '../pipeline/batch.js';
+import { DuplicateInputError } from '../intake/duplicate-check.js';
+import { embeddedRunner, queueRunner, usesQueues, type BatchRunner, type RunningBatch } from '../intake/runners.js';
+import { submit, type TraceOptions } from '../intake/submit.js';
 import { FALLBACKS, type Fallback } from '../pipeline/strategy.js';
 import { TRACE_STATUSES } from '../domain/outcome.js';
 import { startProgressDisplay } from './progress-bar.js';
@@ -32,6 +31,7 @@ interface TraceFlags {
   monthFirst?: boolean;
   chunkSize: string;
   replace?: boolean;
+  again?: boolean;
 }
 
 /** Reasons that mean SMSP itself could not be reached, as opposed to one request failing. */
@@ -57,7 +57,8 @@ export function registerTraceCommand(program: Command): void {
     .option('--bom', 'start CSV outputs with a UTF-8 byte order mark (for Excel)')
     .option('--month-first', 'read ambiguous dates such as 03/04/2001 as month first (default: day first, UK)')
     .option('--chunk-size <rows>', 'rows per trace job', '500')
-    .option('--replace', 'replace the outputs of an earlier batch with the same file name in the output folder');
+    .option('--replace', 'replace the outputs of an earlier batch with the same file name in the output folder')
+    .option('--again', 'trace the file even though the same bytes were traced recently or are being traced');
   signedInCommand(command, 'trace', (session, file: string, flags: TraceFlags) => traceFile(session, file, flags));
 }
 
@@ -69,14 +70,11 @@ async function traceFile(session: CommandSession, file: string, flags: TraceFlag
   const chunkSize = Number(flags.chunkSize);
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new CliError('--chunk-size must be a positive whole number', EXIT.usage);
 
-  const options: BatchOptions = {
+  const options: TraceOptions = {
     format: flags.format,
     mappingFile: flags.mapping ? path.resolve(flags.mapping) : undefined,
     minimal: Boolean(flags.minimal),
     fallbacks: flags.fallback,
-    user: session.principal.userId,
-    roles: [...session.principal.roles],
-    origin: config.smsp.auditIdentity.uri,
     outDir: flags.out ?? path.dirname(path.resolve(file)),
     bom: Boolean(flags.bom),
     dayFirst: !flags.monthFirst,
@@ -85,7 +83,7 @@ async function traceFile(session: CommandSession, file: string, flags: TraceFlag
   };
 
   await checkBeforeSubmitting(file, options, provider);
-  const useRedis = Boolean(config.redisUrl) && !flags.embedded;
+  const useRedis = usesQueues(config.redisUrl, { embedded: flags.embedded });
   // Before the batch exists: a Redis that does not answer ends the command with nothing made.
   if (useRedis) await checkRedisAnswers(config.redisUrl!);
 
@@ -94,13 +92,8 @@ async function traceFile(session: CommandSession, file: string, flags: TraceFlag
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const batch = await createBatch(config.dataDir, file, options, provider);
-    await session.record([{ kind: 'batch_submitted', batchId: batch.id, outcome: 'submitted', detail: `sha256=${batch.inputSha256}` }]);
-    logger.info('batch created', { batchId: batch.id, inputSha256: batch.inputSha256 });
-    process.stderr.write(`Batch ${batch.id}\n`);
-    const run = useRedis
-      ? await runOnBullmq(session, logger, batch, provider, flags, abort.signal)
-      : await runEmbedded(session, logger, batch, provider, abort.signal);
+    const submitTo: SubmitTo = (runner) => submitFile(session, logger, provider, { file, options, again: Boolean(flags.again) }, runner, abort.signal);
+    const run = useRedis ? await runOnBullmq(session, logger, provider, flags, submitTo) : await runEmbedded(session, logger, provider, submitTo);
     // Finished batches past their retention lose their work files, this one too with retention 0.
     await sweepAndAudit(session, logger);
     await report(run.meta, run.url);
@@ -110,29 +103,55 @@ async function traceFile(session: CommandSession, file: string, flags: TraceFlag
   }
 }
 
+/** Submits the file through the intake to the runner this command opened. */
+type SubmitTo = (runner: BatchRunner) => Promise<RunningBatch>;
+
+async function submitFile(
+  session: CommandSession,
+  logger: Logger,
+  provider: Provider,
+  request: { file: string; options: TraceOptions; again: boolean },
+  runner: BatchRunner,
+  signal: AbortSignal,
+): Promise<RunningBatch> {
+  const { config } = session;
+  try {
+    const submitted = await submit(
+      { dataDir: config.dataDir, provider, duplicateWindowHours: config.duplicateWindowHours },
+      {
+        file: request.file,
+        submitter: { principal: session.principal, origin: config.smsp.auditIdentity.uri, record: (events) => session.record(events) },
+        options: request.options,
+        priority: 'interactive',
+        again: request.again,
+      },
+      runner,
+      signal,
+    );
+    logger.info('batch created', { batchId: submitted.batch.id, inputSha256: submitted.batch.inputSha256 });
+    process.stderr.write(`Batch ${submitted.batch.id}\n`);
+    if (submitted.overrode) process.stderr.write(`Traced again (--again) after batch ${submitted.overrode.batchId}\n`);
+    return submitted.run;
+  } catch (err) {
+    if (err instanceof DuplicateInputError) throw new CliError(`Not traced: ${err.message}. Use --again to trace it anyway.`, EXIT.fileRejected);
+    throw err;
+  }
+}
+
 interface FinishedRun {
   meta: BatchMeta;
   /** Where SMSP was reached, for the unreachable message. */
   url: string;
 }
 
-async function runEmbedded(session: CommandSession, logger: Logger, batch: BatchMeta, provider: Provider, signal: AbortSignal): Promise<FinishedRun> {
+async function runEmbedded(session: CommandSession, logger: Logger, provider: Provider, submitTo: SubmitTo): Promise<FinishedRun> {
   const { config } = session;
   const connection = await connectSmsp(config, provider, logger, undefined, session.principal);
   if (connection.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
-  const progress = new BatchProgress();
-  const stopDisplay = startProgressDisplay(progress, process.stderr);
   try {
-    const run = await runBatchEmbedded(config.dataDir, batch, {
-      caller: connection.client,
-      audit: session.audit,
-      maxInFlight: config.smsp.maxInFlight,
-      progress,
-      signal,
-    });
-    return { meta: run.meta, url: connection.url };
+    const run = await submitTo(embeddedRunner(config.dataDir, { caller: connection.client, audit: session.audit, maxInFlight: config.smsp.maxInFlight }));
+    return { meta: await followToTheEnd(run), url: connection.url };
   } finally {
-    stopDisplay();
     await connection.close();
   }
 }
@@ -141,20 +160,29 @@ async function runEmbedded(session: CommandSession, logger: Logger, batch: Batch
  * Submits the batch to the queues and follows it from its folder. Unless told otherwise this
  * process also works on the queues, so a lone `pds-trace trace` finishes; workers elsewhere help.
  */
-async function runOnBullmq(session: CommandSession, logger: Logger, batch: BatchMeta, provider: Provider, flags: TraceFlags, signal: AbortSignal): Promise<FinishedRun> {
+async function runOnBullmq(session: CommandSession, logger: Logger, provider: Provider, flags: TraceFlags, submitTo: SubmitTo): Promise<FinishedRun> {
   const { config } = session;
   const runtime = await openRedisRuntime(config);
-  const local = flags.worker === false ? undefined : await startLocalWorkers(config, logger, runtime, 2, session.audit, provider);
-  const watcher = new BatchWatcher(config.dataDir, batch.id, runtime.queues.live);
-  const stopDisplay = startProgressDisplay(watcher.progress, process.stderr);
   try {
-    await submitBatch(runtime.queues, batch);
-    const meta = await watcher.waitUntilFinished({ signal });
-    return { meta, url: local?.smsp.url ?? describeProvider(provider) };
+    const local = flags.worker === false ? undefined : await startLocalWorkers(config, logger, runtime, 2, session.audit, provider);
+    try {
+      const meta = await followToTheEnd(await submitTo(queueRunner(config.dataDir, runtime.queues)));
+      return { meta, url: local?.smsp.url ?? describeProvider(provider) };
+    } finally {
+      await local?.close(10_000);
+    }
+  } finally {
+    await runtime.close();
+  }
+}
+
+/** Shows the batch's progress until it is finished. */
+async function followToTheEnd(run: RunningBatch): Promise<BatchMeta> {
+  const stopDisplay = startProgressDisplay(run.progress, process.stderr);
+  try {
+    return await run.finished;
   } finally {
     stopDisplay();
-    await local?.close(10_000);
-    await runtime.close();
   }
 }
 

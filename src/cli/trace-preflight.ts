@@ -13,7 +13,7 @@ import { isSimulated, type Provider } from '../pipeline/provider.js';
 import { batchCliError } from './batch-errors.js';
 import { CliError, EXIT } from './errors.js';
 
-export async function checkBeforeSubmitting(file: string, options: BatchOptions, provider: Provider): Promise<void> {
+export async function checkBeforeSubmitting(file: string, options: Pick<BatchOptions, 'mappingFile' | 'outDir' | 'replaceOutputs'>, provider: Provider): Promise<void> {
   try {
     await assertHasRows(file, { mappingFile: options.mappingFile });
     await prepareOutputFolder(options.outDir);

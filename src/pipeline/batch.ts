@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../csv/output/atomic-file.js';
 import { checkInputUnchanged, copyInputHashing } from './input-copy.js';
 import type { Provider } from './provider.js';
 import type { Fallback } from './strategy.js';
+import type { PriorityClass } from './priority.js';
 
 /**
  * A batch is one input file on its way through ingest → trace → assemble. Its state lives in a
@@ -52,6 +53,10 @@ export interface BatchOptions {
   dayFirst: boolean;
   /** Rows per trace job. */
   chunkSize: number;
+  /** Who the batch is traced for, when the submitter acts for someone (a watched folder's named person). */
+  onBehalfOf?: string;
+  /** Interactive (CLI, web) or bulk (watched folders, schedules): priority.ts. Absent: interactive. */
+  priority?: PriorityClass;
 }
 
 export interface ChunkRef {
@@ -196,41 +201,73 @@ export function outputName(inputPath: string): string {
   return ext ? base.slice(0, -ext.length) : base;
 }
 
+/** An input copied into `<dataDir>/staging/` and hashed on the way: not yet a batch. */
+export interface StagedInput {
+  /** The file as submitted, absolute. */
+  readonly inputPath: string;
+  /** The staged copy (owner-only). */
+  readonly file: string;
+  readonly sha256: string;
+  readonly bytes: number;
+}
+
 /**
- * Creates a batch with its own owner-only copy of the input, hashed in the same read that copies
- * it, so the hash is of exactly the bytes the batch will trace. Every later stage reads the copy,
- * never `inputPath`: a file edited after submission cannot put one patient's answer on another's
- * row (ARCHITECTURE property 9).
- *
- * The batch id carries the hash, so the copy is made in `<dataDir>/staging/` and moved into the
- * batch folder once the id is known (a rename on the same file system).
+ * Copies the input into the staging folder, hashing it in the same read, so the hash is of exactly
+ * the bytes the batch will trace and a way in can check that hash (duplicates) before a batch
+ * exists. Discard the staged copy with `discardStaged` whatever happens next.
  */
-export async function createBatch(dataDir: string, inputPath: string, options: BatchOptions, provider: Provider, now = new Date()): Promise<BatchMeta> {
+export async function stageInput(dataDir: string, inputPath: string): Promise<StagedInput> {
   const absolute = path.resolve(inputPath);
   const stagingDir = path.join(dataDir, 'staging');
   await mkdir(stagingDir, { recursive: true, mode: 0o700 });
   const staged = path.join(stagingDir, `${randomBytes(8).toString('hex')}.part`);
   try {
     const copy = await copyInputHashing(absolute, staged);
-    const meta: BatchMeta = {
-      id: newBatchId(now, copy.sha256),
-      createdAt: now.toISOString(),
-      inputPath: absolute,
-      name: outputName(absolute),
-      inputSha256: copy.sha256,
-      inputCopy: INPUT_COPY_NAME,
-      inputBytes: copy.bytes,
-      provider,
-      options: { ...options, outDir: path.resolve(options.outDir) },
-      state: 'created',
-    };
-    const paths = batchPaths(dataDir, meta.id);
-    for (const dir of [paths.dir, paths.chunksDir, paths.resultsDir]) await mkdir(dir, { recursive: true, mode: 0o700 });
-    await rename(staged, paths.input);
-    await saveBatch(paths, meta);
-    return meta;
-  } finally {
+    return { inputPath: absolute, file: staged, sha256: copy.sha256, bytes: copy.bytes };
+  } catch (err) {
     await rm(staged, { force: true });
+    throw err;
+  }
+}
+
+/** Removes a staged copy that did not become a batch (a no-op once it did: it was moved). */
+export async function discardStaged(staged: StagedInput): Promise<void> {
+  await rm(staged.file, { force: true });
+}
+
+/**
+ * Makes a staged input a batch: the batch id carries the hash, so the copy is moved into the batch
+ * folder once the id is known (a rename on the same file system). Every later stage reads that
+ * copy, never `inputPath`: a file edited after submission cannot put one patient's answer on
+ * another's row (ARCHITECTURE property 9).
+ */
+export async function createBatchFromStaged(dataDir: string, staged: StagedInput, options: BatchOptions, provider: Provider, now = new Date()): Promise<BatchMeta> {
+  const meta: BatchMeta = {
+    id: newBatchId(now, staged.sha256),
+    createdAt: now.toISOString(),
+    inputPath: staged.inputPath,
+    name: outputName(staged.inputPath),
+    inputSha256: staged.sha256,
+    inputCopy: INPUT_COPY_NAME,
+    inputBytes: staged.bytes,
+    provider,
+    options: { ...options, outDir: path.resolve(options.outDir) },
+    state: 'created',
+  };
+  const paths = batchPaths(dataDir, meta.id);
+  for (const dir of [paths.dir, paths.chunksDir, paths.resultsDir]) await mkdir(dir, { recursive: true, mode: 0o700 });
+  await rename(staged.file, paths.input);
+  await saveBatch(paths, meta);
+  return meta;
+}
+
+/** Creates a batch with its own owner-only copy of the input (stageInput, then createBatchFromStaged). */
+export async function createBatch(dataDir: string, inputPath: string, options: BatchOptions, provider: Provider, now = new Date()): Promise<BatchMeta> {
+  const staged = await stageInput(dataDir, inputPath);
+  try {
+    return await createBatchFromStaged(dataDir, staged, options, provider, now);
+  } finally {
+    await discardStaged(staged);
   }
 }
 

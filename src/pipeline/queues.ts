@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { readdir } from 'node:fs/promises';
 import { batchPaths, type BatchMeta } from './batch.js';
 import { redisLiveProgress, type LiveProgress, type LiveProgressRedis } from './live-progress.js';
+import { priorityJobOptions } from './priority.js';
 
 /**
  * The BullMQ side of the pipeline: three queues, job data that is references only (batch id and
@@ -65,7 +66,7 @@ export const jobIds = {
 };
 
 export async function submitBatch(queues: PipelineQueues, meta: BatchMeta): Promise<void> {
-  await queues.ingest.add('ingest', { batchId: meta.id }, { jobId: jobIds.ingest(meta.id) });
+  await queues.ingest.add('ingest', { batchId: meta.id }, { jobId: jobIds.ingest(meta.id), ...priorityJobOptions(meta.options) });
 }
 
 /** Chunk indexes of the batch whose results file exists. */
@@ -88,7 +89,7 @@ export async function enqueueRemaining(queues: PipelineQueues, dataDir: string, 
     return { trace: 0, assemble: true };
   }
   await queues.trace.addBulk(
-    missing.map((c) => ({ name: 'trace', data: { batchId: meta.id, chunk: c.index }, opts: { jobId: jobIds.trace(meta.id, c.index) } })),
+    missing.map((c) => ({ name: 'trace', data: { batchId: meta.id, chunk: c.index }, opts: { jobId: jobIds.trace(meta.id, c.index), ...priorityJobOptions(meta.options) } })),
   );
   return { trace: missing.length, assemble: false };
 }
@@ -112,7 +113,7 @@ async function chunksWithoutResults(dataDir: string, meta: BatchMeta): Promise<A
 }
 
 function addAssembleJob(queues: PipelineQueues, meta: BatchMeta): Promise<unknown> {
-  return queues.assemble.add('assemble', { batchId: meta.id }, { jobId: jobIds.assemble(meta.id) });
+  return queues.assemble.add('assemble', { batchId: meta.id }, { jobId: jobIds.assemble(meta.id), ...priorityJobOptions(meta.options) });
 }
 
 /**

@@ -57,7 +57,8 @@ describe('pds-trace trace never silently replaces another batch\'s outputs', () 
     const after = await Promise.all(['results.csv', 'summary.json'].map((f) => readFile(`${dir}/out/cohort.SIMULATED.${f}`)));
     expect(after).toEqual(before);
 
-    const replacing = runCli([...args, '--replace'], env);
+    // The same bytes again: --again past the duplicate check, --replace past the outputs.
+    const replacing = runCli([...args, '--replace', '--again'], env);
     expect(await replacing.exited, replacing.output()).toBe(0);
     const secondBatch = /Batch (b\S+)/.exec(replacing.output())![1]!;
     expect(secondBatch).not.toBe(firstBatch);
