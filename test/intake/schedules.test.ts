@@ -183,3 +183,12 @@ describe('scheduled runs on real Redis', () => {
     expect((await listRuns(dataDir, 'unowned')).filter((r) => r.slot === slot.toISOString())).toHaveLength(1);
   });
 });
+
+describe('config/schedules.example.json', () => {
+  it('is a valid schedules file whose times avoid the clock changes', async () => {
+    const { loadSchedules } = await import('../../src/intake/schedules/schedule-file.js');
+    const schedules = await loadSchedules('config/schedules.example.json');
+    expect(schedules.map((s) => s.name)).toEqual(['pas-nightly', 'gp-registrations-weekly']);
+    for (const s of schedules) expect(firesNearClockChange(s.cron, s.timezone, new Date('2026-12-06T00:00:00Z'))).toEqual([]);
+  });
+});
