@@ -94,6 +94,8 @@ const SETTINGS = z.object({
    * batches in progress count. Default 24.
    */
   PDS_TRACE_DUPLICATE_WINDOW_HOURS: z.coerce.number().int().min(0).default(24),
+  /** The nightly schedules file (JSON; src/intake/schedules/schedule-file.ts). */
+  PDS_TRACE_SCHEDULES: optionalString,
   /**
    * PostgreSQL URL of the audit store (the restricted application role that may only INSERT and
    * SELECT; see src/audit/pg-store.ts). Unset means the append-only file store under
@@ -141,6 +143,8 @@ export interface Config {
   workRetentionHours: number;
   /** PDS_TRACE_DUPLICATE_WINDOW_HOURS: hours the same input bytes count as a duplicate (0: only while in progress). */
   duplicateWindowHours: number;
+  /** PDS_TRACE_SCHEDULES, absolute: the nightly schedules file, if any. */
+  schedulesFile?: string;
   /** PostgreSQL audit store; unset means the file store under `<dataDir>/audit/`. */
   auditDatabaseUrl?: string;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
@@ -237,6 +241,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     dataDir: path.resolve(cwd, s.PDS_TRACE_DATA_DIR ?? '.pds-trace'),
     workRetentionHours: s.PDS_TRACE_WORK_RETENTION_HOURS,
     duplicateWindowHours: s.PDS_TRACE_DUPLICATE_WINDOW_HOURS,
+    schedulesFile: resolve(s.PDS_TRACE_SCHEDULES),
     auditDatabaseUrl: s.AUDIT_DATABASE_URL,
     logLevel: s.LOG_LEVEL,
   };
