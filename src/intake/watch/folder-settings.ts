@@ -1,7 +1,7 @@
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { FALLBACKS, type Fallback } from '../../pipeline/strategy.js';
+import { describeIssues, TRACE_OPTION_FIELDS, traceOptionsFrom } from '../trace-option-fields.js';
 import type { TraceOptions } from '../submit.js';
 import type { WatchFolderPaths } from './folder-layout.js';
 
@@ -18,16 +18,9 @@ const FOLDER_SETTINGS = z
   .object({
     /** The person the folder's files are traced for: recorded in the audit trail with each batch. */
     for: z.string().trim().min(1).max(100).optional(),
-    format: z.enum(['native', 'mesh']).default('native'),
-    /** A mapping file, relative to the folder. */
-    mapping: z.string().min(1).optional(),
-    minimal: z.boolean().default(false),
-    fallbacks: z.array(z.enum(Object.keys(FALLBACKS) as [Fallback, ...Fallback[]])).default([]),
     /** Where outputs go instead of `outbox/`, relative to the folder. */
     output: z.string().min(1).optional(),
-    bom: z.boolean().default(false),
-    monthFirst: z.boolean().default(false),
-    chunkSize: z.number().int().positive().default(500),
+    ...TRACE_OPTION_FIELDS,
   })
   .strict();
 
@@ -57,33 +50,14 @@ export async function loadWatchFolderSettings(paths: WatchFolderPaths): Promise<
   }
   const parsed = FOLDER_SETTINGS.safeParse(raw);
   if (!parsed.success) {
-    throw new WatchFolderSettingsError(
-      file,
-      parsed.error.issues.map((issue) => {
-        // An unknown key's issue has an empty path and names the keys itself.
-        const keys = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.');
-        return `${keys || '(top level)'}: ${issue.message}`;
-      }),
-    );
+    throw new WatchFolderSettingsError(file, describeIssues(parsed.error.issues));
   }
   const s = parsed.data;
-  const mappingFile = s.mapping ? path.resolve(paths.root, s.mapping) : undefined;
-  if (mappingFile) {
-    await access(mappingFile).catch(() => {
-      throw new WatchFolderSettingsError(file, [`mapping: ${mappingFile} cannot be read`]);
+  const options = traceOptionsFrom(s, paths.root, s.output ? path.resolve(paths.root, s.output) : paths.outbox);
+  if (options.mappingFile) {
+    await access(options.mappingFile).catch(() => {
+      throw new WatchFolderSettingsError(file, [`mapping: ${options.mappingFile} cannot be read`]);
     });
   }
-  return {
-    onBehalfOf: s.for,
-    options: {
-      format: s.format,
-      mappingFile,
-      minimal: s.minimal,
-      fallbacks: s.fallbacks,
-      outDir: s.output ? path.resolve(paths.root, s.output) : paths.outbox,
-      bom: s.bom,
-      dayFirst: !s.monthFirst,
-      chunkSize: s.chunkSize,
-    },
-  };
+  return { onBehalfOf: s.for, options };
 }

@@ -1,6 +1,7 @@
 import { lstat, readdir, rename } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { isIgnoredName } from '../partial-files.js';
 
 /**
  * Which files in `inbox/` a watcher takes, and when: never a file still being written. Writers
@@ -10,9 +11,7 @@ import path from 'node:path';
  * an export writing in pieces) gives no other sign of being done.
  */
 
-export function isIgnoredName(name: string): boolean {
-  return name.startsWith('.') || name.startsWith('~$') || /\.(part|tmp|crdownload)$/i.test(name);
-}
+export { isIgnoredName } from '../partial-files.js';
 
 interface Sighting {
   size: number;
