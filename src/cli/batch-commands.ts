@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { AccessDeniedError } from '../auth/authorise.js';
 import { permissionsOf } from '../auth/roles.js';
 import type { BatchSummary } from '../csv/output/summary.js';
-import { createLogger } from '../log.js';
+import { loggerFor } from '../log.js';
+import { outputLines } from './output-words.js';
 import { assembleBatch } from '../pipeline/assemble.js';
 import { retryErrorRows } from '../pipeline/retry-errors.js';
 import { runBatchEmbedded } from '../pipeline/run-embedded.js';
@@ -82,7 +83,7 @@ export function registerBatchCommands(program: Command): void {
         if (id) process.stdout.write(`  provider       ${describeProvider(meta.provider)}\n`);
         if (id && meta.rejection) process.stdout.write(`  rejected: ${meta.rejection.message}\n`);
         if (id && meta.workFilesRemoved) process.stdout.write(`  work files removed ${formatRemoval(meta.workFilesRemoved)}\n`);
-        if (id && meta.outputs) for (const [k, v] of Object.entries(meta.outputs)) process.stdout.write(`  ${k.padEnd(14)} ${v}\n`);
+        if (id && meta.outputs) for (const line of outputLines(meta.outputs)) process.stdout.write(`${line}\n`);
       }
     },
   );
@@ -106,12 +107,13 @@ export function registerBatchCommands(program: Command): void {
       if (!config.redisUrl || flags.embedded) {
         // Chunks with results are skipped, so only the unfinished rows are traced.
         const provider = providerForBatch(meta, config, session.unauthenticated);
-        const logger = createLogger({ level: config.logLevel });
+        const logger = loggerFor(config);
         const smsp = await connectSmsp(config, provider, logger);
         if (smsp.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
         try {
           const run = await runBatchEmbedded(config.dataDir, meta, { caller: smsp.client, audit: withActor(session.audit, session.principal.userId), maxInFlight: config.smsp.maxInFlight });
-          process.stdout.write(`batch ${id}: ${run.meta.state}${run.meta.outputs ? `, results in ${run.meta.outputs.results}` : ''}\n`);
+          process.stdout.write(`batch ${id}: ${run.meta.state}\n`);
+          for (const line of outputLines(run.meta.outputs ?? {})) process.stdout.write(`${line}\n`);
         } finally {
           await smsp.close();
         }
@@ -140,7 +142,7 @@ export function registerBatchCommands(program: Command): void {
     'retry',
     async (session, id: string) => {
       const { config } = session;
-      const logger = createLogger({ level: config.logLevel });
+      const logger = loggerFor(config);
       const meta = await batchOrExplain(config.dataDir, id);
       requireWorkFiles(meta, 'retried');
       if (meta.state !== 'assembled') throw new CliError(`batch ${id} is ${meta.state}: only a finished batch can be retried (see \`pds-trace resume\`)`, EXIT.usage);

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { createLogger, type Logger } from '../log.js';
+import { loggerFor, type Logger } from '../log.js';
 import type { BatchSummary } from '../csv/output/summary.js';
 import { createBatch, type BatchMeta, type BatchOptions } from '../pipeline/batch.js';
 import { submitBatch } from '../pipeline/queues.js';
@@ -11,13 +11,14 @@ import { runBatchEmbedded } from '../pipeline/run-embedded.js';
 import { FALLBACKS, type Fallback } from '../pipeline/strategy.js';
 import { TRACE_STATUSES } from '../domain/outcome.js';
 import { startProgressDisplay } from './progress-bar.js';
-import { configuredProvider, connectSmsp, SIMULATOR_NOTICE } from './smsp-connection.js';
+import { checkSmspAnswers, configuredProvider, connectSmsp, SIMULATOR_NOTICE } from './smsp-connection.js';
 import { describeProvider, isSimulated, type Provider } from '../pipeline/provider.js';
 import { CliError, EXIT } from './errors.js';
 import { checkRedisAnswers, openRedisRuntime, startLocalWorkers } from './redis-runtime.js';
 import { signedInCommand, type CommandSession } from './session.js';
 import { sweepAndAudit } from './work-file-sweep.js';
 import { checkBeforeSubmitting } from './trace-preflight.js';
+import { outputLines } from './output-words.js';
 
 interface TraceFlags {
   out?: string;
@@ -65,7 +66,7 @@ async function traceFile(session: CommandSession, file: string, flags: TraceFlag
   const { config } = session;
   // Before anything is made: a deployment with users and no provider chosen is a ConfigError.
   const provider = configuredProvider(config, session.unauthenticated);
-  const logger = createLogger({ level: config.logLevel });
+  const logger = loggerFor(config);
   const chunkSize = Number(flags.chunkSize);
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new CliError('--chunk-size must be a positive whole number', EXIT.usage);
 
@@ -86,24 +87,38 @@ async function traceFile(session: CommandSession, file: string, flags: TraceFlag
 
   await checkBeforeSubmitting(file, options, provider);
   const useRedis = Boolean(config.redisUrl) && !flags.embedded;
-  // Before the batch exists: a Redis that does not answer ends the command with nothing made.
+  // Before the batch exists: a Redis or an SMSP that does not answer, or TLS files that cannot be
+  // used, end the command with nothing made. SMSP only if this process traces.
   if (useRedis) await checkRedisAnswers(config.redisUrl!);
+  if (!useRedis || flags.worker !== false) await checkSmspAnswers(config, provider);
 
+  // Ctrl+C (or SIGTERM): stop taking rows, keep finished chunks, and say the exact command that
+  // finishes them, however the stop surfaced from the runner.
   const abort = new AbortController();
-  const onSignal = () => abort.abort(new CliError('interrupted: finished chunks are kept; run `pds-trace resume <batch>` to finish', EXIT.failure));
+  let batchId: string | undefined;
+  const onSignal = () => abort.abort(new CliError('interrupted', EXIT.interrupted));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
     const batch = await createBatch(config.dataDir, file, options, provider);
+    batchId = batch.id;
     await session.record([{ kind: 'batch_submitted', batchId: batch.id, outcome: 'submitted', detail: `sha256=${batch.inputSha256}` }]);
     logger.info('batch created', { batchId: batch.id, inputSha256: batch.inputSha256 });
     process.stderr.write(`Batch ${batch.id}\n`);
+    // Making and recording the batch take no signal: a Ctrl+C during them ends the command here.
+    if (abort.signal.aborted) throw abort.signal.reason;
     const run = useRedis
       ? await runOnBullmq(session, logger, batch, provider, flags, abort.signal)
       : await runEmbedded(session, logger, batch, provider, abort.signal);
     // Finished batches past their retention lose their work files, this one too with retention 0.
     await sweepAndAudit(session, logger);
     await report(run.meta, run.url);
+  } catch (err) {
+    if (!abort.signal.aborted) throw err;
+    throw new CliError(
+      batchId ? `interrupted: finished chunks are kept; run \`pds-trace resume ${batchId}\` to finish the batch` : 'interrupted before a batch was made: nothing was traced',
+      EXIT.interrupted,
+    );
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -144,7 +159,13 @@ async function runEmbedded(session: CommandSession, logger: Logger, batch: Batch
 async function runOnBullmq(session: CommandSession, logger: Logger, batch: BatchMeta, provider: Provider, flags: TraceFlags, signal: AbortSignal): Promise<FinishedRun> {
   const { config } = session;
   const runtime = await openRedisRuntime(config);
-  const local = flags.worker === false ? undefined : await startLocalWorkers(config, logger, runtime, 2, session.audit, provider);
+  const local =
+    flags.worker === false
+      ? undefined
+      : await startLocalWorkers(config, logger, runtime, 2, session.audit, provider).catch(async (err: unknown) => {
+          await runtime.close();
+          throw err;
+        });
   const watcher = new BatchWatcher(config.dataDir, batch.id);
   const stopDisplay = startProgressDisplay(watcher.progress, process.stderr);
   try {
@@ -167,7 +188,7 @@ async function report(meta: BatchMeta, url: string): Promise<void> {
   const out = process.stdout;
   out.write(`\nBatch ${meta.id}: ${summary.rows} rows${simulated ? ' (SIMULATOR, synthetic data)' : ''}\n`);
   for (const status of TRACE_STATUSES) out.write(`  ${status.padEnd(17)} ${summary.byStatus[status]}\n`);
-  for (const [name, p] of Object.entries(meta.outputs ?? {})) out.write(`  ${name.padEnd(14)} ${p}\n`);
+  for (const line of outputLines(meta.outputs ?? {})) out.write(`${line}\n`);
 
   const traced = summary.rows - summary.byStatus.invalid_input;
   const unreachableReasons = Object.keys(summary.byReason).filter((r) => UNREACHABLE.has(r));
