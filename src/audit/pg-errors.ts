@@ -42,13 +42,10 @@ export class AuditRuntimeRoleError extends ConfigError {
  * does not resolve, or no connection within the timeout. The fix is AUDIT_DATABASE_URL or the
  * server, so the command ends at once (exit 3) saying so, before it does anything it must audit.
  */
-export class AuditDatabaseUnreachableError extends Error {
-  override readonly name = 'AuditDatabaseUnreachableError';
-  constructor(
-    readonly location: string,
-    readonly code: string,
-  ) {
-    super(`the audit database does not answer at AUDIT_DATABASE_URL ${location} (${code}): check AUDIT_DATABASE_URL and that PostgreSQL is running`);
+export class AuditDatabaseUnreachableError extends AuditDatabaseError {
+  constructor(location: string, why: string) {
+    super('open', location, why, why);
+    this.message = `the audit database does not answer at AUDIT_DATABASE_URL ${location} (${why}): check AUDIT_DATABASE_URL and that PostgreSQL is running`;
   }
 }
 

@@ -22,12 +22,13 @@ export interface RedisRuntime {
 /** How long a command waits for Redis to answer at start before it says so and ends. */
 const REDIS_START_TIMEOUT_MS = 5_000;
 
-export async function openRedisRuntime(config: Config, out: { write(text: string): unknown } = process.stderr): Promise<RedisRuntime> {
+export async function openRedisRuntime(config: Config): Promise<RedisRuntime> {
   if (!config.redisUrl) throw new CliError('REDIS_URL is not set: this command needs the BullMQ runner', EXIT.config);
   await checkRedisAnswers(config.redisUrl);
   // Workers block on Redis: BullMQ requires maxRetriesPerRequest null on their connections, so
   // commands wait through an outage instead of failing.
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const out = process.stderr;
   const outage = new RedisOutageNotice(redactedRedisUrl(config.redisUrl), out);
   redis.on('error', (err: Error) => outage.lost(err));
   redis.on('ready', () => outage.back());
@@ -52,24 +53,23 @@ export async function openRedisRuntime(config: Config, out: { write(text: string
  * down, ioredis reports every reconnect attempt on every connection, a flood that buried the one
  * thing to know.
  */
-export class RedisOutageNotice {
+class RedisOutageNotice {
   #since: number | undefined;
 
   constructor(
     private readonly url: string,
     private readonly out: { write(text: string): unknown },
-    private readonly now: () => number = Date.now,
   ) {}
 
   lost(err: Error): void {
     if (this.#since !== undefined) return;
-    this.#since = this.now();
+    this.#since = Date.now();
     this.out.write(`pds-trace: Redis at REDIS_URL ${this.url} not answering (${describeRedisError(err)}); retrying until it answers\n`);
   }
 
   back(): void {
     if (this.#since === undefined) return;
-    const seconds = Math.round((this.now() - this.#since) / 1000);
+    const seconds = Math.round((Date.now() - this.#since) / 1000);
     this.#since = undefined;
     this.out.write(`pds-trace: Redis at REDIS_URL ${this.url} answering again (after ${formatDuration(seconds)})\n`);
   }

@@ -2,8 +2,8 @@
  * What `pds-trace trace` checks before it creates a batch, so a run that cannot succeed stops
  * before anything is submitted, audited as submitted, or sent to SMSP: the input is a file that
  * can be read and has data rows, the output folder can be written, and no other batch's outputs
- * are in the way. Each rule lives in
- * its own module; this file runs them and turns their typed errors into messages and exit codes.
+ * are in the way. Each rule lives in its own module; this file runs them and turns their typed
+ * errors into messages and exit codes.
  */
 import { open } from 'node:fs/promises';
 import { OutputFolderError, prepareOutputFolder } from '../csv/output/output-folder.js';
