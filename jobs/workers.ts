@@ -1,5 +1,6 @@
 import { Worker, type ConnectionOptions } from 'bullmq';
 import { QUEUE_NAMES } from '../src/pipeline/queues.js';
+import { isRedisConnectionError } from '../src/pipeline/redis-connection-errors.js';
 import { assembleProcessor } from './assemble.js';
 import type { JobContext } from './context.js';
 import { ingestProcessor } from './ingest.js';
@@ -37,7 +38,10 @@ export function startWorkers(ctx: JobContext, settings: WorkerSettings): Pipelin
     new Worker(QUEUE_NAMES.assemble, assembleProcessor(ctx), { ...common, concurrency: 1 }),
   ];
   for (const worker of workers) {
-    worker.on('error', (err) => ctx.logger.error('worker error', { queue: worker.name, error: err }));
+    worker.on('error', (err) => {
+      // An outage is said once by the process that owns the connection, not here per reconnect.
+      if (!isRedisConnectionError(err)) ctx.logger.error('worker error', { queue: worker.name, error: err });
+    });
     worker.on('failed', (job, err) => ctx.logger.warn('job failed', { queue: worker.name, jobId: job?.id, attempts: job?.attemptsMade, error: err.message }));
   }
   return {

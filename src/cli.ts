@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
-import { ConfigError } from './config.js';
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, loadConfig } from './config.js';
 import { CliError, EXIT } from './cli/errors.js';
+import { dropOutputOnceReaderGone } from './cli/closed-pipe.js';
+import { describeUnexpected } from './cli/describe-error.js';
 import { registerBatchCommands } from './cli/batch-commands.js';
 import { registerCohortCommands } from './cli/cohort-command.js';
 import { registerTraceCommand } from './cli/trace-command.js';
@@ -13,12 +15,30 @@ import { signInOption } from './cli/sign-in-session.js';
 import { registerUsersCommand } from './cli/users-command.js';
 import { commandGuard } from './cli/session.js';
 
+dropOutputOnceReaderGone(process.stdout);
+dropOutputOnceReaderGone(process.stderr);
+// The last net: an error thrown from an event handler, outside any command's promise, still
+// reaches the user as one line with the failure exit code, never a stack trace.
+for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+  process.on(event, (err: unknown) => {
+    fail(err);
+    process.exit();
+  });
+}
+
 const program = new Command();
 program
   .name('pds-trace')
   .description('Batch tracing of patient records against the NHS PDS Spine Mini Service Provider (SMSP) API')
   .version('0.1.0')
-  .showHelpAfterError();
+  .addOption(new Option('--log-format <format>', 'log lines as text or JSON (default: text on a terminal, JSON otherwise; PDS_TRACE_LOG_FORMAT)').choices(['json', 'text']))
+  .showHelpAfterError()
+  .hook('preAction', () => {
+    // The option is the setting for this one run: config.ts stays the one place that reads and
+    // validates settings, and every logger the command makes follows it.
+    const { logFormat } = program.opts<{ logFormat?: string }>();
+    if (logFormat) process.env.PDS_TRACE_LOG_FORMAT = logFormat;
+  });
 
 registerTraceCommand(program);
 registerWorkerCommand(program);
@@ -28,17 +48,45 @@ registerSimulatorCommand(program, undefined, commandGuard('simulator')).addOptio
 registerUsersCommand(program);
 registerAuditCommand(program);
 registerCohortCommands(program);
+throwUsageErrors(program);
 
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof ConfigError) {
+  fail(err);
+}
+
+/**
+ * commander prints a usage mistake (unknown command or option, missing argument, a choice not
+ * offered, no command at all) with the help, then exits 1, the code README gives to failures: it
+ * throws instead, on every command and subcommand, so those end with the usage code (2).
+ */
+function throwUsageErrors(command: Command): void {
+  command.exitOverride();
+  for (const sub of command.commands) throwUsageErrors(sub);
+}
+
+function fail(err: unknown): void {
+  if (err instanceof CommanderError) {
+    // Already printed by commander; --help and --version end with 0.
+    process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else if (err instanceof ConfigError) {
     process.stderr.write(`${err.message}\n`);
     process.exitCode = EXIT.config;
   } else if (err instanceof CliError) {
     process.stderr.write(`pds-trace: ${err.message}\n`);
     process.exitCode = err.exitCode;
   } else {
-    throw err;
+    process.stderr.write(`pds-trace: ${describeUnexpected(err, debugLogging())}\n`);
+    process.exitCode = EXIT.failure;
+  }
+}
+
+/** LOG_LEVEL=debug shows an unexpected error's stack, for whoever reports it. */
+function debugLogging(): boolean {
+  try {
+    return loadConfig().logLevel === 'debug';
+  } catch {
+    return false;
   }
 }

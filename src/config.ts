@@ -104,7 +104,14 @@ const SETTINGS = z.object({
   AUDIT_DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
   /** error | warn | info | debug */
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+  /**
+   * How log lines are written: `text` (one readable line each) or `json` (JSON lines, for log
+   * collectors). Unset: text on a terminal, JSON lines otherwise. `--log-format` sets it for one run.
+   */
+  PDS_TRACE_LOG_FORMAT: optionalString.pipe(z.enum(['json', 'text']).optional()),
 });
+
+export type LogFormat = 'json' | 'text';
 
 export interface TlsSettings {
   certPath?: string;
@@ -148,6 +155,8 @@ export interface Config {
   /** PostgreSQL audit store; unset means the file store under `<dataDir>/audit/`. */
   auditDatabaseUrl?: string;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
+  /** PDS_TRACE_LOG_FORMAT; undefined: text on a terminal, JSON lines otherwise. */
+  logFormat?: LogFormat;
 }
 
 /** A setting is missing or malformed. The message names each bad setting and what it needs. */
@@ -244,6 +253,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     schedulesFile: resolve(s.PDS_TRACE_SCHEDULES),
     auditDatabaseUrl: s.AUDIT_DATABASE_URL,
     logLevel: s.LOG_LEVEL,
+    logFormat: s.PDS_TRACE_LOG_FORMAT,
   };
   return deepFreeze(config);
 }

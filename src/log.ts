@@ -1,8 +1,10 @@
 import winston from 'winston';
 import type { Writable } from 'node:stream';
+import type { Config, LogFormat } from './config.js';
 
 /**
- * The pds-trace logger: JSON lines through winston, with a redaction format that every line passes.
+ * The pds-trace logger, through winston, with a redaction format that every line passes whatever
+ * its form: one line of text for a person at a terminal, JSON lines for a file or a log collector.
  * The rule is to never hand patient data to the logger (log row numbers, batch ids, codes); the
  * redaction is the net under that rule: it drops fields named like demographics and masks anything
  * in a string that looks like an NHS number, a date of birth or a postcode.
@@ -68,23 +70,46 @@ export type Logger = winston.Logger;
 export interface LoggerOptions {
   level?: string;
   /** Where lines go; standard error by default so standard output stays for command results. */
-  stream?: Writable;
+  stream?: Writable & { isTTY?: boolean };
+  /** `text` or `json`; by default text when the lines go to a terminal, JSON lines otherwise. */
+  format?: LogFormat;
+}
+
+/** The logger a command makes from the configuration (LOG_LEVEL, PDS_TRACE_LOG_FORMAT or --log-format). */
+export function loggerFor(config: Pick<Config, 'logLevel' | 'logFormat'>): Logger {
+  return createLogger({ level: config.logLevel, format: config.logFormat });
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const transport = options.stream
     ? new winston.transports.Stream({ stream: options.stream })
     : new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] });
+  const level = options.level ?? 'info';
+  const format = options.format ?? ((options.stream ?? process.stderr).isTTY ? 'text' : 'json');
   return winston.createLogger({
-    level: options.level ?? 'info',
-    // errors() before redaction and json(), at logger level: per-transport it loses the stack
-    // (winston issues #1338, #2283).
+    level,
+    // errors() before redaction and the line's form, at logger level: per-transport it loses the
+    // stack (winston issues #1338, #2283).
     format: winston.format.combine(
       winston.format.errors({ stack: true }),
       redactFormat(),
-      winston.format.timestamp(),
-      winston.format.json(),
+      format === 'text' ? textLine(level === 'debug') : winston.format.combine(winston.format.timestamp(), winston.format.json()),
     ),
     transports: [transport],
+  });
+}
+
+/**
+ * `10:01:50 warn  chunk failed batchId=b1 chunk=3`: local time, level, message, then the fields.
+ * A stack only at LOG_LEVEL=debug: a person at a terminal reads what happened, not where.
+ */
+function textLine(withStack: boolean): winston.Logform.Format {
+  return winston.format.printf((info) => {
+    const fields = Object.entries(info)
+      .filter(([key, value]) => !['level', 'message', 'stack', 'timestamp'].includes(key) && value !== undefined)
+      .map(([key, value]) => `${key}=${typeof value === 'string' && !/\s/.test(value) ? value : JSON.stringify(value)}`);
+    const time = new Date().toTimeString().slice(0, 8);
+    const stack = withStack && typeof info.stack === 'string' ? `\n${info.stack}` : '';
+    return [time, info.level.padEnd(5), String(info.message), ...fields].join(' ') + stack;
   });
 }

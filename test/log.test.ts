@@ -2,15 +2,18 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger, REDACTED } from '../src/log.js';
 
-function capture() {
+function capture(options: { format?: 'json' | 'text'; isTTY?: boolean } = {}) {
   const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(String(chunk));
-      done();
-    },
-  });
-  return { logger: createLogger({ level: 'debug', stream }), lines };
+  const stream = Object.assign(
+    new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    }),
+    { isTTY: options.isTTY },
+  );
+  return { logger: createLogger({ level: 'debug', stream, format: options.format }), lines };
 }
 
 const flush = () => new Promise((r) => setImmediate(r));
@@ -49,5 +52,51 @@ describe('redacting logger', () => {
     const parsed = JSON.parse(lines[0]!);
     expect(parsed).toMatchObject({ level: 'info', message: 'started', batchId: 'b2' });
     expect(typeof parsed.timestamp).toBe('string');
+  });
+});
+
+describe('the form of log lines', () => {
+  it('is one readable line of text on a terminal, with the fields as key=value', async () => {
+    const { logger, lines } = capture({ isTTY: true });
+    logger.warn('chunk failed', { batchId: 'b3', chunk: 4 });
+    await flush();
+    expect(lines[0]).toMatch(/^\d{2}:\d{2}:\d{2} warn  chunk failed batchId=b3 chunk=4\n?$/);
+  });
+
+  it('is JSON lines when not on a terminal, and text or JSON when asked, whatever the stream', async () => {
+    const plain = capture({ isTTY: false });
+    plain.logger.info('started');
+    const askedJson = capture({ isTTY: true, format: 'json' });
+    askedJson.logger.info('started');
+    const askedText = capture({ isTTY: false, format: 'text' });
+    askedText.logger.info('started');
+    await flush();
+    expect(JSON.parse(plain.lines[0]!)).toMatchObject({ message: 'started' });
+    expect(JSON.parse(askedJson.lines[0]!)).toMatchObject({ message: 'started' });
+    expect(askedText.lines[0]).toMatch(/^\d{2}:\d{2}:\d{2} info  started/);
+  });
+
+  it('redacts text lines as it redacts JSON lines', async () => {
+    const { logger, lines } = capture({ format: 'text' });
+    logger.warn('lookup for 943 476 5919 born 01/02/1970 at SW1A 1AA failed', { familyName: "O'Brien", nested: { postcode: 'LS1 4AP' } });
+    logger.error(new Error('no match for 9434765919'));
+    await flush();
+    const text = lines.join('');
+    for (const secret of ['943 476 5919', '9434765919', '01/02/1970', 'SW1A 1AA', "O'Brien", 'LS1 4AP']) expect(text).not.toContain(secret);
+    expect(text).toContain(REDACTED);
+  });
+
+  it('shows no stack in text below LOG_LEVEL=debug', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    createLogger({ level: 'info', stream, format: 'text' }).error(new Error('disk full'));
+    await flush();
+    expect(lines.join('')).toContain('disk full');
+    expect(lines.join('')).not.toMatch(/\n\s+at /);
   });
 });

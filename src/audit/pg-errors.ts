@@ -37,6 +37,18 @@ export class AuditRuntimeRoleError extends ConfigError {
   }
 }
 
+/**
+ * PostgreSQL did not answer when the store was opened: nothing listens at the address, the name
+ * does not resolve, or no connection within the timeout. The fix is AUDIT_DATABASE_URL or the
+ * server, so the command ends at once (exit 3) saying so, before it does anything it must audit.
+ */
+export class AuditDatabaseUnreachableError extends AuditDatabaseError {
+  constructor(location: string, why: string) {
+    super('open', location, why, why);
+    this.message = `the audit database does not answer at AUDIT_DATABASE_URL ${location} (${why}): check AUDIT_DATABASE_URL and that PostgreSQL is running`;
+  }
+}
+
 /** The audit tables are not there: the schema was never migrated (or is another one). */
 export class AuditSchemaMissingError extends Error {
   override readonly name = 'AuditSchemaMissingError';

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { writeAuditCsv } from './csv-export.js';
 import { normaliseNewEvent, parseStoredEvent, type AuditEvent, type NewAuditEvent } from './event.js';
 import { ChainVerifier, chainEvents, explainMovedEvent, type ChainHead, type VerifyResult } from './hash-chain.js';
-import { AuditRuntimeRoleError, AuditSchemaMissingError, databaseError, describeLocation } from './pg-errors.js';
+import { AuditDatabaseUnreachableError, AuditRuntimeRoleError, AuditSchemaMissingError, databaseError, describeLocation } from './pg-errors.js';
 import { appendLockName, checkIdentifier, CURRENT_ROLE_CAN_CHANGE_SQL, DEFAULT_AUDIT_SCHEMA, SUPERSEDED_EXCHANGE_SQL, SUPERSEDED_NUMBER_SQL } from './pg-schema.js';
 import { nhsNumbersOf, type AuditFilter, type AuditStore, type VerifyOptions } from './store.js';
 
@@ -222,23 +222,37 @@ class PgAuditStore implements AuditStore {
   }
 }
 
+/** How long opening the store waits for PostgreSQL to accept a connection. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
 /** Connects to an already migrated audit schema; refuses (AuditSchemaMissingError) if it is not there. */
 export async function openPgAuditStore(options: PgAuditStoreOptions): Promise<AuditStore> {
   const schema = checkIdentifier('schema', options.schema ?? DEFAULT_AUDIT_SCHEMA);
   const location = describeLocation(options.connectionString, schema);
-  const pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 4 });
-  // An idle connection dropped by the server must not crash the process; the next query reconnects.
-  pool.on('error', () => undefined);
+  // The checks run on a connection of their own with a bounded wait: an address that drops
+  // packets would otherwise hold the command for the system's TCP timeout (minutes). The pool
+  // keeps no such timeout, which would also cut appends queued behind a busy pool.
+  const first = new pg.Client({ connectionString: options.connectionString, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  first.on('error', () => undefined);
   try {
-    const { rows } = await pool.query('SELECT to_regclass($1) AS events, to_regclass($2) AS head', [`${schema}.audit_event`, `${schema}.audit_head`]);
+    await first.connect();
+    const { rows } = await first.query('SELECT to_regclass($1) AS events, to_regclass($2) AS head', [`${schema}.audit_event`, `${schema}.audit_head`]);
     if (!rows[0]?.events || !rows[0]?.head) throw new AuditSchemaMissingError(location);
     // Fail closed on a role that could disable the triggers or change rows: the chain would then
     // rest on nothing but its own hashes.
-    const role = await pool.query(`${CURRENT_ROLE_CAN_CHANGE_SQL}`, [`${schema}.audit_event`]);
+    const role = await first.query(`${CURRENT_ROLE_CAN_CHANGE_SQL}`, [`${schema}.audit_event`]);
     if (role.rows[0]?.can_change) throw new AuditRuntimeRoleError(new URL(options.connectionString).username || 'current_user', location);
   } catch (err) {
-    await pool.end();
-    throw err instanceof AuditSchemaMissingError || err instanceof AuditRuntimeRoleError ? err : databaseError('open', location, err);
+    if (err instanceof AuditSchemaMissingError || err instanceof AuditRuntimeRoleError) throw err;
+    // A server's refusal carries its severity; a connection that never came about does not.
+    const e = err as { severity?: string; code?: string; message?: string };
+    if (e.severity === undefined) throw new AuditDatabaseUnreachableError(location, e.code ?? e.message ?? String(err));
+    throw databaseError('open', location, err);
+  } finally {
+    await first.end().catch(() => undefined);
   }
+  const pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 4 });
+  // An idle connection dropped by the server must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
   return new PgAuditStore(pool, schema, location);
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { AccessDeniedError, requireBatchControl } from '../auth/authorise.js';
 import { permissionsOf } from '../auth/roles.js';
-import { createLogger } from '../log.js';
+import { loggerFor } from '../log.js';
 import { assembleBatch } from '../pipeline/assemble.js';
 import { retryErrorRows } from '../pipeline/retry-errors.js';
 import { runBatchEmbedded } from '../pipeline/run-embedded.js';
@@ -193,7 +193,7 @@ async function resume(session: CommandSession, id: string, flags: ResumeFlags): 
       process.stdout.write(`batch ${id} is queued; follow it with \`pds-trace status ${id} --follow\`\n`);
       return;
     }
-    const logger = createLogger({ level: config.logLevel });
+    const logger = loggerFor(config);
     const local = workerProvider && (await startLocalWorkers(config, logger, runtime, 2, withActor(session.audit, session.principal.userId), workerProvider));
     const watcher = new BatchWatcher(config.dataDir, id, runtime.queues.live);
     const stopDisplay = displayProgress(watcher.progress);
@@ -214,7 +214,7 @@ async function resume(session: CommandSession, id: string, flags: ResumeFlags): 
 async function resumeEmbedded(session: CommandSession, meta: BatchMeta, provider: ReturnType<typeof providerForBatch>): Promise<void> {
   const { config } = session;
   // Chunks with results are skipped, so only the unfinished rows are traced.
-  const smsp = await connectSmsp(config, provider, createLogger({ level: config.logLevel }));
+  const smsp = await connectSmsp(config, provider, loggerFor(config));
   if (smsp.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
   const progress = new BatchProgress();
   const stopDisplay = displayProgress(progress);
@@ -310,7 +310,7 @@ export function registerBatchCommands(program: Command): void {
     'retry',
     async (session, id: string) => {
       const { config } = session;
-      const logger = createLogger({ level: config.logLevel });
+      const logger = loggerFor(config);
       const meta = await batchOrExplain(config.dataDir, id);
       await requireControl(session, meta, 'retry');
       refuseCancelled(meta, 'retried');

@@ -1,4 +1,5 @@
 import { localTime } from '../domain/local-time.js';
+import { OUTPUT_WORDS } from './output-words.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BatchSummary } from '../csv/output/summary.js';
@@ -33,15 +34,6 @@ export interface BatchStatusReport {
   workFilesRemoved?: string;
 }
 
-/** The outputs in the words a person reads, in the order they matter. */
-const OUTPUT_WORDS: Record<keyof BatchOutputs, string> = {
-  results: 'results: every row, in input order',
-  summaryHtml: 'summary for people (HTML)',
-  summaryJson: 'summary for programs (JSON)',
-  backOffice: 'rows for back-office review',
-  discrepancies: 'differences from PDS, field by field',
-  audit: 'audit of every SMSP exchange',
-};
 
 /** Where the queue is, for `status`: open queues, none configured, or Redis not answering. */
 export type QueueView = { kind: 'queues'; queues: PipelineQueues } | { kind: 'none' } | { kind: 'unreachable'; message: string };
@@ -67,7 +59,7 @@ export async function batchStatusReport(dataDir: string, watcher: BatchWatcher, 
     provider: { description: describeProvider(meta.provider), simulated: isSimulated(meta.provider) },
     rows: { total: meta.rows ?? null, done: counts.done, byStatus: Object.fromEntries(Object.entries(counts.byStatus).filter(([, n]) => n > 0)) },
     waiting: [],
-    outputs: meta.outputs ? (Object.keys(OUTPUT_WORDS) as Array<keyof BatchOutputs>).map((k) => ({ what: OUTPUT_WORDS[k], path: meta.outputs![k] })) : [],
+    outputs: meta.outputs ? (Object.keys(OUTPUT_WORDS) as Array<keyof BatchOutputs>).filter((k) => meta.outputs![k] !== undefined).map((k) => ({ what: OUTPUT_WORDS[k], path: meta.outputs![k] })) : [],
     ...(meta.finishedAt && { finished: { at: meta.finishedAt, local: localTime(meta.finishedAt) } }),
     ...(meta.cancelled && { cancelled: { ...meta.cancelled, local: localTime(meta.cancelled.at) } }),
     ...(meta.rejection && { rejection: meta.rejection }),
@@ -151,7 +143,7 @@ export function formatStatusReport(r: BatchStatusReport): string {
   if (r.outputs.length === 0) row('outputs', r.state === 'cancelled' ? 'none: a cancelled batch is never assembled' : r.state === 'rejected' ? 'none' : 'none yet: written when every row is traced');
   else {
     row('outputs', `in ${r.options.outDir}`);
-    for (const output of r.outputs) lines.push(`    ${output.what.padEnd(38)} ${path.basename(output.path)}`);
+    for (const output of r.outputs) lines.push(`    ${output.what.padEnd(20)} ${path.basename(output.path)}`);
   }
   if (r.workFilesRemoved) row('work files', `removed ${r.workFilesRemoved}`);
   return `${lines.join('\n')}\n`;

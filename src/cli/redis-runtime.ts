@@ -10,6 +10,8 @@ import { openQueues, type PipelineQueues } from '../pipeline/queues.js';
 import { startWorkers, type PipelineWorkers } from '../../jobs/workers.js';
 import { connectSmsp, SIMULATOR_NOTICE, type SmspConnection } from './smsp-connection.js';
 import { CliError, EXIT } from './errors.js';
+import { formatDuration } from './progress-bar.js';
+import { isRedisConnectionError } from '../pipeline/redis-connection-errors.js';
 
 export interface RedisRuntime {
   redis: Redis;
@@ -24,21 +26,17 @@ export async function openRedisRuntime(config: Config): Promise<RedisRuntime> {
   if (!config.redisUrl) throw new CliError('REDIS_URL is not set: this command needs the BullMQ runner', EXIT.config);
   await checkRedisAnswers(config.redisUrl);
   // Workers block on Redis: BullMQ requires maxRetriesPerRequest null on their connections, so
-  // commands wait through an outage instead of failing; one line says so per outage, not a flood
-  // of ioredis "Unhandled error event" lines every reconnect.
+  // commands wait through an outage instead of failing.
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
-  let down = false;
-  redis.on('error', (err: Error) => {
-    if (down) return;
-    down = true;
-    process.stderr.write(`pds-trace: lost Redis at REDIS_URL (${describeRedisError(err)}); retrying until it answers\n`);
-  });
-  redis.on('ready', () => {
-    if (!down) return;
-    down = false;
-    process.stderr.write('pds-trace: Redis answers again\n');
-  });
+  const out = process.stderr;
+  const outage = new RedisOutageNotice(redactedRedisUrl(config.redisUrl), out);
+  redis.on('error', (err: Error) => outage.lost(err));
+  redis.on('ready', () => outage.back());
   const queues = openQueues(redis, config.redisPrefix);
+  // A queue with no listener prints every reconnect failure as a stack (BullMQ's QueueBase.emit).
+  for (const queue of [queues.ingest, queues.trace, queues.assemble]) {
+    queue.on('error', (err: Error) => (isRedisConnectionError(err) ? outage.lost(err) : out.write(`pds-trace: queue ${queue.name}: ${err.message}\n`)));
+  }
   return {
     redis,
     queues,
@@ -47,6 +45,34 @@ export async function openRedisRuntime(config: Config): Promise<RedisRuntime> {
       redis.disconnect();
     },
   };
+}
+
+/**
+ * One line when Redis stops answering and one when it answers again, however many connections
+ * (this process's own, each BullMQ queue's and worker's) fail and retry meanwhile: with REDIS_URL
+ * down, ioredis reports every reconnect attempt on every connection, a flood that buried the one
+ * thing to know.
+ */
+class RedisOutageNotice {
+  #since: number | undefined;
+
+  constructor(
+    private readonly url: string,
+    private readonly out: { write(text: string): unknown },
+  ) {}
+
+  lost(err: Error): void {
+    if (this.#since !== undefined) return;
+    this.#since = Date.now();
+    this.out.write(`pds-trace: Redis at REDIS_URL ${this.url} not answering (${describeRedisError(err)}); retrying until it answers\n`);
+  }
+
+  back(): void {
+    if (this.#since === undefined) return;
+    const seconds = Math.round((Date.now() - this.#since) / 1000);
+    this.#since = undefined;
+    this.out.write(`pds-trace: Redis at REDIS_URL ${this.url} answering again (after ${formatDuration(seconds)})\n`);
+  }
 }
 
 /**

@@ -3,7 +3,7 @@ import { AuditEventError, roleField, type NewAuditEvent } from '../audit/event.j
 import { LockTimeoutError } from '../audit/file-lock.js';
 import { AuditStoreCorruptError } from '../audit/file-store.js';
 import { PgIdentifierError } from '../audit/pg-schema.js';
-import { AuditDatabaseError, AuditSchemaMissingError } from '../audit/pg-errors.js';
+import { AuditDatabaseError, AuditDatabaseUnreachableError, AuditSchemaMissingError } from '../audit/pg-errors.js';
 import { openAuditStore, type AuditStore } from '../audit/store.js';
 import { CliError, EXIT } from './errors.js';
 import type { Config } from '../config.js';
@@ -197,7 +197,7 @@ export async function withBufferedCliSession<T>(
 /** Typed refusals and failures of auth and audit, as the one-line errors the CLI prints. */
 export function toCliError(err: unknown): unknown {
   if (err instanceof CredentialsError || err instanceof PasswordPolicyError || err instanceof PgIdentifierError) return new CliError(err.message, EXIT.usage);
-  if (err instanceof AuditSchemaMissingError) return new CliError(err.message, EXIT.config);
+  if (err instanceof AuditSchemaMissingError || err instanceof AuditDatabaseUnreachableError) return new CliError(err.message, EXIT.config);
   // Refused sign-in or permission: their own exit code, so scripts can tell them apart.
   if (err instanceof AuthenticationError || err instanceof AccessDeniedError || err instanceof UserStoreRefusedError || err instanceof UserStoreNotAcceptedError || err instanceof AcceptStoreError) return new CliError(err.message, EXIT.denied);
   if (

@@ -7,6 +7,8 @@ import { providerRefusal, SIMULATOR_PROVIDER, smspProvider, type Provider } from
 import type { BatchMeta } from '../pipeline/batch.js';
 import { CliError, EXIT } from './errors.js';
 import { createSmspClient, type SmspClient } from '../smsp/client.js';
+import { probeProvider } from '../smsp/provider-probe.js';
+import { loadTlsMaterial, TlsMaterialError, type TlsMaterial } from '../smsp/transport.js';
 import { startSimulator } from '../simulator/index.js';
 import { DEFAULT_POPULATION } from '../simulator/defaults.js';
 
@@ -76,7 +78,7 @@ export async function connectSmsp(
       windowSlackMs: config.smsp.rateSlackMs,
     });
   if (provider.kind === 'smsp') {
-    const client = await createSmspClient({ ...smsp, url: provider.url }, { limiter: gate });
+    const client = await createSmspClient({ ...smsp, url: provider.url }, { limiter: gate, tls: await tlsFromSettings(config) });
     return { client, provider, simulated: false, url: provider.url, close: async () => client.close?.() };
   }
   const simulator = await startSimulator({ ...DEFAULT_POPULATION, logger });
@@ -91,4 +93,30 @@ export async function connectSmsp(
       await simulator.close();
     },
   };
+}
+
+/**
+ * Before a batch is made or any request sent, for a process about to trace against `provider`: the
+ * TLS files the settings name can be read and used (exit 3, naming the setting), and SMSP accepts
+ * a mutual-TLS connection with them (exit 5, naming SMSP_URL). The built-in simulator needs neither.
+ */
+export async function checkSmspAnswers(config: Pick<Config, 'smsp'>, provider: Provider): Promise<void> {
+  if (provider.kind !== 'smsp') return;
+  const failure = await probeProvider(provider.url, await tlsFromSettings(config), config.smsp.timeoutMs);
+  if (!failure) return;
+  const check =
+    failure.kind === 'tls'
+      ? 'the mutual-TLS handshake failed: check SMSP_TLS_CERT and SMSP_TLS_KEY (or SMSP_TLS_PFX) and SMSP_TLS_CA'
+      : 'check SMSP_URL and that the provider can be reached from this machine';
+  throw new CliError(`SMSP does not answer at SMSP_URL ${provider.url} (${failure.code}): ${check}. Nothing was submitted or sent.`, EXIT.smspUnreachable);
+}
+
+/** The client certificate material the settings name; a file that cannot be read or used is exit 3. */
+async function tlsFromSettings(config: Pick<Config, 'smsp'>): Promise<TlsMaterial> {
+  try {
+    return await loadTlsMaterial(config.smsp.tls);
+  } catch (err) {
+    if (err instanceof TlsMaterialError) throw new CliError(`${err.message}: check the setting`, EXIT.config);
+    throw err;
+  }
 }

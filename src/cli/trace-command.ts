@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { createLogger, type Logger } from '../log.js';
+import { loggerFor, type Logger } from '../log.js';
 import type { BatchSummary } from '../csv/output/summary.js';
 import type { BatchMeta } from '../pipeline/batch.js';
 import { DuplicateInputError } from '../intake/duplicate-check.js';
@@ -10,13 +10,14 @@ import { submit, type TraceOptions } from '../intake/submit.js';
 import { FALLBACKS, type Fallback } from '../pipeline/strategy.js';
 import { TRACE_STATUSES } from '../domain/outcome.js';
 import { startProgressDisplay } from './progress-bar.js';
-import { configuredProvider, connectSmsp, SIMULATOR_NOTICE } from './smsp-connection.js';
+import { checkSmspAnswers, configuredProvider, connectSmsp, SIMULATOR_NOTICE } from './smsp-connection.js';
 import { describeProvider, isSimulated, type Provider } from '../pipeline/provider.js';
 import { CliError, EXIT } from './errors.js';
 import { checkRedisAnswers, openRedisRuntime, startLocalWorkers } from './redis-runtime.js';
 import { signedInCommand, type CommandSession } from './session.js';
 import { sweepAndAudit } from './work-file-sweep.js';
 import { checkBeforeSubmitting } from './trace-preflight.js';
+import { outputLines } from './output-words.js';
 
 interface TraceFlags {
   out?: string;
@@ -66,7 +67,7 @@ async function traceFile(session: CommandSession, file: string, flags: TraceFlag
   const { config } = session;
   // Before anything is made: a deployment with users and no provider chosen is a ConfigError.
   const provider = configuredProvider(config, session.unauthenticated);
-  const logger = createLogger({ level: config.logLevel });
+  const logger = loggerFor(config);
   const chunkSize = Number(flags.chunkSize);
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new CliError('--chunk-size must be a positive whole number', EXIT.usage);
 
@@ -84,19 +85,33 @@ async function traceFile(session: CommandSession, file: string, flags: TraceFlag
 
   await checkBeforeSubmitting(file, options, provider);
   const useRedis = usesQueues(config.redisUrl, { embedded: flags.embedded });
-  // Before the batch exists: a Redis that does not answer ends the command with nothing made.
+  // Before the batch exists: a Redis or an SMSP that does not answer, or TLS files that cannot be
+  // used, end the command with nothing made. SMSP only if this process traces.
   if (useRedis) await checkRedisAnswers(config.redisUrl!);
+  if (!useRedis || flags.worker !== false) await checkSmspAnswers(config, provider);
 
+  // Ctrl+C (or SIGTERM): stop taking rows, keep finished chunks, and say the exact command that
+  // finishes them, however the stop surfaced from the runner.
   const abort = new AbortController();
-  const onSignal = () => abort.abort(new CliError('interrupted: finished chunks are kept; run `pds-trace resume <batch>` to finish', EXIT.failure));
+  let batchId: string | undefined;
+  const onSignal = () => abort.abort(new CliError('interrupted', EXIT.interrupted));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const submitTo: SubmitTo = (runner) => submitFile(session, logger, provider, { file, options, again: Boolean(flags.again) }, runner, abort.signal);
+    const submitTo: SubmitTo = (runner) =>
+      submitFile(session, logger, provider, { file, options, again: Boolean(flags.again) }, runner, abort.signal, (id) => {
+        batchId = id;
+      });
     const run = useRedis ? await runOnBullmq(session, logger, provider, flags, submitTo) : await runEmbedded(session, logger, provider, submitTo);
     // Finished batches past their retention lose their work files, this one too with retention 0.
     await sweepAndAudit(session, logger);
     await report(run.meta, run.url);
+  } catch (err) {
+    if (!abort.signal.aborted) throw err;
+    throw new CliError(
+      batchId ? `interrupted: finished chunks are kept; run \`pds-trace resume ${batchId}\` to finish the batch` : 'interrupted before a batch was made: nothing was traced',
+      EXIT.interrupted,
+    );
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -113,6 +128,7 @@ async function submitFile(
   request: { file: string; options: TraceOptions; again: boolean },
   runner: BatchRunner,
   signal: AbortSignal,
+  onBatch: (id: string) => void,
 ): Promise<RunningBatch> {
   const { config } = session;
   try {
@@ -129,6 +145,7 @@ async function submitFile(
       signal,
     );
     logger.info('batch created', { batchId: submitted.batch.id, inputSha256: submitted.batch.inputSha256 });
+    onBatch(submitted.batch.id);
     process.stderr.write(`Batch ${submitted.batch.id}\n`);
     if (submitted.overrode) process.stderr.write(`Traced again (--again) after batch ${submitted.overrode.batchId}\n`);
     return submitted.run;
@@ -195,7 +212,7 @@ async function report(meta: BatchMeta, url: string): Promise<void> {
   const out = process.stdout;
   out.write(`\nBatch ${meta.id}: ${summary.rows} rows${simulated ? ' (SIMULATOR, synthetic data)' : ''}\n`);
   for (const status of TRACE_STATUSES) out.write(`  ${status.padEnd(17)} ${summary.byStatus[status]}\n`);
-  for (const [name, p] of Object.entries(meta.outputs ?? {})) out.write(`  ${name.padEnd(14)} ${p}\n`);
+  for (const line of outputLines(meta.outputs ?? {})) out.write(`${line}\n`);
 
   const traced = summary.rows - summary.byStatus.invalid_input;
   const unreachableReasons = Object.keys(summary.byReason).filter((r) => UNREACHABLE.has(r));

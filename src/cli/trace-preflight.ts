@@ -1,9 +1,11 @@
 /**
  * What `pds-trace trace` checks before it creates a batch, so a run that cannot succeed stops
- * before anything is submitted, audited as submitted, or sent to SMSP: the input has data rows,
- * the output folder can be written, and no other batch's outputs are in the way. Each rule lives in
- * its own module; this file runs them and turns their typed errors into messages and exit codes.
+ * before anything is submitted, audited as submitted, or sent to SMSP: the input is a file that
+ * can be read and has data rows, the output folder can be written, and no other batch's outputs
+ * are in the way. Each rule lives in its own module; this file runs them and turns their typed
+ * errors into messages and exit codes.
  */
+import { open } from 'node:fs/promises';
 import { OutputFolderError, prepareOutputFolder } from '../csv/output/output-folder.js';
 import { assertHasRows } from '../csv/read-input.js';
 import { outputName, type BatchOptions } from '../pipeline/batch.js';
@@ -12,8 +14,10 @@ import { outputPaths } from '../pipeline/output-paths.js';
 import { isSimulated, type Provider } from '../pipeline/provider.js';
 import { batchCliError } from './batch-errors.js';
 import { CliError, EXIT } from './errors.js';
+import { fileProblem } from './describe-error.js';
 
 export async function checkBeforeSubmitting(file: string, options: Pick<BatchOptions, 'mappingFile' | 'outDir' | 'replaceOutputs'>, provider: Provider): Promise<void> {
+  await assertReadableFile(file);
   try {
     await assertHasRows(file, { mappingFile: options.mappingFile });
     await prepareOutputFolder(options.outDir);
@@ -22,6 +26,19 @@ export async function checkBeforeSubmitting(file: string, options: Pick<BatchOpt
     // Output problems are usage errors (2): the input is fine, the command line needs another
     // --out or --replace. An input with no rows is a rejected file (4), as when ingest finds it.
     throw asCliError(err, 'before');
+  }
+}
+
+/** A missing, unreadable or folder input is a rejected file (4), said in a sentence. */
+async function assertReadableFile(file: string): Promise<void> {
+  const refuse = (why: string) => new CliError(`The file was not traced: ${why}.`, EXIT.fileRejected);
+  const handle = await open(file, 'r').catch((err: unknown) => {
+    throw refuse(fileProblem(err) ?? `${file} cannot be opened (${(err as Error).message})`);
+  });
+  try {
+    if ((await handle.stat()).isDirectory()) throw refuse(`${file} is a folder; give the CSV file itself`);
+  } finally {
+    await handle.close();
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createLogger } from '../log.js';
+import { loggerFor } from '../log.js';
 import { CliError, EXIT } from './errors.js';
 import { openRedisRuntime, startLocalWorkers } from './redis-runtime.js';
 import { signedInCommand } from './session.js';
@@ -23,9 +23,13 @@ export function registerWorkerCommand(program: Command): void {
       if (!Number.isInteger(concurrency) || concurrency < 1) throw new CliError('--concurrency must be a positive whole number', EXIT.usage);
       const { config } = session;
       const provider = configuredProvider(config, session.unauthenticated);
-      const logger = createLogger({ level: config.logLevel });
+      const logger = loggerFor(config);
       const runtime = await openRedisRuntime(config);
-      const local = await startLocalWorkers(config, logger, runtime, concurrency, withActor(session.audit, session.principal.userId), provider);
+      // TLS files that cannot be used end the worker (exit 3) with its Redis connections closed.
+      const local = await startLocalWorkers(config, logger, runtime, concurrency, withActor(session.audit, session.principal.userId), provider).catch(async (err: unknown) => {
+        await runtime.close();
+        throw err;
+      });
       logger.info('worker started', { concurrency, provider: describeProvider(provider), maxInFlight: config.smsp.maxInFlight, maxRatePerSecond: config.smsp.maxRatePerSecond });
       process.stderr.write(`pds-trace worker running for ${describeProvider(provider)} (trace concurrency ${concurrency}); SIGINT or SIGTERM stops it\n`);
       // At start and hourly; unref'd, so the timer alone never keeps the process up.

@@ -64,6 +64,11 @@ const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([502, 504]);
 /** Node / OpenSSL error codes of a failed certificate check or handshake: retrying cannot help. */
 const TLS_ERROR_CODE = /^(CERT_|ERR_SSL_|ERR_TLS_|UNABLE_TO_|SELF_SIGNED_|DEPTH_ZERO_|HOSTNAME_MISMATCH$|EPROTO$)/;
 
+/** Whether a Node error code is a failed certificate check or TLS handshake (not the network). */
+export function isTlsErrorCode(code: string): boolean {
+  return TLS_ERROR_CODE.test(code);
+}
+
 /**
  * Calls `onSent` at the latest moment the provider can have read the request. On a kept-alive
  * connection that is once it is written in full. On a new one the provider reads it only after
@@ -196,7 +201,7 @@ function httpStatusError(status: number, fail: Fail): SmspTransportError {
 function classifyNetworkError(err: Error, fail: Fail): SmspTransportError {
   const code = (err as NodeJS.ErrnoException).code ?? '';
   const cause = err;
-  if (TLS_ERROR_CODE.test(code)) return fail(`TLS handshake failed (${code})`, 'tls_error', false, { cause });
+  if (isTlsErrorCode(code)) return fail(`TLS handshake failed (${code})`, 'tls_error', false, { cause });
   switch (code) {
     case 'ECONNRESET':
     case 'EPIPE':

@@ -38,7 +38,7 @@ describe('following a batch from the command line, in queue mode', () => {
     expect(await follower.exited, follower.output()).toBe(0);
     expect(follower.output()).toMatch(/200\/200 rows \(100%\)/);
     expect(follower.output()).toContain(`Batch ${batch.id}: ASSEMBLED`);
-    expect(follower.output()).toMatch(/results: every row, in input order\s+cohort-small\.SIMULATED\.results\.csv/);
+    expect(follower.output()).toMatch(/Results\s+cohort-small\.SIMULATED\.results\.csv/);
     expectResultsMatchGroundTruth(`${dir}/out/cohort-small.SIMULATED.results.csv`, 'samples/cohort-small.expected.csv');
   }, 120_000);
 });
