@@ -4,6 +4,7 @@ import { ConfigError } from './config.js';
 import { CliError, EXIT } from './cli/errors.js';
 import { registerBatchCommands } from './cli/batch-commands.js';
 import { registerCohortCommands } from './cli/cohort-command.js';
+import { registerDoctorCommand } from './cli/doctor-command.js';
 import { registerTraceCommand } from './cli/trace-command.js';
 import { registerWorkerCommand } from './cli/worker-command.js';
 import { registerSimulatorCommand } from './cli/simulator-command.js';
@@ -26,6 +27,7 @@ registerSimulatorCommand(program, undefined, commandGuard('simulator')).addOptio
 registerUsersCommand(program);
 registerAuditCommand(program);
 registerCohortCommands(program);
+registerDoctorCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -98,8 +98,9 @@ const READ_BATCHES: readonly Permission[] = ['batch.read.own', 'batch.read.any']
 
 /**
  * Every command, route and page. API routes and pages are listed ahead of the web server so that
- * each is checked (and tested) from the day it exists. Signing in itself (`POST /api/session`,
- * `/sign-in`) is the one thing open to anyone, so it has no rule.
+ * each is checked (and tested) from the day it exists. Open to anyone, so without a rule: signing in
+ * itself (`POST /api/session`, `/sign-in`), and `pds-trace doctor`, which reads health only (no
+ * patient data, no secret) and must work when sign-in itself is what is broken.
  */
 export const ACCESS_RULES: readonly AccessRule[] = [
   cli('trace', ['batch.submit']),
