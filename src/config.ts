@@ -96,6 +96,10 @@ const SETTINGS = z.object({
   AUDIT_DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
   /** error | warn | info | debug */
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+  /** Port of the /metrics, /healthz and /readyz endpoint of `worker` and `watch`; unset: none. */
+  PDS_TRACE_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Address that endpoint listens on: loopback unless the monitoring network needs more. */
+  PDS_TRACE_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
 });
 
 export interface TlsSettings {
@@ -136,6 +140,8 @@ export interface Config {
   /** PostgreSQL audit store; unset means the file store under `<dataDir>/audit/`. */
   auditDatabaseUrl?: string;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
+  /** The operations endpoint of long-running processes (PDS_TRACE_METRICS_PORT / _HOST). */
+  metrics: { port?: number; host: string };
 }
 
 /** A setting is missing or malformed. The message names each bad setting and what it needs. */
@@ -230,6 +236,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     workRetentionHours: s.PDS_TRACE_WORK_RETENTION_HOURS,
     auditDatabaseUrl: s.AUDIT_DATABASE_URL,
     logLevel: s.LOG_LEVEL,
+    metrics: { port: s.PDS_TRACE_METRICS_PORT, host: s.PDS_TRACE_METRICS_HOST },
   };
   return deepFreeze(config);
 }
