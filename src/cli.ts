@@ -6,6 +6,8 @@ import { dropOutputOnceReaderGone } from './cli/closed-pipe.js';
 import { describeUnexpected } from './cli/describe-error.js';
 import { registerBatchCommands } from './cli/batch-commands.js';
 import { registerCohortCommands } from './cli/cohort-command.js';
+import { registerDoctorCommand } from './cli/doctor-command.js';
+import { registerScheduleCommands } from './cli/schedule-command.js';
 import { registerTraceCommand } from './cli/trace-command.js';
 import { registerWorkerCommand } from './cli/worker-command.js';
 import { registerWatchCommand } from './cli/watch-command.js';
@@ -43,11 +45,13 @@ program
 registerTraceCommand(program);
 registerWorkerCommand(program);
 registerWatchCommand(program);
+registerScheduleCommands(program);
 registerBatchCommands(program);
 registerSimulatorCommand(program, undefined, commandGuard('simulator')).addOption(signInOption());
 registerUsersCommand(program);
 registerAuditCommand(program);
 registerCohortCommands(program);
+registerDoctorCommand(program);
 throwUsageErrors(program);
 
 try {

@@ -109,6 +109,10 @@ const SETTINGS = z.object({
    * collectors). Unset: text on a terminal, JSON lines otherwise. `--log-format` sets it for one run.
    */
   PDS_TRACE_LOG_FORMAT: optionalString.pipe(z.enum(['json', 'text']).optional()),
+  /** Port of the /metrics, /healthz and /readyz endpoint of `worker` and `watch`; unset: none. */
+  PDS_TRACE_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Address that endpoint listens on: loopback unless the monitoring network needs more. */
+  PDS_TRACE_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
 });
 
 export type LogFormat = 'json' | 'text';
@@ -157,6 +161,8 @@ export interface Config {
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   /** PDS_TRACE_LOG_FORMAT; undefined: text on a terminal, JSON lines otherwise. */
   logFormat?: LogFormat;
+  /** The operations endpoint of long-running processes (PDS_TRACE_METRICS_PORT / _HOST). */
+  metrics: { port?: number; host: string };
 }
 
 /** A setting is missing or malformed. The message names each bad setting and what it needs. */
@@ -254,6 +260,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     auditDatabaseUrl: s.AUDIT_DATABASE_URL,
     logLevel: s.LOG_LEVEL,
     logFormat: s.PDS_TRACE_LOG_FORMAT,
+    metrics: { port: s.PDS_TRACE_METRICS_PORT, host: s.PDS_TRACE_METRICS_HOST },
   };
   return deepFreeze(config);
 }

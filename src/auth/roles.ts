@@ -102,13 +102,17 @@ const OWN_BATCH_ONLY = 'batch.manage.own: only a batch the user submitted';
 
 /**
  * Every command, route and page. API routes and pages are listed ahead of the web server so that
- * each is checked (and tested) from the day it exists. Signing in itself (`POST /api/session`,
- * `/sign-in`) is the one thing open to anyone, so it has no rule.
+ * each is checked (and tested) from the day it exists. Open to anyone, so without a rule: signing in
+ * itself (`POST /api/session`, `/sign-in`), and `pds-trace doctor`, which reads health only (no
+ * patient data, no secret) and must work when sign-in itself is what is broken.
  */
 export const ACCESS_RULES: readonly AccessRule[] = [
   cli('trace', ['batch.submit']),
   cli('worker', ['queue.operate']),
   cli('watch', ['batch.submit'], 'unattended: only a service account, the one accountable for every batch it submits'),
+  cli('schedule list', ['queue.operate', 'config.change']),
+  cli('schedule sync', ['queue.operate', 'config.change'], 'applies the schedules file PDS_TRACE_SCHEDULES names; the file is the configuration'),
+  cli('schedule run', ['queue.operate']),
   cli('status', READ_BATCHES, 'batch.read.own lists only batches the user submitted'),
   cli('resume', MANAGE_BATCHES, OWN_BATCH_ONLY),
   cli('retry', MANAGE_BATCHES, OWN_BATCH_ONLY),

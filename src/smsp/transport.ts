@@ -91,7 +91,7 @@ function whenSent(req: ClientRequest, onSent: () => void): void {
   req.once('response', sent);
 }
 
-export function createHttpsTransport(options: HttpsTransportOptions): SmspTransport & { close(): void } {
+export function createHttpsTransport(options: HttpsTransportOptions): SmspTransport & { probe(signal?: AbortSignal): Promise<number>; close(): void } {
   const url = new URL(options.url);
   if (url.protocol !== 'https:') throw new TypeError('SMSP transport: the URL must use https');
   // Built once, which also fails at start-up, not on every request, when the key does not fit the
@@ -186,7 +186,25 @@ export function createHttpsTransport(options: HttpsTransportOptions): SmspTransp
     });
   }
 
-  return { send, close: () => agent.destroy() };
+  /**
+   * A harmless request for `pds-trace doctor`: a GET of the endpoint over the same mutual TLS,
+   * never a patient lookup. Any HTTP answer (SMSP answers GET with an error status) proves the
+   * route, the handshake both ways and the certificates; failures are classified as for `send`.
+   */
+  function probe(signal?: AbortSignal): Promise<number> {
+    const fail: Fail = (message, reason, retryable, extra = {}) => new SmspTransportError(`SMSP probe: ${message}`, { reason, retryable, ...extra });
+    return new Promise<number>((resolve, reject) => {
+      const req = https.request({ ...target, method: 'GET', agent, signal, timeout: options.timeoutMs }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+      req.on('error', (err) => reject(classifyNetworkError(err, fail)));
+      req.end();
+    });
+  }
+
+  return { send, probe, close: () => agent.destroy() };
 }
 
 type Fail = (message: string, reason: ReasonCode, retryable: boolean, extra?: { httpStatus?: number; cause?: unknown }) => SmspTransportError;

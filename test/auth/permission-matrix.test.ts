@@ -42,12 +42,12 @@ describe('the policy', () => {
 
   it('lets each role use exactly these CLI commands', () => {
     const cliFor = (role: Role) => ACCESS_RULES.filter((r) => r.surface === 'cli' && expectedAllowed(role, r)).map((r) => r.name);
-    expect(cliFor('admin')).toEqual(['status', 'purge', 'simulator', 'cohort', 'population', 'users add', 'users passwd', 'users disable', 'users enable', 'users set-roles', 'users list', 'users accept-store', 'users roles', 'audit migrate', 'audit pin']);
+    expect(cliFor('admin')).toEqual(['schedule list', 'schedule sync', 'status', 'purge', 'simulator', 'cohort', 'population', 'users add', 'users passwd', 'users disable', 'users enable', 'users set-roles', 'users list', 'users accept-store', 'users roles', 'audit migrate', 'audit pin']);
     // resume, retry, cancel by batch.manage.own and purge by batch.submit: only the user's own batches (the command checks).
     expect(cliFor('tracer')).toEqual(['trace', 'watch', 'status', 'resume', 'retry', 'cancel', 'purge', 'users roles']);
     expect(cliFor('analyst')).toEqual(['trace', 'watch', 'status', 'resume', 'retry', 'cancel', 'purge', 'users roles']);
     expect(cliFor('auditor')).toEqual(['users roles', 'audit verify', 'audit search']);
-    expect(cliFor('operator')).toEqual(['worker', 'status', 'resume', 'retry', 'cancel', 'purge', 'simulator', 'cohort', 'population', 'users roles']);
+    expect(cliFor('operator')).toEqual(['worker', 'schedule list', 'schedule sync', 'schedule run', 'status', 'resume', 'retry', 'cancel', 'purge', 'simulator', 'cohort', 'population', 'users roles']);
   });
 
   it('uses every permission somewhere, and lists each command, route and page once', () => {
@@ -60,7 +60,7 @@ describe('the policy', () => {
   });
 
   it('has a rule for every pds-trace command, the lead’s and these modules’ alike', () => {
-    const commands = ['trace', 'worker', 'watch', 'status', 'resume', 'retry', 'cancel', 'purge', 'simulator', 'cohort', 'population', ...registeredCommandNames()];
+    const commands = ['trace', 'worker', 'watch', 'schedule list', 'schedule sync', 'schedule run', 'status', 'resume', 'retry', 'cancel', 'purge', 'simulator', 'cohort', 'population', ...registeredCommandNames()];
     expect(registeredCommandNames()).toEqual(expect.arrayContaining(['users add', 'users passwd', 'users roles', 'audit verify', 'audit search', 'audit migrate']));
     for (const name of commands) expect(() => accessRule('cli', name), name).not.toThrow();
   });

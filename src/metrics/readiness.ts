@@ -1,0 +1,83 @@
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * `GET /readyz`: whether this process can do its work right now (Redis answers, the audit store
+ * answers, the data folder takes a write, a worker is consuming), each with what failed, for an
+ * orchestrator's readiness check. Cheap by design (no chain verify: that is `pds-trace doctor`).
+ */
+
+export interface ReadinessProbe {
+  name: string;
+  /** Resolves when ready; rejects with what is wrong, in words without secrets. */
+  check(): Promise<void>;
+}
+
+export interface ReadinessReport {
+  ready: boolean;
+  checks: Array<{ name: string; ok: boolean; detail?: string }>;
+}
+
+const PROBE_TIMEOUT_MS = 3_000;
+
+async function withinTime(probe: ReadinessProbe): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      probe.check(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS / 1000} s`)), PROBE_TIMEOUT_MS);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function checkReadiness(probes: readonly ReadinessProbe[]): Promise<ReadinessReport> {
+  const checks = await Promise.all(
+    probes.map(async (probe) => {
+      try {
+        await withinTime(probe);
+        return { name: probe.name, ok: true };
+      } catch (err) {
+        return { name: probe.name, ok: false, detail: (err as Error).message };
+      }
+    }),
+  );
+  return { ready: checks.every((c) => c.ok), checks };
+}
+
+export function redisProbe(redis: { ping(): Promise<string> }): ReadinessProbe {
+  return { name: 'redis', check: async () => void (await redis.ping()) };
+}
+
+export function auditStoreProbe(store: { currentHead(): Promise<unknown> }): ReadinessProbe {
+  return { name: 'audit', check: async () => void (await store.currentHead()) };
+}
+
+export function dataFolderProbe(dataDir: string): ReadinessProbe {
+  return {
+    name: 'data-folder',
+    check: async () => {
+      const probe = path.join(dataDir, `.ready-${process.pid}`);
+      try {
+        await writeFile(probe, '', { mode: 0o600 });
+        await rm(probe, { force: true });
+      } catch (err) {
+        throw new Error(`${dataDir} does not take a write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      }
+    },
+  };
+}
+
+/** A BullMQ worker (or several) that should be taking jobs. */
+export function consumingProbe(workers: ReadonlyArray<{ name: string; isRunning(): boolean; isPaused(): boolean }>): ReadinessProbe {
+  return {
+    name: 'consuming',
+    check: async () => {
+      const idle = workers.filter((w) => !w.isRunning() || w.isPaused()).map((w) => w.name);
+      if (idle.length > 0) throw new Error(`not consuming: ${idle.join(', ')}`);
+    },
+  };
+}
