@@ -1,3 +1,5 @@
+import type { PdsTraceMetrics } from '../metrics/registry.js';
+import { withLimiterMetrics, withSmspMetrics } from '../metrics/smsp-metrics.js';
 import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
@@ -138,14 +140,16 @@ export async function startLocalWorkers(
   traceConcurrency: number,
   audit: AuditSink,
   provider: Provider,
+  metrics?: PdsTraceMetrics,
 ): Promise<LocalWorkers> {
-  const smsp = await connectSmsp(config, provider, logger, sharedSmspLimiter(config, runtime));
+  const limiter = sharedSmspLimiter(config, runtime);
+  const smsp = await connectSmsp(config, provider, logger, metrics ? withLimiterMetrics(limiter, metrics) : limiter);
   if (smsp.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
   const workers = startWorkers(
     {
       dataDir: config.dataDir,
       queues: runtime.queues,
-      caller: withRowLimit(smsp.client, config.smsp.maxInFlight),
+      caller: withRowLimit(metrics ? withSmspMetrics(smsp.client, metrics) : smsp.client, config.smsp.maxInFlight),
       provider,
       providerHoldMs: config.jobs.providerHoldMs,
       logger,

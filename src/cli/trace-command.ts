@@ -138,7 +138,7 @@ async function submitFile(
         file: request.file,
         submitter: { principal: session.principal, origin: config.smsp.auditIdentity.uri, record: (events) => session.record(events) },
         options: request.options,
-        priority: 'interactive',
+        wayIn: 'cli',
         again: request.again,
       },
       runner,

@@ -1,4 +1,10 @@
 import type { Command } from 'commander';
+import { countAssembledBatches } from '../metrics/batch-metrics.js';
+import { startOpsEndpoint } from '../metrics/ops-endpoint.js';
+import { addQueueDepth } from '../metrics/queue-metrics.js';
+import { createMetrics } from '../metrics/registry.js';
+import { startScheduleWorker } from './schedule-worker.js';
+import { QUEUE_NAMES } from '../pipeline/queues.js';
 import { loggerFor } from '../log.js';
 import { CliError, EXIT } from './errors.js';
 import { openRedisRuntime, startLocalWorkers } from './redis-runtime.js';
@@ -26,10 +32,18 @@ export function registerWorkerCommand(program: Command): void {
       const logger = loggerFor(config);
       const runtime = await openRedisRuntime(config);
       // TLS files that cannot be used end the worker (exit 3) with its Redis connections closed.
-      const local = await startLocalWorkers(config, logger, runtime, concurrency, withActor(session.audit, session.principal.userId), provider).catch(async (err: unknown) => {
+      const metrics = createMetrics();
+      addQueueDepth(metrics, runtime.queues);
+      const local = await startLocalWorkers(config, logger, runtime, concurrency, withActor(session.audit, session.principal.userId), provider, metrics).catch(async (err: unknown) => {
         await runtime.close();
         throw err;
       });
+      countAssembledBatches(metrics, local.workers.workers.find((w) => w.name === QUEUE_NAMES.assemble)!, config.dataDir);
+      const scheduler = await startScheduleWorker(session, runtime, provider, logger);
+      const allWorkers = [...local.workers.workers, ...(scheduler ? [scheduler] : [])];
+      const endpoint = await startOpsEndpoint(config, metrics, { redis: runtime.redis, audit: session.audit, workers: allWorkers });
+      if (endpoint) process.stderr.write(`Metrics and health at ${endpoint.url}/metrics, /healthz and /readyz\n`);
+      if (scheduler) process.stderr.write(`Running the schedules of ${config.schedulesFile} when due\n`);
       logger.info('worker started', { concurrency, provider: describeProvider(provider), maxInFlight: config.smsp.maxInFlight, maxRatePerSecond: config.smsp.maxRatePerSecond });
       process.stderr.write(`pds-trace worker running for ${describeProvider(provider)} (trace concurrency ${concurrency}); SIGINT or SIGTERM stops it\n`);
       // At start and hourly; unref'd, so the timer alone never keeps the process up.
@@ -46,7 +60,9 @@ export function registerWorkerCommand(program: Command): void {
       clearInterval(sweeper);
       // Before the audit store closes: a sweep records what it removed.
       await sweeping;
+      await scheduler?.close();
       await local.close(Number(flags.shutdownTimeout));
+      await endpoint?.close();
       await runtime.close();
       logger.info('worker stopped');
   });

@@ -1,5 +1,5 @@
 import { createBatchFromStaged, discardStaged, stageInput, type BatchMeta, type BatchOptions } from '../pipeline/batch.js';
-import type { PriorityClass } from '../pipeline/priority.js';
+import { PRIORITY_OF, type PriorityClass, type WayIn } from '../pipeline/priority.js';
 import type { Provider } from '../pipeline/provider.js';
 import { DuplicateInputError, findEarlierBatch, type EarlierBatch } from './duplicate-check.js';
 import type { BatchRunner, RunningBatch } from './runners.js';
@@ -17,7 +17,7 @@ import type { Submitter } from './submitter.js';
  */
 
 /** What the way in chose for the batch; who submits it and its priority come from the submission. */
-export type TraceOptions = Omit<BatchOptions, 'user' | 'roles' | 'origin' | 'onBehalfOf' | 'priority'>;
+export type TraceOptions = Omit<BatchOptions, 'user' | 'roles' | 'origin' | 'onBehalfOf' | 'priority' | 'wayIn'>;
 
 export interface Submission {
   /**
@@ -27,7 +27,10 @@ export interface Submission {
   file: string;
   submitter: Submitter;
   options: TraceOptions;
-  priority: PriorityClass;
+  /** How the file came in; absent: the command line. */
+  wayIn?: WayIn;
+  /** Its priority class; absent: the way in's (PRIORITY_OF). */
+  priority?: PriorityClass;
   /** Trace the same bytes again even though an earlier batch of them counts (`trace --again`). */
   again?: boolean;
 }
@@ -58,7 +61,7 @@ export async function submit(settings: IntakeSettings, submission: Submission, r
   const { submitter } = submission;
   const detail = [
     `sha256=${batch.inputSha256}`,
-    `priority=${submission.priority}`,
+    `way_in=${batch.options.wayIn} priority=${batch.options.priority}`,
     submitter.onBehalfOf ? `for=${submitter.onBehalfOf}` : undefined,
     overrode ? `again_after=${overrode.batchId}` : undefined,
   ];
@@ -97,6 +100,7 @@ function batchOptionsFor(submission: Submission): BatchOptions {
     roles: [...submitter.principal.roles],
     origin: submitter.origin,
     ...(submitter.onBehalfOf ? { onBehalfOf: submitter.onBehalfOf } : {}),
-    priority: submission.priority,
+    wayIn: submission.wayIn ?? 'cli',
+    priority: submission.priority ?? PRIORITY_OF[submission.wayIn ?? 'cli'],
   };
 }

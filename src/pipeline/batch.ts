@@ -6,7 +6,7 @@ import { writeFileAtomic } from '../csv/output/atomic-file.js';
 import { checkInputUnchanged, copyInputHashing } from './input-copy.js';
 import type { Provider } from './provider.js';
 import type { Fallback } from './strategy.js';
-import type { PriorityClass } from './priority.js';
+import type { PriorityClass, WayIn } from './priority.js';
 
 /**
  * A batch is one input file on its way through ingest → trace → assemble. Its state lives in a
@@ -57,6 +57,8 @@ export interface BatchOptions {
   onBehalfOf?: string;
   /** Interactive (CLI, web) or bulk (watched folders, schedules): priority.ts. Absent: interactive. */
   priority?: PriorityClass;
+  /** How the file came in (priority.ts); absent on batches made before it was recorded. */
+  wayIn?: WayIn;
 }
 
 export interface ChunkRef {

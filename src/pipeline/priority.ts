@@ -9,6 +9,12 @@ import type { BatchOptions } from './batch.js';
 export const PRIORITY_CLASSES = ['interactive', 'bulk'] as const;
 export type PriorityClass = (typeof PRIORITY_CLASSES)[number];
 
+/** How a file came in: recorded with its batch (status, metrics) and deciding its priority class. */
+export const WAYS_IN = ['cli', 'web', 'watch', 'schedule'] as const;
+export type WayIn = (typeof WAYS_IN)[number];
+
+export const PRIORITY_OF: Readonly<Record<WayIn, PriorityClass>> = { cli: 'interactive', web: 'interactive', watch: 'bulk', schedule: 'bulk' };
+
 /**
  * BullMQ priority of a bulk batch's jobs. BullMQ workers take jobs without a priority (its wait
  * list) before any prioritised job (moveToActive takes the wait list first), so interactive jobs

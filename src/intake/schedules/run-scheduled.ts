@@ -79,7 +79,7 @@ export async function runScheduledSlot(deps: ScheduledRunDeps, name: string, slo
     const submitter = await deps.submitterFor(schedule.owner);
     const submitted = await submit(
       deps.intake,
-      { file, submitter, options: traceOptionsFrom(schedule.options, schedule.baseDir, runOutputFolder(schedule, slot)), priority: 'bulk' },
+      { file, submitter, options: traceOptionsFrom(schedule.options, schedule.baseDir, runOutputFolder(schedule, slot)), wayIn: 'schedule' },
       deps.runner,
     );
     const done: ScheduleRun = { ...run, state: 'submitted', batchId: submitted.batch.id };

@@ -167,7 +167,7 @@ export class FolderWatcher {
     const submitter = { ...this.options.submitter, onBehalfOf: settings.onBehalfOf };
     let meta: BatchMeta;
     try {
-      const submitted = await submit(intake, { file: claimed, submitter, options: settings.options, priority: 'bulk' }, runner, this.abort.signal);
+      const submitted = await submit(intake, { file: claimed, submitter, options: settings.options, wayIn: 'watch' }, runner, this.abort.signal);
       await writeMarker(claimed, submitted.batch.id);
       this.options.logger?.info('watched file submitted', { file: path.basename(claimed), batchId: submitted.batch.id });
       meta = await submitted.run.finished;
