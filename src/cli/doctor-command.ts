@@ -35,7 +35,7 @@ export function registerDoctorCommand(program: Command): Command {
     .command('doctor')
     .description('check settings, certificates, SMSP, Redis, workers, the data folder, the audit trail and users; each problem with its fix')
     .option('--json', 'print the checks as JSON')
-    .option('--only <check...>', 'run only these checks (config, provider, tls, smsp, redis, workers, data-folder, audit, users)')
+    .option('--only <check...>', 'run only these checks (config, provider, tls, smsp, redis, workers, schedules, data-folder, audit, users)')
     .action(async (flags: DoctorFlags) => {
       let reports: CheckReport[];
       try {

@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from '../config.js';
 import { runChecks, type CheckReport, type DoctorCheck, type DoctorContext, type RunChecksOptions } from './check.js';
 import { redisCheck, workersCheck } from './redis-checks.js';
+import { schedulesCheck } from './schedule-check.js';
 import { configCheck, providerCheck } from './setting-checks.js';
 import { smspCheck } from './smsp-check.js';
 import { auditCheck, dataFolderCheck, usersCheck } from './store-checks.js';
@@ -16,6 +17,7 @@ export const DOCTOR_CHECKS: readonly DoctorCheck[] = [
   smspCheck,
   redisCheck,
   workersCheck,
+  schedulesCheck,
   dataFolderCheck,
   auditCheck,
   usersCheck,

@@ -12,7 +12,7 @@ describe('pds-trace doctor', () => {
     const run = runCli(['doctor'], { PDS_TRACE_DATA_DIR: `${dir}/data`, REDIS_URL: 'redis://:synthetic-secret@127.0.0.1:6379' });
     expect(await run.exited, run.output()).toBe(EXIT.failure);
     const out = run.output();
-    for (const title of ['Configuration', 'SMSP provider', 'TLS certificates', 'SMSP answers', 'Redis', 'Workers', 'Data folder', 'Audit trail', 'Users']) {
+    for (const title of ['Configuration', 'SMSP provider', 'TLS certificates', 'SMSP answers', 'Redis', 'Workers', 'Schedules', 'Data folder', 'Audit trail', 'Users']) {
       expect(out).toMatch(new RegExp(`^\\[(PASS|WARN|FAIL|SKIP)\\] ${title}: `, 'm'));
     }
     expect(out).toMatch(/^\[FAIL\] Data folder: .* is open to other users \(mode 755\)\n {7}Fix: Run: chmod 700 /m);
