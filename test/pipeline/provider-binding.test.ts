@@ -103,7 +103,7 @@ describe('a batch is traced only by workers on its provider', () => {
 
     const status = runCli(['status', batch.id], onSmsp);
     expect(await status.exited, status.output()).toBe(0);
-    expect(status.output()).toMatch(/WAITING: it is for built-in simulator .* \(since \d{1,2} \w{3} \d{4}, \d\d:\d\d:\d\d \S+\)/);
+    expect(status.output()).toMatch(/WAITING: it is for built-in simulator .* \(since \d{1,2} \w{3} \d{4} \d\d:\d\d \S+\)/);
     expect(status.output()).toMatch(/provider\s+SIMULATED: built-in simulator \(SYNTHETIC ANSWERS, NOT PDS DATA\)/);
 
     workers.push(await startWorkerProcess(onSimulator));

@@ -9,7 +9,7 @@ import type { PatientQuery } from '../../domain/demographics.js';
 import { isValidNhsNumber } from '../../domain/nhs-number.js';
 import type { ReasonCode } from '../../domain/reasons.js';
 import { NO_FIXED_ABODE_POSTCODE } from './addresses.js';
-import { dayToPdsDate, pdsDateSpan } from './birth-dates.js';
+import { dayToPdsDate, pdsDateSpan, REFERENCE_DAY } from './birth-dates.js';
 import { MAX_POPULATION_SIZE } from './nhs-numbers.js';
 import type { SyntheticPerson } from './person.js';
 import type { Population } from './population.js';
@@ -75,7 +75,9 @@ function withoutNhsNumber(query: PatientQuery): PatientQuery {
 function otherBirthDate(dateOfBirth: string, rng: Rng): string {
   const day = pdsDateSpan(dateOfBirth)!.first;
   const shift = rng.between(30, 1500) * (rng.chance(0.5) ? 1 : -1);
-  return dayToPdsDate(day + shift);
+  // Never later than the population's own present: a wrong date of birth after it would be in
+  // the future on some day a cohort is traced, refused locally before PDS is asked.
+  return dayToPdsDate(day + shift > REFERENCE_DAY ? day - Math.abs(shift) : day + shift);
 }
 
 function livePerson(population: Population, rng: Rng): SyntheticPerson | undefined {
