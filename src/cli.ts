@@ -10,6 +10,7 @@ import { registerSimulatorCommand } from './cli/simulator-command.js';
 import { registerAuditCommand } from './cli/audit-command.js';
 import { signInOption } from './cli/sign-in-session.js';
 import { registerUsersCommand } from './cli/users-command.js';
+import { registerServeCommand } from './cli/serve-command.js';
 import { commandGuard } from './cli/session.js';
 
 const program = new Command();
@@ -26,6 +27,7 @@ registerSimulatorCommand(program, undefined, commandGuard('simulator')).addOptio
 registerUsersCommand(program);
 registerAuditCommand(program);
 registerCohortCommands(program);
+registerServeCommand(program);
 
 try {
   await program.parseAsync(process.argv);
