@@ -97,7 +97,7 @@ export function csrfTokenIn(html: string): string {
  * A finished batch submitted by `user`: a small generated cohort traced by the embedded runner
  * against the simulator over mutual TLS, recorded as made on the built-in simulator (SIMULATED).
  */
-export async function tracedBatch(dataDir: string, outDir: string, user: string, rows = 20): Promise<BatchMeta> {
+export async function tracedBatch(dataDir: string, outDir: string, user: string, rows = 20, submittedAt = new Date()): Promise<BatchMeta> {
   const simulator = await startTestSimulator({ seed: 'web', size: 2000, latencyMs: 1 });
   const audit = await openAuditStore({ dataDir });
   try {
@@ -105,7 +105,7 @@ export async function tracedBatch(dataDir: string, outDir: string, user: string,
     const client = await createSmspClient(settings, { tls: simulator.clientTls, limiter: createLocalLimiter({ maxInFlight: 4, maxRatePerSecond: 200, windowSlackMs: 100 }) });
     try {
       const cohort = await writeCohort({ seed: 'web', size: 2000, rows, outDir, name: `cohort-${user}` });
-      const batch = await createBatch(dataDir, cohort.csvPath, batchOptions(outDir, { user, roles: ['tracer'] }), SIMULATOR_PROVIDER);
+      const batch = await createBatch(dataDir, cohort.csvPath, batchOptions(outDir, { user, roles: ['tracer'] }), SIMULATOR_PROVIDER, submittedAt);
       const run = await runBatchEmbedded(dataDir, batch, { caller: client, audit, maxInFlight: 4 });
       return run.meta;
     } finally {
