@@ -54,10 +54,10 @@ export interface WebFixture {
 }
 
 /** The app as `serve` builds it, on a data folder, not listening (Fastify inject). */
-export async function webApp(config: Readonly<Config>, options: { clock?: () => number } = {}): Promise<WebFixture> {
+export async function webApp(config: Readonly<Config>, options: { clock?: () => number; trustProxy?: boolean } = {}): Promise<WebFixture> {
   const audit = await openAuditStore(config);
   const users = await openRecordedUserStore(config.dataDir, { sink: audit, trail: audit, origin: config.smsp.auditIdentity.uri });
-  const app = await buildWebApp({ config, users, audit, misuseWarning: MISUSE_WARNING, passwordParams: FAST_SCRYPT, clock: options.clock });
+  const app = await buildWebApp({ config, users, audit, misuseWarning: MISUSE_WARNING, passwordParams: FAST_SCRYPT, clock: options.clock, trustProxy: options.trustProxy });
   return {
     app,
     audit,
