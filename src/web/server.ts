@@ -123,7 +123,9 @@ export async function buildWebApp(options: WebAppOptions): Promise<FastifyInstan
       sameSite: 'lax',
       // Behind a proxy the scheme is the proxy's (X-Forwarded-Proto): 'auto' follows it.
       secure: https ? true : options.trustProxy ? 'auto' : false,
-      maxAge: config.web.idleTimeoutMs,
+      // The server ends an idle session itself (access-hook.ts: audited, and the person told why);
+      // the cookie outlives it so the browser brings it back to be told, rather than vanishing first.
+      maxAge: 2 * config.web.idleTimeoutMs,
     },
   });
   await app.register(fastifyCsrf, { sessionPlugin: '@fastify/session' });

@@ -24,20 +24,25 @@ export interface RunningWebServer {
 
 /**
  * Opens the audit trail and the user store as every command opens them (the recorded user store:
- * users.json checked against the trail), builds the app and listens. Sessions idle past the timeout
- * are swept from the data folder at start (and die on their next use anyway).
+ * users.json checked against the trail), builds the app and listens. Sessions long past the idle
+ * timeout are swept from the data folder at start and hourly (they die on their next use anyway).
  */
 export async function startWebServer(options: WebServerOptions): Promise<RunningWebServer> {
   const { config } = options;
   const audit = await openAuditStore(config);
   try {
     const users = await openRecordedUserStore(config.dataDir, { sink: audit, trail: audit, origin: config.smsp.auditIdentity.uri });
-    await new FileSessionStore(config.dataDir).sweep(config.web.idleTimeoutMs);
+    const sessions = new FileSessionStore(config.dataDir);
+    const sweep = () => sessions.sweep(2 * config.web.idleTimeoutMs).catch(() => 0);
+    await sweep();
     const app = await buildWebApp({ ...options, users, audit });
     const address = await app.listen({ host: options.host, port: options.port });
+    // Sessions nobody comes back to are removed hourly; unref'd, so the timer never keeps the process up.
+    const sweeper = setInterval(sweep, 3_600_000).unref();
     return {
       url: `${address}/`,
       close: async () => {
+        clearInterval(sweeper);
         await app.close();
         await audit.close();
       },
