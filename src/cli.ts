@@ -15,6 +15,7 @@ import { registerSimulatorCommand } from './cli/simulator-command.js';
 import { registerAuditCommand } from './cli/audit-command.js';
 import { signInOption } from './cli/sign-in-session.js';
 import { registerUsersCommand } from './cli/users-command.js';
+import { registerServeCommand } from './cli/serve-command.js';
 import { commandGuard } from './cli/session.js';
 
 dropOutputOnceReaderGone(process.stdout);
@@ -51,6 +52,7 @@ registerSimulatorCommand(program, undefined, commandGuard('simulator')).addOptio
 registerUsersCommand(program);
 registerAuditCommand(program);
 registerCohortCommands(program);
+registerServeCommand(program);
 registerDoctorCommand(program);
 throwUsageErrors(program);
 

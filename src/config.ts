@@ -102,6 +102,16 @@ const SETTINGS = z.object({
    * `<PDS_TRACE_DATA_DIR>/audit/`, for single-machine use.
    */
   AUDIT_DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  /**
+   * PEM certificate and key of `pds-trace serve`: set both and it speaks HTTPS (and marks its
+   * cookies Secure); neither, plain HTTP (on 127.0.0.1, or behind a proxy that terminates TLS).
+   */
+  PDS_TRACE_WEB_TLS_CERT: optionalString,
+  PDS_TRACE_WEB_TLS_KEY: optionalString,
+  /** Minutes a web session lasts without a request before its user must sign in again. */
+  PDS_TRACE_WEB_IDLE_MINUTES: positiveInt.max(24 * 60).default(15),
+  /** Sign-in attempts one client address may make per minute (web page and API together). */
+  PDS_TRACE_WEB_SIGN_IN_PER_MINUTE: positiveInt.default(10),
   /** error | warn | info | debug */
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
   /**
@@ -163,6 +173,17 @@ export interface Config {
   logFormat?: LogFormat;
   /** The operations endpoint of long-running processes (PDS_TRACE_METRICS_PORT / _HOST). */
   metrics: { port?: number; host: string };
+  web: WebSettings;
+}
+
+/** Settings of `pds-trace serve` (its host, port and proxy trust are command options). */
+export interface WebSettings {
+  /** Both set: HTTPS with this certificate and key (absolute paths). */
+  tls?: { certPath: string; keyPath: string };
+  /** A session idle this long is over, in milliseconds. */
+  idleTimeoutMs: number;
+  /** Sign-in attempts per client address per minute. */
+  signInPerMinute: number;
 }
 
 /** A setting is missing or malformed. The message names each bad setting and what it needs. */
@@ -224,6 +245,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (Boolean(s.SMSP_TLS_CERT) !== Boolean(s.SMSP_TLS_KEY)) {
     problems.push('SMSP_TLS_CERT / SMSP_TLS_KEY: set both or neither');
   }
+  if (Boolean(s.PDS_TRACE_WEB_TLS_CERT) !== Boolean(s.PDS_TRACE_WEB_TLS_KEY)) {
+    problems.push('PDS_TRACE_WEB_TLS_CERT / PDS_TRACE_WEB_TLS_KEY: set both (HTTPS) or neither (HTTP)');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const resolve = (p: string | undefined) => (p ? path.resolve(cwd, p) : undefined);
@@ -261,6 +285,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     logLevel: s.LOG_LEVEL,
     logFormat: s.PDS_TRACE_LOG_FORMAT,
     metrics: { port: s.PDS_TRACE_METRICS_PORT, host: s.PDS_TRACE_METRICS_HOST },
+    web: {
+      tls: s.PDS_TRACE_WEB_TLS_CERT && s.PDS_TRACE_WEB_TLS_KEY ? { certPath: resolve(s.PDS_TRACE_WEB_TLS_CERT)!, keyPath: resolve(s.PDS_TRACE_WEB_TLS_KEY)! } : undefined,
+      idleTimeoutMs: s.PDS_TRACE_WEB_IDLE_MINUTES * 60_000,
+      signInPerMinute: s.PDS_TRACE_WEB_SIGN_IN_PER_MINUTE,
+    },
   };
   return deepFreeze(config);
 }

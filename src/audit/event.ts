@@ -24,6 +24,8 @@ export const AUDIT_EVENT_KINDS = [
   'work_files_removed',
   'sign_in',
   'sign_in_failed',
+  /** A web session ended: signed out (`outcome=signed_out`) or idle too long (`outcome=idle_timeout`). */
+  'sign_out',
   /** The failed attempt that locked an account. */
   'lockout',
   /** A signed-in user was refused a command, route or page. */

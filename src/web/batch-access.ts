@@ -1,0 +1,39 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AccessDeniedError, requireOwnBatch, type Principal } from '../auth/authorise.js';
+import type { Permission } from '../auth/roles.js';
+import { loadBatch, type BatchMeta } from '../pipeline/batch.js';
+import { assertBatchId, InvalidBatchIdError } from '../pipeline/batch-id.js';
+import { auditAs } from './access-hook.js';
+import { sendProblem } from './problems.js';
+import type { WebContext } from './server.js';
+
+/**
+ * A batch named in a route, for a principal who needs `permission` on it (requireOwnBatch: their
+ * own, unless `batch.read.any` lets them read any batch's status). A batch they may not see is
+ * answered exactly like one that does not exist (404), so ids cannot be probed; the refusal is
+ * audited as the CLI audits one.
+ */
+export async function batchFor(ctx: WebContext, request: FastifyRequest, reply: FastifyReply, id: string, permission: Permission): Promise<BatchMeta | undefined> {
+  const principal = request.principal as Principal;
+  const notFound = () => {
+    sendProblem(request, reply, 404, 'not_found', 'There is no batch with that id that you can see.');
+    return undefined;
+  };
+  let meta: BatchMeta;
+  try {
+    assertBatchId(id);
+    meta = await loadBatch(ctx.config.dataDir, id);
+  } catch (err) {
+    if (err instanceof InvalidBatchIdError || (err as NodeJS.ErrnoException).code === 'ENOENT') return notFound();
+    throw err;
+  }
+  try {
+    requireOwnBatch(principal, permission, { id: meta.id, user: meta.options.user });
+  } catch (err) {
+    if (!(err instanceof AccessDeniedError)) throw err;
+    const route = `${request.method} ${request.routeOptions.url ?? ''}`;
+    await ctx.audit.append(auditAs(ctx, principal, [{ kind: 'access_denied', batchId: meta.id, outcome: 'refused', detail: `web=${route}` }]));
+    return notFound();
+  }
+  return meta;
+}

@@ -1,0 +1,38 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+/**
+ * One way every refusal and failure leaves the web service: the JSON API answers `{ code, message }`
+ * with its status (scripts key on `code`); a page sends people to sign in (401) or shows the error
+ * page with what happened and what to do.
+ */
+
+export type ProblemCode =
+  | 'not_signed_in'
+  | 'forbidden'
+  | 'no_access_rule'
+  | 'not_found'
+  | 'csrf_invalid'
+  | 'too_many_attempts'
+  | 'sign_in_refused'
+  | 'not_ready'
+  | 'bad_request'
+  | 'unsupported_media_type'
+  | 'server_error';
+
+export function isApiRequest(request: FastifyRequest): boolean {
+  const url = request.routeOptions.url ?? request.url;
+  return url === '/api' || url.startsWith('/api/');
+}
+
+const PAGE_TITLES: Partial<Record<number, string>> = {
+  403: 'You cannot use this page',
+  404: 'Page not found',
+  429: 'Too many attempts',
+  500: 'Sorry, there is a problem with the service',
+};
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, status: number, code: ProblemCode, message: string): FastifyReply {
+  if (isApiRequest(request)) return reply.code(status).type('application/json; charset=utf-8').send({ code, message });
+  if (status === 401) return reply.redirect(request.sessionExpired ? '/sign-in?timeout=1' : '/sign-in', 303);
+  return reply.page('error.njk', { title: PAGE_TITLES[status] ?? 'There is a problem', message }, status);
+}

@@ -1,0 +1,30 @@
+import type { Surface } from '../auth/roles.js';
+
+/**
+ * How a registered route is named in the permission matrix (`ACCESS_RULES`, src/auth/roles.ts):
+ * `GET /api/batches/:id` for the JSON API, `/batches/:id` for a page. A route that is neither in
+ * the table nor one of the few open routes below is refused by the access hook, so a route added
+ * without a rule fails closed (and its test says which rule to add).
+ */
+
+/**
+ * Open to anyone, signed in or not: signing in and out (the table says signing in has no rule,
+ * since nobody holds a permission before it) and the design system's public assets.
+ */
+const OPEN_ROUTES: ReadonlySet<string> = new Set(['GET /', 'GET /sign-in', 'POST /sign-in', 'POST /sign-out', 'POST /api/session', 'DELETE /api/session']);
+
+/** Static files: the NHS.UK frontend's compiled CSS, JS and images, and this app's own script. */
+const OPEN_PREFIXES = ['/assets/', '/nhsuk/', '/app/'] as const;
+
+export type RouteRule = { open: true } | { open: false; surface: Extract<Surface, 'api' | 'page'>; name: string };
+
+/** The rule name of a route, from its method and its path pattern (`/batches/:id`, not the URL). */
+export function routeRule(method: string, routePath: string): RouteRule {
+  // Fastify answers HEAD with the GET route: the same rule.
+  const verb = method === 'HEAD' ? 'GET' : method;
+  const key = `${verb} ${routePath}`;
+  if (OPEN_ROUTES.has(key) || (verb === 'GET' && OPEN_PREFIXES.some((prefix) => routePath.startsWith(prefix)))) return { open: true };
+  if (routePath === '/api' || routePath.startsWith('/api/')) return { open: false, surface: 'api', name: key };
+  // Pages are named by path alone: a form posting to its own page is the page's rule.
+  return { open: false, surface: 'page', name: routePath };
+}
