@@ -1,11 +1,11 @@
 import { access, mkdir, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/errors.js';
 import { createPki } from '../../src/tls/pki.js';
 import { provisionServiceAccount } from '../support/accounts.js';
 import { ensureBuiltCli, runBuiltCli, STACK_TRACE } from '../support/built-cli.js';
 import { tempDir } from '../support/pipeline.js';
+import { freePort } from '../support/ports.js';
 
 /**
  * Every way a user can get a command wrong, or point it at something that is not there, run
@@ -13,15 +13,6 @@ import { tempDir } from '../support/pipeline.js';
  * codes" gives it, says why in words, prints no stack trace, and (where a batch could have been
  * made) makes none.
  */
-
-/** A loopback port with nothing listening: taken from the system, then let go. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function noBatchUnder(dataDir: string): Promise<void> {
   await expect(access(`${dataDir}/batches`)).rejects.toThrow();
@@ -94,7 +85,7 @@ describe('settings that cannot work end the command within seconds, naming the s
 
   const smspEnv = async (tls: Partial<Record<'SMSP_TLS_CERT' | 'SMSP_TLS_KEY' | 'SMSP_TLS_CA', string>>) => ({
     PDS_TRACE_DATA_DIR: `${dir}/data`,
-    SMSP_URL: `https://127.0.0.1:${await closedPort()}/smsp/pds`,
+    SMSP_URL: `https://127.0.0.1:${await freePort()}/smsp/pds`,
     SMSP_ASID: '999000000001',
     SMSP_TLS_CERT: certs.cert,
     SMSP_TLS_KEY: certs.key,
@@ -134,7 +125,7 @@ describe('settings that cannot work end the command within seconds, naming the s
 
   it('PostgreSQL not answering at AUDIT_DATABASE_URL: exit 3 naming AUDIT_DATABASE_URL', async () => {
     const fresh = await tempDir('audit-down');
-    const url = `postgres://pds_trace_app:secret@127.0.0.1:${await closedPort()}/pds_trace`;
+    const url = `postgres://pds_trace_app:secret@127.0.0.1:${await freePort()}/pds_trace`;
     const { code, output } = await run(['trace', 'samples/cohort-small.csv', '--out', `${fresh}/out`], { PDS_TRACE_DATA_DIR: `${fresh}/data`, AUDIT_DATABASE_URL: url });
     expect(code, output).toBe(EXIT.config);
     expect(output).toMatch(/the audit database does not answer at AUDIT_DATABASE_URL postgres:\/\/127\.0\.0\.1:\d+\/pds_trace \(schema \w+\) \(ECONNREFUSED\): check AUDIT_DATABASE_URL/);
@@ -145,7 +136,7 @@ describe('settings that cannot work end the command within seconds, naming the s
 
   it('Redis not answering at REDIS_URL: exit 3 naming REDIS_URL', async () => {
     const fresh = await tempDir('redis-down');
-    const { code, output } = await run(['trace', 'samples/cohort-small.csv', '--out', `${fresh}/out`], { PDS_TRACE_DATA_DIR: `${fresh}/data`, REDIS_URL: `redis://127.0.0.1:${await closedPort()}` });
+    const { code, output } = await run(['trace', 'samples/cohort-small.csv', '--out', `${fresh}/out`], { PDS_TRACE_DATA_DIR: `${fresh}/data`, REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
     expect(code, output).toBe(EXIT.config);
     expect(output).toMatch(/Redis does not answer at REDIS_URL redis:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
     await noBatchUnder(`${fresh}/data`);

@@ -10,6 +10,7 @@ import { MISUSE_WARNING } from '../../src/cli/sign-in-session.js';
 import { tempFolder } from '../audit/fixtures.js';
 import { recordedUsers } from '../support/accounts.js';
 import { FAST_SCRYPT, GOOD_PASSWORD } from '../auth/fixtures.js';
+import { BUILT_CLI, ensureBuiltCli } from '../support/built-cli.js';
 
 /**
  * Every command pds-trace registers, walked from its own `--help` in real processes: each warns
@@ -19,7 +20,6 @@ import { FAST_SCRYPT, GOOD_PASSWORD } from '../auth/fixtures.js';
  */
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = path.join(REPO, 'src/cli.ts');
 
 interface Run {
   code: number;
@@ -31,7 +31,8 @@ function pdsTrace(args: string[], env: Record<string, string> = {}): Promise<Run
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', CLI, ...args],
+      // The built command, as installed: dozens of processes without a TypeScript loader each.
+      [BUILT_CLI, ...args],
       { cwd: REPO, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env }, timeout: 120_000 },
       (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
     );
@@ -83,6 +84,7 @@ describe('every pds-trace command', () => {
   let commands: { name: string; args: string[] }[];
 
   beforeAll(async () => {
+    ensureBuiltCli();
     folder = await tempFolder('pds-trace-every-command-');
     env = { PDS_TRACE_DATA_DIR: folder.dir, PDS_TRACE_PASSWORD: GOOD_PASSWORD };
     const users = await recordedUsers(folder.dir);

@@ -1,18 +1,9 @@
 import { access } from 'node:fs/promises';
-import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/errors.js';
 import { tempDir } from '../support/pipeline.js';
 import { runCli } from '../support/worker-process.js';
-
-/** A loopback port with nothing listening: taken from the system, then let go. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { freePort } from '../support/ports.js';
 
 describe('with Redis not answering at REDIS_URL', () => {
   it.each([
@@ -20,7 +11,7 @@ describe('with Redis not answering at REDIS_URL', () => {
     ['worker', ['worker']],
   ])('%s ends at once with exit 3 naming REDIS_URL, creates no batch, and prints no ioredis error flood', async (_name, args) => {
     const dir = await tempDir('redis-down');
-    const env = { PDS_TRACE_DATA_DIR: `${dir}/data`, REDIS_URL: `redis://127.0.0.1:${await closedPort()}` };
+    const env = { PDS_TRACE_DATA_DIR: `${dir}/data`, REDIS_URL: `redis://127.0.0.1:${await freePort()}` };
     const run = runCli(args.map((a) => (a === 'OUT' ? `${dir}/out` : a)), env);
     expect(await run.exited, run.output()).toBe(EXIT.config);
     expect(run.output()).toMatch(/Redis does not answer at REDIS_URL redis:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\): check REDIS_URL/);

@@ -1,5 +1,4 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listRuns } from '../../src/intake/schedules/schedule-runs.js';
@@ -9,14 +8,7 @@ import { tempDir } from '../support/pipeline.js';
 import { connectTestRedis, deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
 import { smspClientEnv, startTestSimulator, type TestSimulator } from '../support/simulator.js';
 import { runCli, startWorkerProcess, type CliProcess } from '../support/worker-process.js';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { freePort } from '../support/ports.js';
 
 /**
  * A `pds-trace worker` as deployed: it runs the schedules of PDS_TRACE_SCHEDULES when due, through
