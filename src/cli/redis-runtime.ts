@@ -13,7 +13,7 @@ import { startWorkers, type PipelineWorkers } from '../../jobs/workers.js';
 import { connectSmsp, SIMULATOR_NOTICE, type SmspConnection } from './smsp-connection.js';
 import { CliError, EXIT } from './errors.js';
 import { formatDuration } from './progress-bar.js';
-import { isRedisConnectionError } from '../pipeline/redis-connection-errors.js';
+import { describeRedisError, isRedisConnectionError, redactedRedisUrl, withOneShotRedis } from '../pipeline/redis-connection-errors.js';
 
 export interface RedisRuntime {
   redis: Redis;
@@ -83,31 +83,11 @@ class RedisOutageNotice {
  * seconds and never ending. Now the command ends within seconds, naming the setting to check.
  */
 export async function checkRedisAnswers(url: string): Promise<void> {
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: REDIS_START_TIMEOUT_MS });
-  let failure: Error | undefined;
-  probe.on('error', (err: Error) => {
-    failure ??= err;
-  });
   try {
-    await probe.connect();
-    await probe.ping();
+    await withOneShotRedis(url, REDIS_START_TIMEOUT_MS, (redis) => redis.ping());
   } catch (err) {
-    const cause = failure ?? (err as Error);
-    throw new CliError(`Redis does not answer at REDIS_URL ${redactedRedisUrl(url)} (${describeRedisError(cause)}): check REDIS_URL and that Redis is running`, EXIT.config);
-  } finally {
-    probe.disconnect();
+    throw new CliError(`Redis does not answer at REDIS_URL ${redactedRedisUrl(url)} (${describeRedisError(err as Error)}): check REDIS_URL and that Redis is running`, EXIT.config);
   }
-}
-
-/** The URL without its password, for messages. */
-function redactedRedisUrl(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = '***';
-  return parsed.href;
-}
-
-function describeRedisError(err: Error): string {
-  return (err as NodeJS.ErrnoException).code ?? err.message;
 }
 
 export interface LocalWorkers {

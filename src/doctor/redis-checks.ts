@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { describeRedisError, redactedRedisUrl, withOneShotRedis } from '../pipeline/redis-connection-errors.js';
 import { openQueues, QUEUE_NAMES, type QueueName } from '../pipeline/queues.js';
 import { fail, pass, skip, warn, worstOf, type CheckOutcome, type DoctorCheck } from './check.js';
 
@@ -7,13 +8,6 @@ const REDIS_REQUIRED = [5, 0, 0] as const;
 const REDIS_RECOMMENDED = [6, 2, 0] as const;
 
 const NO_REDIS = 'no REDIS_URL: commands trace in their own process (embedded runner), no workers needed';
-
-/** The URL without its password: a check's line must never carry a secret. */
-export function redactedUrl(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = '***';
-  return parsed.href;
-}
 
 function versionAtLeast(version: string, wanted: readonly number[]): boolean {
   const parts = version.split('.').map((p) => Number.parseInt(p, 10) || 0);
@@ -28,20 +22,12 @@ function infoField(info: string, field: string): string | undefined {
 }
 
 /** One connection attempt, no retries: the doctor reports an outage, it does not wait it out. */
-async function withRedis<T>(url: string, use: (redis: Redis) => Promise<T>): Promise<T> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 5_000 });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    return await use(redis);
-  } finally {
-    redis.disconnect();
-  }
+function withRedis<T>(url: string, use: (redis: Redis) => Promise<T>): Promise<T> {
+  return withOneShotRedis(url, 5_000, use);
 }
 
 function unreachable(url: string, err: Error): CheckOutcome {
-  const code = (err as NodeJS.ErrnoException).code ?? err.message;
-  return fail(`nothing answers at REDIS_URL ${redactedUrl(url)} (${code})`, 'Start Redis, or correct REDIS_URL (host, port, password, rediss:// for TLS).');
+  return fail(`nothing answers at REDIS_URL ${redactedRedisUrl(url)} (${describeRedisError(err)})`, 'Start Redis, or correct REDIS_URL (host, port, password, rediss:// for TLS).');
 }
 
 export const redisCheck: DoctorCheck = {
@@ -58,7 +44,7 @@ export const redisCheck: DoctorCheck = {
         const findings: CheckOutcome[] = [];
         if (!versionAtLeast(version, REDIS_REQUIRED)) findings.push(fail(`Redis ${version} is older than BullMQ supports (5.0)`, 'Upgrade Redis to 6.2 or later.'));
         else if (!versionAtLeast(version, REDIS_RECOMMENDED)) findings.push(warn(`Redis ${version}: BullMQ recommends 6.2 or later`, 'Upgrade Redis to 6.2 or later when you can.'));
-        else findings.push(pass(`Redis ${version} at ${redactedUrl(url)}`));
+        else findings.push(pass(`Redis ${version} at ${redactedRedisUrl(url)}`));
         findings.push(
           policy === 'noeviction'
             ? pass('maxmemory-policy noeviction')

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { describeRedisError, withOneShotRedis } from '../pipeline/redis-connection-errors.js';
 import { loadSchedules, ScheduleFileError } from '../intake/schedules/schedule-file.js';
 import { openScheduleQueue } from '../intake/schedules/schedule-queue.js';
 import { fail, pass, skip, warn, type DoctorCheck } from './check.js';
@@ -18,23 +18,23 @@ export const schedulesCheck: DoctorCheck = {
       throw err;
     }
     if (!config!.redisUrl) return fail(`${schedules.length} schedule(s) in ${file}, but no REDIS_URL: nothing will run them`, 'Set REDIS_URL: Redis holds the schedules and workers run them.');
-    const redis = new Redis(config!.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 5_000 });
-    redis.on('error', () => {});
-    const queue = openScheduleQueue(redis, config!.redisPrefix);
     try {
-      await redis.connect();
-      const installed = new Map((await queue.getJobSchedulers(0, -1)).map((j) => [j.key, j]));
-      const missing = schedules.filter((s) => installed.get(s.name)?.next === undefined).map((s) => s.name);
-      if (missing.length > 0) return fail(`not installed in Redis: ${missing.join(', ')}`, 'Run `pds-trace schedule sync` (after every change to the schedules file, and after Redis lost its data).');
-      const extra = [...installed.keys()].filter((name) => !schedules.some((s) => s.name === name));
-      const next = schedules.map((s) => `${s.name} at ${new Date(installed.get(s.name)!.next!).toISOString().slice(0, 16).replace('T', ' ')} UTC`).join(', ');
-      if (extra.length > 0) return warn(`Redis also runs schedules no longer in the file: ${extra.join(', ')}`, 'Run `pds-trace schedule sync` to remove them.');
-      return pass(`${schedules.length} schedule(s) pending: ${next}`);
+      return await withOneShotRedis(config!.redisUrl, 5_000, async (redis) => {
+        const queue = openScheduleQueue(redis, config!.redisPrefix);
+        try {
+          const installed = new Map((await queue.getJobSchedulers(0, -1)).map((j) => [j.key, j]));
+          const missing = schedules.filter((s) => installed.get(s.name)?.next === undefined).map((s) => s.name);
+          if (missing.length > 0) return fail(`not installed in Redis: ${missing.join(', ')}`, 'Run `pds-trace schedule sync` (after every change to the schedules file, and after Redis lost its data).');
+          const extra = [...installed.keys()].filter((name) => !schedules.some((s) => s.name === name));
+          if (extra.length > 0) return warn(`Redis also runs schedules no longer in the file: ${extra.join(', ')}`, 'Run `pds-trace schedule sync` to remove them.');
+          const next = schedules.map((s) => `${s.name} at ${new Date(installed.get(s.name)!.next!).toISOString().slice(0, 16).replace('T', ' ')} UTC`).join(', ');
+          return pass(`${schedules.length} schedule(s) pending: ${next}`);
+        } finally {
+          await queue.close();
+        }
+      });
     } catch (err) {
-      return fail(`Redis does not answer (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 'Start Redis or correct REDIS_URL (see the Redis check).');
-    } finally {
-      await queue.close();
-      redis.disconnect();
+      return fail(`Redis does not answer (${describeRedisError(err as Error)})`, 'Start Redis or correct REDIS_URL (see the Redis check).');
     }
   },
 };
