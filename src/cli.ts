@@ -4,19 +4,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { CliError, EXIT } from './cli/errors.js';
 import { dropOutputOnceReaderGone } from './cli/closed-pipe.js';
 import { describeUnexpected } from './cli/describe-error.js';
-import { registerBatchCommands } from './cli/batch-commands.js';
-import { registerCohortCommands } from './cli/cohort-command.js';
-import { registerDoctorCommand } from './cli/doctor-command.js';
-import { registerScheduleCommands } from './cli/schedule-command.js';
-import { registerTraceCommand } from './cli/trace-command.js';
-import { registerWorkerCommand } from './cli/worker-command.js';
-import { registerWatchCommand } from './cli/watch-command.js';
-import { registerSimulatorCommand } from './cli/simulator-command.js';
-import { registerAuditCommand } from './cli/audit-command.js';
-import { signInOption } from './cli/sign-in-session.js';
-import { registerUsersCommand } from './cli/users-command.js';
-import { registerServeCommand } from './cli/serve-command.js';
-import { commandGuard } from './cli/session.js';
+import { commandWord, registerCommands } from './cli/command-modules.js';
 
 dropOutputOnceReaderGone(process.stdout);
 dropOutputOnceReaderGone(process.stderr);
@@ -43,17 +31,7 @@ program
     if (logFormat) process.env.PDS_TRACE_LOG_FORMAT = logFormat;
   });
 
-registerTraceCommand(program);
-registerWorkerCommand(program);
-registerWatchCommand(program);
-registerScheduleCommands(program);
-registerBatchCommands(program);
-registerSimulatorCommand(program, undefined, commandGuard('simulator')).addOption(signInOption());
-registerUsersCommand(program);
-registerAuditCommand(program);
-registerCohortCommands(program);
-registerServeCommand(program);
-registerDoctorCommand(program);
+await registerCommands(program, commandWord(process.argv.slice(2)));
 throwUsageErrors(program);
 
 try {
