@@ -2,8 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { BUILT_CLI, ensureBuiltCli } from './built-cli.js';
+
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = path.join(REPO, 'src/cli.ts');
 
 export interface CliProcess {
   child: ChildProcess;
@@ -13,9 +14,13 @@ export interface CliProcess {
   exited: Promise<number | string>;
 }
 
-/** Runs `pds-trace <args>` from the sources in a child process, as a user would from a shell. */
+/**
+ * Runs `pds-trace <args>` in a child process, as a user would from a shell: the built command,
+ * rebuilt first when a source is newer (a TypeScript loader would double every start's CPU).
+ */
 export function runCli(args: string[], env: Record<string, string>): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+  ensureBuiltCli();
+  const child = spawn(process.execPath, [BUILT_CLI, ...args], {
     cwd: REPO,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
