@@ -1,13 +1,31 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * A test file that touches a shared real part: Redis, PostgreSQL, local ports, child processes, the
+ * simulator over TLS, a browser. Those run one file at a time (BullMQ's own suite does the same),
+ * so they stay independent without per-test port and key bookkeeping. Everything else is in-process
+ * and runs in parallel first. The rule reads the file, so a new test lands in the right group by
+ * what it uses, not by where someone filed it.
+ */
+const SHARED_PARTS =
+  /support\/(built-cli|mtls-server|pipeline|ports|private-redis|redis|simulator|worker-process)|node:child_process|playwright|from 'pg'|\.listen\(|REDIS_URL|127\.0\.0\.1/;
+
+const ALL = readdirSync('test', { recursive: true, encoding: 'utf8' })
+  .filter((name) => name.endsWith('.test.ts'))
+  .map((name) => path.join('test', name));
+const SERIAL = ALL.filter((file) => SHARED_PARTS.test(readFileSync(file, 'utf8')));
+const PARALLEL = ALL.filter((file) => !SERIAL.includes(file));
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // Integration suites share one Redis and bind local ports; running files one at a time keeps
-    // them independent without per-test port bookkeeping (BullMQ's own suite does the same).
-    fileParallelism: false,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ['default'],
+    projects: [
+      { extends: true, test: { name: 'in-process', include: PARALLEL, sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'real-parts', include: SERIAL, fileParallelism: false, sequence: { groupOrder: 1 } } },
+    ],
   },
 });
