@@ -7,7 +7,7 @@ import { loadBatch } from '../../pipeline/batch.js';
 import { mayUse } from '../batch-view.js';
 import { sendProblem } from '../problems.js';
 import { columnsFromForm } from '../upload/column-choice.js';
-import { receiveUpload } from '../upload/receive-upload.js';
+import { readCsrfPart, receiveUpload } from '../upload/receive-upload.js';
 import { readPreview, type UploadPreview } from '../upload/upload-check.js';
 import { previewUpload, traceUpload, type UploadContext } from '../upload/upload-flow.js';
 import { uploadProblem, type UploadProblem } from '../upload/upload-problems.js';
@@ -33,7 +33,7 @@ export function registerUploadPages(app: FastifyInstance, uc: UploadContext): vo
 
   app.get<{ Querystring: { cancelled?: string } }>('/upload', (request, reply) => renderUpload(uc, reply, { cancelled: request.query.cancelled === '1' }));
 
-  app.post('/upload', async (request, reply) => {
+  app.post('/upload', { preValidation: readCsrfPart(maxBytes) }, async (request, reply) => {
     const principal = request.principal as Principal;
     let record: UploadRecord | undefined;
     try {
@@ -142,7 +142,13 @@ function renderPreview(reply: FastifyReply, record: UploadRecord, preview: Uploa
       upload: record,
       preview,
       duration: describeDuration(preview.seconds),
-      columnOptions: preview.layout.headers.map((header, index) => ({ value: String(index), text: `Column ${index + 1}: ${header}` })),
+      fieldChoices: preview.fields.map((f) => ({
+        ...f,
+        items: [
+          { value: '', text: 'Not used', selected: f.column === undefined },
+          ...preview.layout.headers.map((header, index) => ({ value: String(index), text: `Column ${index + 1}: ${header}`, selected: f.column === index })),
+        ],
+      })),
       confidential: true,
     },
     status,

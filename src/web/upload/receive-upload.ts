@@ -1,3 +1,4 @@
+import type { Multipart } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { NO_FILE, UploadRefusedError } from './upload-problems.js';
@@ -18,11 +19,40 @@ export interface ReceivedUpload {
   fields: Record<string, string>;
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** A page's upload form, its first part (the CSRF token) already read: the rest is the handler's. */
+    uploadParts?: AsyncIterableIterator<Multipart>;
+  }
+}
+
+function openParts(request: FastifyRequest, maxBytes: number): AsyncIterableIterator<Multipart> {
+  return request.parts({ limits: { fileSize: maxBytes, files: 2, fields: 20, fieldSize: MAPPING_MAX_BYTES } });
+}
+
+/**
+ * A form cannot send a header, and the CSRF check reads the body's `_csrf`, which a streamed
+ * multipart body does not have until it is read. So the page's form sends its token as the first
+ * part (its hidden input comes first), read here before the CSRF check and before any file byte;
+ * a form whose first part is anything else fails that check with nothing stored.
+ */
+export function readCsrfPart(maxBytes: number) {
+  return async (request: FastifyRequest): Promise<void> => {
+    if (!request.isMultipart()) return;
+    const parts = openParts(request, maxBytes);
+    const first = await parts.next();
+    if (!first.done && first.value.type === 'field' && first.value.fieldname === '_csrf' && typeof first.value.value === 'string') {
+      request.body = { _csrf: first.value.value };
+      request.uploadParts = parts;
+    }
+  };
+}
+
 export async function receiveUpload(request: FastifyRequest, store: UploadStore, owner: string, maxBytes: number): Promise<ReceivedUpload> {
   let record: UploadRecord | undefined;
   const fields: Record<string, string> = {};
   try {
-    const parts = request.parts({ limits: { fileSize: maxBytes, files: 2, fields: 20, fieldSize: MAPPING_MAX_BYTES } });
+    const parts = request.uploadParts ?? openParts(request, maxBytes);
     for await (const part of parts) {
       if (part.type === 'field') {
         if (typeof part.value === 'string') fields[part.fieldname] = part.value;
