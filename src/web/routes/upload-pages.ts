@@ -127,7 +127,7 @@ function renderUpload(uc: UploadContext, reply: FastifyReply, values: { errors?:
       fileError: errors[0]?.html ?? errors[0]?.text,
       cancelled: values.cancelled,
       maxMegabytes: Math.round(uc.web.config.web.uploadMaxBytes / 1024 / 1024),
-      fields: FIELD_NAMES.map((field) => ({ field, label: FIELD_LABELS[field] })),
+      fields: FIELD_NAMES.map((field) => ({ field, label: sentenceCase(FIELD_LABELS[field]) })),
     },
     status,
   );
@@ -142,8 +142,10 @@ function renderPreview(reply: FastifyReply, record: UploadRecord, preview: Uploa
       upload: record,
       preview,
       duration: describeDuration(preview.seconds),
+      delimiter: DELIMITER_NAMES[preview.layout.delimiter] ?? preview.layout.delimiter,
       fieldChoices: preview.fields.map((f) => ({
         ...f,
+        heading: sentenceCase(f.label),
         items: [
           { value: '', text: 'Not used', selected: f.column === undefined },
           ...preview.layout.headers.map((header, index) => ({ value: String(index), text: `Column ${index + 1}: ${header}`, selected: f.column === index })),
@@ -162,6 +164,13 @@ async function errorItem(uc: UploadContext, principal: Principal, problem: Uploa
   if (!earlier || !mayUse(principal, 'batch.read.own', earlier)) return { text: problem.message, href };
   const escaped = problem.message.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   return { html: `${escaped} <a href="/batches/${earlier.id}" data-testid="earlier-batch">See batch ${earlier.id}</a>.`, href };
+}
+
+const DELIMITER_NAMES: Readonly<Record<string, string>> = { ',': 'comma', ';': 'semicolon', '\t': 'tab' };
+
+/** "NHS number" stays as it is; "date of birth" becomes "Date of birth". */
+function sentenceCase(label: string): string {
+  return label.charAt(0).toUpperCase() + label.slice(1);
 }
 
 /** "under a minute", "about 12 minutes", "about 3 hours 20 minutes". */
