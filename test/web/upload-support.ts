@@ -25,9 +25,9 @@ export interface UploadServer {
  * one person per role, tracing against a test simulator over mutual TLS. `env` adds settings
  * (REDIS_URL for the queues).
  */
-export async function startUploadServer(env: Record<string, string> = {}): Promise<UploadServer> {
-  const { dir, dataDir } = await dataFolderWithPeople();
-  const simulator = await startTestSimulator({ ...POPULATION, latencyMs: 1, certDir: path.join(dir, 'sim-certs') });
+export async function startUploadServer(env: Record<string, string> = {}, reuse?: Pick<UploadServer, 'dir' | 'dataDir' | 'simulator'>, latencyMs = 1): Promise<UploadServer> {
+  const { dir, dataDir } = reuse ?? (await dataFolderWithPeople());
+  const simulator = reuse?.simulator ?? (await startTestSimulator({ ...POPULATION, latencyMs, certDir: path.join(dir, 'sim-certs') }));
   const config = webConfig(dataDir, { ...smspClientEnv(simulator, dataDir), PDS_TRACE_WEB_SIGN_IN_PER_MINUTE: '1000', ...env });
   const server = await startWebServer({ config, host: '127.0.0.1', port: 0, trustProxy: false, misuseWarning: MISUSE_WARNING, passwordParams: FAST_SCRYPT, openTracing: serveTracing(config) });
   return {
@@ -39,7 +39,7 @@ export async function startUploadServer(env: Record<string, string> = {}): Promi
     server,
     close: async () => {
       await server.close();
-      await simulator.close();
+      if (!reuse) await simulator.close();
     },
   };
 }

@@ -1,7 +1,8 @@
 import fastifyMultipart from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
 import { UploadStore } from '../upload/upload-store.js';
-import { HandedOver, type TracingChoice } from '../upload/tracing.js';
+import { resumeWebBatches } from '../upload/resume-web-batches.js';
+import { HandedOver, isAvailable, type TracingChoice } from '../upload/tracing.js';
 import type { UploadContext } from '../upload/upload-flow.js';
 import type { WebContext } from '../server.js';
 import { registerUploadApi } from './upload-api.js';
@@ -29,6 +30,10 @@ export async function registerUploadRoutes(app: FastifyInstance, ctx: WebContext
     clearInterval(sweeper);
     await uc.handedOver.stop();
   });
+  if (isAvailable(tracing)) {
+    const resumed = await resumeWebBatches(ctx.config.dataDir, tracing, uc.handedOver);
+    if (resumed.length > 0) process.stderr.write(`Taking up ${resumed.length} unfinished uploaded batch${resumed.length === 1 ? '' : 'es'}: ${resumed.join(', ')}\n`);
+  }
   await app.register(async (scope) => {
     await scope.register(fastifyMultipart);
     registerUploadPages(scope, uc);
