@@ -113,8 +113,18 @@ async function uploadFor(uc: UploadContext, request: FastifyRequest<Params>, rep
     sendProblem(request, reply, 404, 'not_found', 'There is no upload with that address that you can see. An upload is removed once it is traced or cancelled, and after a day. Upload the file again.');
     return undefined;
   }
-  const preview = (await readPreview(uc.store.previewPath(record.id))) ?? (await previewUpload(uc, record));
-  return { record, preview };
+  const saved = await readPreview(uc.store.previewPath(record.id));
+  if (saved) return { record, preview: saved };
+  // No check saved (the server stopped while checking): check it now, and a file that fails goes.
+  try {
+    return { record, preview: await previewUpload(uc, record) };
+  } catch (err) {
+    const problem = uploadProblem(err);
+    if (!problem) throw err;
+    await uc.store.remove(record.id);
+    sendProblem(request, reply, problem.status, problem.code, problem.message);
+    return undefined;
+  }
 }
 
 function renderUpload(uc: UploadContext, reply: FastifyReply, values: { errors?: ErrorItem[]; cancelled?: boolean }, status = 200): FastifyReply {
