@@ -5,6 +5,7 @@ import { benchClientCeiling } from './client-ceiling.js';
 import { benchClientCpu } from './client-cpu.js';
 import { benchNormalise } from './csv-normalise.js';
 import { benchPipeline, idealRequestsPerSecond, UNBOUNDED_RATE, type PipelineBenchResult } from './pipeline.js';
+import { benchWebUpload } from './web-upload.js';
 
 /**
  * `npm run bench`: the figures a reader compares run to run. Everything runs on this machine
@@ -12,6 +13,7 @@ import { benchPipeline, idealRequestsPerSecond, UNBOUNDED_RATE, type PipelineBen
  * beside it, since both share the machine's cores).
  *   --full        also the 1,000,000-row pipeline runs (long: tens of minutes)
  *   --rows N      rows for the throughput runs (default 50,000)
+ *   --upload-rows N  rows of the largest web upload (default 1,000,000; 100,000 is uploaded too, to compare)
  *   REDIS_URL     Redis for the BullMQ runs (default redis://127.0.0.1:6379)
  * Machines here are noisy: compare ratios measured within one run.
  */
@@ -20,6 +22,8 @@ const args = process.argv.slice(2);
 const full = args.includes('--full');
 const rowsArg = args.indexOf('--rows');
 const throughputRows = rowsArg >= 0 ? Number(args[rowsArg + 1]) : 50_000;
+const uploadRowsArg = args.indexOf('--upload-rows');
+const uploadRows = uploadRowsArg >= 0 ? Number(args[uploadRowsArg + 1]) : 1_000_000;
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /**
  * SMSP limits the pipeline runs under. `provider-bound`: a provider slower than this machine, as
@@ -57,6 +61,20 @@ async function main(): Promise<void> {
     const normalise = [];
     for (const rows of [100_000, 1_000_000]) normalise.push(await benchNormalise(rows));
     console.log(table(['rows', 'rows/s', 'peak RSS MB'], normalise.map((r) => [fmt(r.rows), fmt(r.rowsPerSecond), fmt(r.peakRssMb)])));
+
+    console.log('\nWeb upload through POST /api/batches: `pds-trace serve` in its own process, the batch queued (REDIS_URL), nothing traced');
+    console.log('The server streams the upload to disk, checks it and hands it to the intake; its memory should not grow with the file (bar: under 256 MB)');
+    const uploads = [];
+    for (const rows of [...new Set([Math.min(100_000, uploadRows), uploadRows])]) {
+      process.stderr.write(`uploading ${fmt(rows)} rows...\n`);
+      uploads.push(await benchWebUpload({ rows, redisUrl, nodeArgs: CLIENT_NODE_ARGS }));
+    }
+    console.log(
+      table(
+        ['rows', 'MB', 'seconds', 'MB/s', 'rows/s', 'server RSS before MB', 'server peak RSS MB'],
+        uploads.map((u) => [fmt(u.rows), fmt(u.megabytes, 1), fmt(u.seconds, 1), fmt(u.megabytesPerSecond, 1), fmt(u.rowsPerSecond), fmt(u.idleRssMb), fmt(u.peakRssMb)]),
+      ),
+    );
 
     const ceilingSetting = SETTINGS['cpu-bound'];
     const ceiling = await benchClientCeiling({ rows: throughputRows, ...ceilingSetting, dir: await mkdtemp(path.join(dir, 'ceiling-')) });

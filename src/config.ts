@@ -112,6 +112,12 @@ const SETTINGS = z.object({
   PDS_TRACE_WEB_IDLE_MINUTES: positiveInt.max(24 * 60).default(15),
   /** Sign-in attempts one client address may make per minute (web page and API together). */
   PDS_TRACE_WEB_SIGN_IN_PER_MINUTE: positiveInt.default(10),
+  /**
+   * Largest file the web upload takes, in megabytes (MiB); a larger one is cut off, removed and
+   * refused. The file is streamed to disk, so this bounds disk, not memory. Default 512 (about
+   * 5 million rows of a typical cohort).
+   */
+  PDS_TRACE_WEB_UPLOAD_MAX_MB: positiveInt.max(1024 * 1024).default(512),
   /** error | warn | info | debug */
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
   /**
@@ -184,6 +190,8 @@ export interface WebSettings {
   idleTimeoutMs: number;
   /** Sign-in attempts per client address per minute. */
   signInPerMinute: number;
+  /** PDS_TRACE_WEB_UPLOAD_MAX_MB in bytes: the largest upload taken. */
+  uploadMaxBytes: number;
 }
 
 /** A setting is missing or malformed. The message names each bad setting and what it needs. */
@@ -289,6 +297,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       tls: s.PDS_TRACE_WEB_TLS_CERT && s.PDS_TRACE_WEB_TLS_KEY ? { certPath: resolve(s.PDS_TRACE_WEB_TLS_CERT)!, keyPath: resolve(s.PDS_TRACE_WEB_TLS_KEY)! } : undefined,
       idleTimeoutMs: s.PDS_TRACE_WEB_IDLE_MINUTES * 60_000,
       signInPerMinute: s.PDS_TRACE_WEB_SIGN_IN_PER_MINUTE,
+      uploadMaxBytes: s.PDS_TRACE_WEB_UPLOAD_MAX_MB * 1024 * 1024,
     },
   };
   return deepFreeze(config);

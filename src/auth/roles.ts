@@ -156,6 +156,8 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   page('/batches', READ_BATCHES, 'batch.read.own lists only batches the user submitted'),
   page('/batches/:id', READ_BATCHES, 'batch.read.own: only a batch the user submitted'),
   page('/upload', ['batch.submit']),
+  page('/upload/:uploadId', ['batch.submit'], 'only the user who uploaded it'),
+  page('/upload/:uploadId/problems.csv', ['batch.submit'], 'only the user who uploaded it'),
   page('/queues', ['batch.read.any']),
   page('/audit', ['audit.read', 'audit.verify']),
   page('/admin/users', ['users.manage']),

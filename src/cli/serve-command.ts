@@ -1,9 +1,16 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
+import type { AuditStore } from '../audit/store.js';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { embeddedRunner, queueRunner, usesQueues } from '../intake/runners.js';
+import { loggerFor } from '../log.js';
+import type { Provider } from '../pipeline/provider.js';
 import { startWebServer } from '../web/start.js';
+import type { TracingChoice } from '../web/upload/tracing.js';
 import { CliError, EXIT } from './errors.js';
+import { openRedisRuntime } from './redis-runtime.js';
 import { MISUSE_WARNING } from './session.js';
 import { toCliError } from './sign-in-session.js';
+import { configuredProvider, connectSmsp, SIMULATOR_NOTICE } from './smsp-connection.js';
 
 /**
  * `pds-trace serve`: the web service (src/web/). It signs nobody in itself: people sign in at its
@@ -29,6 +36,35 @@ function listenError(err: unknown, host: string, port: number): unknown {
   return toCliError(err);
 }
 
+/**
+ * What traces the files people upload, chosen as every way in chooses it (usesQueues): with
+ * REDIS_URL the BullMQ queues, where the deployment's workers trace them; else this process, with
+ * the embedded runner on one SMSP connection (each batch still names its user to SMSP). With no
+ * provider configured the service still serves its pages, and an upload says what to set.
+ */
+export function serveTracing(config: Config): (audit: AuditStore) => Promise<TracingChoice> {
+  return async (audit) => {
+    let provider: Provider;
+    try {
+      // Users exist wherever anyone can sign in, so never simulator mode: the simulator only when asked for.
+      provider = configuredProvider(config, false);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      process.stderr.write(`Uploads cannot be traced until this is fixed: ${err.problems.join('; ')}\n`);
+      return { unavailable: 'Files cannot be traced here yet: no SMSP provider is configured. Ask the service administrator to set SMSP_URL.' };
+    }
+    if (usesQueues(config.redisUrl)) {
+      const runtime = await openRedisRuntime(config);
+      process.stderr.write('Uploads are traced by the pds-trace workers of REDIS_URL.\n');
+      return { runner: queueRunner(config.dataDir, runtime.queues), provider, close: () => runtime.close() };
+    }
+    const connection = await connectSmsp(config, provider, loggerFor(config));
+    if (connection.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
+    process.stderr.write('Uploads are traced in this process (no REDIS_URL).\n');
+    return { runner: embeddedRunner(config.dataDir, { caller: connection.client, audit, maxInFlight: config.smsp.maxInFlight }), provider, close: () => connection.close() };
+  };
+}
+
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
@@ -39,7 +75,7 @@ export function registerServeCommand(program: Command): void {
     .action(async (flags: { host: string; port: string; trustProxy: boolean }) => {
       const port = parsePort(flags.port);
       const config = loadConfig();
-      const server = await startWebServer({ config, host: flags.host, port, trustProxy: flags.trustProxy, misuseWarning: MISUSE_WARNING }).catch((err: unknown) => {
+      const server = await startWebServer({ config, host: flags.host, port, trustProxy: flags.trustProxy, misuseWarning: MISUSE_WARNING, openTracing: serveTracing(config) }).catch((err: unknown) => {
         throw listenError(err, flags.host, port);
       });
       process.stdout.write(`pds-trace web service at ${server.url}\n`);

@@ -17,7 +17,16 @@ export type ProblemCode =
   | 'not_ready'
   | 'bad_request'
   | 'unsupported_media_type'
-  | 'server_error';
+  | 'server_error'
+  // The upload journey (src/web/upload/upload-problems.ts): what is wrong with a file, each its own code.
+  | 'no_file'
+  | 'too_large'
+  | 'empty_file'
+  | 'not_csv'
+  | 'unreadable_encoding'
+  | 'no_usable_columns'
+  | 'duplicate_input'
+  | 'tracing_unavailable';
 
 export function isApiRequest(request: FastifyRequest): boolean {
   const url = request.routeOptions.url ?? request.url;

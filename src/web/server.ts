@@ -17,6 +17,9 @@ import { isApiRequest, sendProblem } from './problems.js';
 import { registerApiRoutes } from './routes/api.js';
 import { registerBatchPages } from './routes/batch-pages.js';
 import { registerSignInRoutes, signInRateLimit } from './routes/sign-in.js';
+import { registerUploadRoutes } from './routes/upload.js';
+import type { TracingChoice } from './upload/tracing.js';
+import { hasPermission } from '../auth/authorise.js';
 import { FileSessionStore, sessionKey } from './session-store.js';
 import { createViews, NHSUK_DIST, PUBLIC_DIR, SERVICE_NAME } from './views.js';
 
@@ -42,6 +45,8 @@ export interface WebAppOptions {
   clock?: () => number;
   /** scrypt cost of the unknown-user stand-in hash; tests lower it. */
   passwordParams?: ScryptParams;
+  /** What traces uploaded files (src/web/upload/tracing.ts); absent: uploads say they cannot be traced. */
+  tracing?: TracingChoice;
 }
 
 /** What every route handler needs beyond the request. */
@@ -137,7 +142,7 @@ export async function buildWebApp(options: WebAppOptions): Promise<FastifyInstan
       ...context,
       serviceName: SERVICE_NAME,
       user: this.request.principal,
-      navigation: this.request.principal ? [{ href: '/batches', text: 'Batches' }] : [],
+      navigation: this.request.principal ? [{ href: '/batches', text: 'Batches' }, ...(hasPermission(this.request.principal, 'batch.submit') ? [{ href: '/upload', text: 'Upload' }] : [])] : [],
       cspNonce: nonce,
       csrfToken: this.generateCsrf(),
     });
@@ -182,5 +187,6 @@ export async function buildWebApp(options: WebAppOptions): Promise<FastifyInstan
   registerSignInRoutes(app, ctx, signInLimit);
   registerBatchPages(app, ctx);
   registerApiRoutes(app, ctx, signInLimit);
+  await registerUploadRoutes(app, ctx, options.tracing);
   return app;
 }

@@ -1,9 +1,11 @@
-import { openAuditStore } from '../audit/store.js';
+import { openAuditStore, type AuditStore } from '../audit/store.js';
 import type { ScryptParams } from '../auth/password.js';
 import { openRecordedUserStore } from '../auth/recorded-user-store.js';
 import type { Config } from '../config.js';
+import type { FastifyInstance } from 'fastify';
 import { buildWebApp } from './server.js';
 import { FileSessionStore } from './session-store.js';
+import { isAvailable, type TracingChoice } from './upload/tracing.js';
 
 export interface WebServerOptions {
   config: Readonly<Config>;
@@ -14,6 +16,11 @@ export interface WebServerOptions {
   misuseWarning: string;
   passwordParams?: ScryptParams;
   clock?: () => number;
+  /**
+   * Opens what traces uploaded files, with the server's audit trail (`pds-trace serve`: the queues
+   * with REDIS_URL, else this process). Absent: uploads say they cannot be traced.
+   */
+  openTracing?: (audit: AuditStore) => Promise<TracingChoice>;
 }
 
 export interface RunningWebServer {
@@ -35,15 +42,28 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
     const sessions = new FileSessionStore(config.dataDir);
     const sweep = () => sessions.sweep(2 * config.web.idleTimeoutMs).catch(() => 0);
     await sweep();
-    const app = await buildWebApp({ ...options, users, audit });
-    const address = await app.listen({ host: options.host, port: options.port });
+    const tracing = options.openTracing ? await options.openTracing(audit) : undefined;
+    const closeTracing = async () => (tracing && isAvailable(tracing) ? tracing.close() : undefined);
+    let app: FastifyInstance | undefined;
+    let address: string;
+    try {
+      app = await buildWebApp({ ...options, users, audit, tracing });
+      address = await app.listen({ host: options.host, port: options.port });
+    } catch (err) {
+      await app?.close();
+      await closeTracing();
+      throw err;
+    }
+    const running = app;
     // Sessions nobody comes back to are removed hourly; unref'd, so the timer never keeps the process up.
     const sweeper = setInterval(sweep, 3_600_000).unref();
     return {
       url: `${address}/`,
       close: async () => {
         clearInterval(sweeper);
-        await app.close();
+        // The app first (it stops following its batches), then the runner, then the trail they write to.
+        await running.close();
+        await closeTracing();
         await audit.close();
       },
     };

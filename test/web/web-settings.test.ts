@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
 describe('settings of pds-trace serve', () => {
-  it('default to plain HTTP, a 15-minute idle timeout and 10 sign-in attempts a minute', () => {
+  it('default to plain HTTP, a 15-minute idle timeout, 10 sign-in attempts a minute and uploads up to 512 MiB', () => {
     const { web } = loadConfig({}, '/srv');
-    expect(web).toEqual({ tls: undefined, idleTimeoutMs: 15 * 60_000, signInPerMinute: 10 });
+    expect(web).toEqual({ tls: undefined, idleTimeoutMs: 15 * 60_000, signInPerMinute: 10, uploadMaxBytes: 512 * 1024 * 1024 });
   });
 
   it('take a certificate and key together, resolved from the working folder', () => {
@@ -17,5 +17,7 @@ describe('settings of pds-trace serve', () => {
     expect(() => loadConfig({ PDS_TRACE_WEB_TLS_KEY: 'web.key' })).toThrow(/PDS_TRACE_WEB_TLS_CERT \/ PDS_TRACE_WEB_TLS_KEY: set both/);
     expect(() => loadConfig({ PDS_TRACE_WEB_IDLE_MINUTES: '0' })).toThrow(ConfigError);
     expect(() => loadConfig({ PDS_TRACE_WEB_SIGN_IN_PER_MINUTE: 'lots' })).toThrow(/PDS_TRACE_WEB_SIGN_IN_PER_MINUTE/);
+    expect(() => loadConfig({ PDS_TRACE_WEB_UPLOAD_MAX_MB: '0' })).toThrow(/PDS_TRACE_WEB_UPLOAD_MAX_MB/);
+    expect(loadConfig({ PDS_TRACE_WEB_UPLOAD_MAX_MB: '2' }).web.uploadMaxBytes).toBe(2 * 1024 * 1024);
   });
 });

@@ -1,0 +1,52 @@
+import type { BatchRunner, RunningBatch } from '../../intake/runners.js';
+import type { Provider } from '../../pipeline/provider.js';
+
+/**
+ * What traces the batches the web service submits, chosen by `pds-trace serve` as every way in
+ * chooses (usesQueues): the BullMQ queues with REDIS_URL, where the deployment's workers trace
+ * them; else this process, with the embedded runner, so one analyst's machine needs nothing else.
+ */
+export interface WebTracing {
+  runner: BatchRunner;
+  /** The provider batches are bound to (configuredProvider). */
+  provider: Provider;
+  close(): Promise<void>;
+}
+
+/** Tracing, or why there is none (no SMSP provider configured): uploads then say so. */
+export type TracingChoice = WebTracing | { unavailable: string };
+
+export function isAvailable(choice: TracingChoice): choice is WebTracing {
+  return !('unavailable' in choice);
+}
+
+/**
+ * The batches this server handed to its runner and still follows. Stopping the server stops
+ * following them: the queues' workers carry on, and an embedded run stops at its next row with
+ * finished chunks kept (`pds-trace resume <batch>` finishes it).
+ */
+export class HandedOver {
+  readonly #abort = new AbortController();
+  readonly #running = new Set<Promise<void>>();
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  follow(batchId: string, run: RunningBatch): void {
+    const followed = run.finished.then(
+      () => undefined,
+      (err: Error) => {
+        // Typed pipeline errors carry no patient data; a stop we asked for is no failure.
+        if (!this.#abort.signal.aborted) process.stderr.write(`pds-trace serve: batch ${batchId} stopped: ${err.name}: ${err.message}\n`);
+      },
+    );
+    this.#running.add(followed);
+    void followed.finally(() => this.#running.delete(followed));
+  }
+
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    await Promise.allSettled([...this.#running]);
+  }
+}
