@@ -69,6 +69,8 @@ const SETTINGS = z.object({
   SMSP_RETRY_BASE_MS: positiveInt.default(250),
   /** Redis for the BullMQ runner; unset means the embedded runner. */
   REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  /** A file holding REDIS_URL, for a Redis that takes a password (`rediss://user:password@…`). */
+  REDIS_URL_FILE: optionalString,
   /** Prefix of every Redis key, queue and limit of this deployment (separate deployments sharing a Redis). */
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only').default('pds-trace'),
   /** How long a worker's claim on a job lasts without renewal; a killed worker's chunk is picked up after it. */
@@ -203,7 +205,7 @@ export class ConfigError extends Error {
  * under /run/secrets, a systemd credential), so the secret itself never sits in an environment that
  * `docker inspect`, `/proc/<pid>/environ` or a unit file shows. One or the other, never both.
  */
-export const SECRET_FILE_SETTINGS = ['AUDIT_DATABASE_URL', 'SMSP_TLS_PASSPHRASE'] as const;
+export const SECRET_FILE_SETTINGS = ['AUDIT_DATABASE_URL', 'REDIS_URL', 'SMSP_TLS_PASSPHRASE'] as const;
 
 /**
  * The secret in `file`, for `setting` (`…_FILE`): its text without the line ending an editor or
