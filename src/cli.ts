@@ -1,22 +1,10 @@
 #!/usr/bin/env node
-import { Command, CommanderError, Option } from 'commander';
+import { type Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from './config.js';
 import { CliError, EXIT } from './cli/errors.js';
 import { dropOutputOnceReaderGone } from './cli/closed-pipe.js';
 import { describeUnexpected } from './cli/describe-error.js';
-import { registerBatchCommands } from './cli/batch-commands.js';
-import { registerCohortCommands } from './cli/cohort-command.js';
-import { registerDoctorCommand } from './cli/doctor-command.js';
-import { registerScheduleCommands } from './cli/schedule-command.js';
-import { registerTraceCommand } from './cli/trace-command.js';
-import { registerWorkerCommand } from './cli/worker-command.js';
-import { registerWatchCommand } from './cli/watch-command.js';
-import { registerSimulatorCommand } from './cli/simulator-command.js';
-import { registerAuditCommand } from './cli/audit-command.js';
-import { signInOption } from './cli/sign-in-session.js';
-import { registerUsersCommand } from './cli/users-command.js';
-import { registerServeCommand } from './cli/serve-command.js';
-import { commandGuard } from './cli/session.js';
+import { buildProgram } from './cli/program.js';
 
 dropOutputOnceReaderGone(process.stdout);
 dropOutputOnceReaderGone(process.stderr);
@@ -29,31 +17,7 @@ for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
   });
 }
 
-const program = new Command();
-program
-  .name('pds-trace')
-  .description('Batch tracing of patient records against the NHS PDS Spine Mini Service Provider (SMSP) API')
-  .version('0.1.0')
-  .addOption(new Option('--log-format <format>', 'log lines as text or JSON (default: text on a terminal, JSON otherwise; PDS_TRACE_LOG_FORMAT)').choices(['json', 'text']))
-  .showHelpAfterError()
-  .hook('preAction', () => {
-    // The option is the setting for this one run: config.ts stays the one place that reads and
-    // validates settings, and every logger the command makes follows it.
-    const { logFormat } = program.opts<{ logFormat?: string }>();
-    if (logFormat) process.env.PDS_TRACE_LOG_FORMAT = logFormat;
-  });
-
-registerTraceCommand(program);
-registerWorkerCommand(program);
-registerWatchCommand(program);
-registerScheduleCommands(program);
-registerBatchCommands(program);
-registerSimulatorCommand(program, undefined, commandGuard('simulator')).addOption(signInOption());
-registerUsersCommand(program);
-registerAuditCommand(program);
-registerCohortCommands(program);
-registerServeCommand(program);
-registerDoctorCommand(program);
+const program = buildProgram();
 throwUsageErrors(program);
 
 try {
