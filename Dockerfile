@@ -36,9 +36,9 @@ RUN userdel --remove node \
   && groupadd --non-unique --gid "${PDS_TRACE_GID}" pds-trace \
   && useradd --non-unique --uid "${PDS_TRACE_UID}" --gid "${PDS_TRACE_GID}" --no-create-home --home-dir /data --shell /usr/sbin/nologin pds-trace \
   && ln -s /app/dist/src/cli.js /usr/local/bin/pds-trace \
-  && mkdir -p /data /exchange \
-  && chown pds-trace:pds-trace /data /exchange \
-  && chmod 0700 /data /exchange
+  && mkdir -p /data \
+  && chown pds-trace:pds-trace /data \
+  && chmod 0700 /data
 USER pds-trace
 ENV PDS_TRACE_DATA_DIR=/data
 # V8 grows its heap lazily, to ~250 MB under load, though a process holds ~50 MB live: a limit makes

@@ -115,6 +115,7 @@ describe('docker-compose.yml', () => {
     ['waits for a service that has no healthcheck', (c) => delete c.services.postgres.healthcheck, 'service worker: waits for postgres to be healthy, which has no healthcheck'],
     ['runs the watcher without a healthcheck', (c) => delete c.services.watch.healthcheck, 'service watch: no healthcheck'],
     ['publishes a worker port', (c) => (c.services.worker.ports = ['9464:9464']), 'service worker: publishes a host port'],
+    ['leaves the exchange folder out of the workers', (c) => (c.services.worker.volumes = ['data:/data']), 'service worker: does not mount ${PDS_TRACE_EXCHANGE_DIR:-./exchange} at /exchange as service watch does'],
     ['names the worker container', (c) => (c.services.worker.container_name = 'pds-trace-worker'), 'service worker: has a fixed container_name'],
     ['gives PostgreSQL its password as a value', (c) => (c.services.postgres.environment.POSTGRES_PASSWORD = 'x'), 'service postgres: POSTGRES_PASSWORD puts a secret in the environment'],
   ];

@@ -168,5 +168,37 @@ export function composeProblems(compose: Yaml, cli: CliKnowledge): string[] {
       if (services[store] && !(store in dependsOn)) problems.push(`${where}: uses ${store} but does not wait for it to be healthy`);
     }
   }
+  problems.push(...outputFolderProblems(services, cli));
+  return problems;
+}
+
+/** `target → source` of a service's bind mounts. */
+function bindMounts(service: Service): Map<string, string> {
+  const binds = (service.volumes ?? []).flatMap((v) => {
+    if (typeof v !== 'string') return v.type === 'bind' ? [[(v as { target: string }).target, v.source ?? ''] as const] : [];
+    const [source, target] = v.split(':');
+    return /^[./~$]/.test(source!) && target ? [[target, source!] as const] : [];
+  });
+  return new Map(binds);
+}
+
+/**
+ * Whichever worker assembles a batch writes its outputs where the batch asked (a watched folder's
+ * outbox/, a schedule's out, `trace --out`): every service running `worker` must see each folder
+ * the other services sharing the data volume see, at the same path, or outputs land inside one
+ * container and are lost with it.
+ */
+function outputFolderProblems(services: Record<string, Service>, cli: CliKnowledge): string[] {
+  const runs = (service: Service, name: string) => Array.isArray(service.command) && commandOf(service.command.map(String), cli)?.name === name;
+  const sharing = Object.entries(services).filter(([, s]) => isPdsTraceService(s) && !runs(s, 'simulator') && (s.volumes ?? []).some((v) => v === 'data:/data'));
+  const problems: string[] = [];
+  for (const [workerName, worker] of sharing.filter(([, s]) => runs(s, 'worker'))) {
+    const seen = bindMounts(worker);
+    for (const [name, other] of sharing) {
+      for (const [target, source] of bindMounts(other)) {
+        if (seen.get(target) !== source) problems.push(`service ${workerName}: does not mount ${source} at ${target} as service ${name} does, so outputs it assembles there are lost`);
+      }
+    }
+  }
   return problems;
 }
