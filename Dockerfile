@@ -36,9 +36,12 @@ RUN userdel --remove node \
   && groupadd --non-unique --gid "${PDS_TRACE_GID}" pds-trace \
   && useradd --non-unique --uid "${PDS_TRACE_UID}" --gid "${PDS_TRACE_GID}" --no-create-home --home-dir /data --shell /usr/sbin/nologin pds-trace \
   && ln -s /app/dist/src/cli.js /usr/local/bin/pds-trace \
-  && mkdir -p /data \
-  && chown pds-trace:pds-trace /data \
-  && chmod 0700 /data
+  && mkdir -p /data /certs \
+  && chown pds-trace:pds-trace /data /certs \
+  && chmod 0700 /data /certs
+# /data and /certs (the demo simulator's certificates) exist owned by that account, so the named
+# volumes Compose mounts there start out as its own; /exchange is not made, so a service whose
+# exchange folder is not mounted fails instead of writing results inside its container.
 USER pds-trace
 ENV PDS_TRACE_DATA_DIR=/data
 # V8 grows its heap lazily, to ~250 MB under load, though a process holds ~50 MB live: a limit makes

@@ -60,6 +60,21 @@ describe('docker-compose.yml', () => {
     expect(services.worker.environment.PDS_TRACE_DATA_DIR).toBe('/data');
   });
 
+  it('mounts named volumes only where the image made a folder the non-root account owns (else Docker makes it root-owned and the service cannot write)', () => {
+    const { services } = readCompose();
+    const dockerfile = readFileSync(path.join(REPO, 'Dockerfile'), 'utf8');
+    const made = new Set(/mkdir -p ([^&\\\n]+)/.exec(dockerfile)![1]!.trim().split(/\s+/));
+    const owned = new Set(/chown \S+ ([^&\\\n]+)/.exec(dockerfile)![1]!.trim().split(/\s+/));
+    const targets = Object.values(services as Record<string, Compose>)
+      .filter((service) => service.build)
+      .flatMap((service) => (service.volumes ?? []).filter((v: unknown) => typeof v === 'string').map((v: string) => v.split(':')[1]!));
+    expect(targets).toEqual(expect.arrayContaining(['/data', '/certs']));
+    for (const target of targets) {
+      expect(made.has(target), target).toBe(true);
+      expect(owned.has(target), target).toBe(true);
+    }
+  });
+
   it('runs Redis with noeviction and AOF, and a healthcheck that sees both', () => {
     const { redis } = readCompose().services;
     const command = redis.command.join(' ');

@@ -159,7 +159,7 @@ describe("the simulator's healthcheck in docker-compose.yml", () => {
 
     simulator = await startTestSimulator({ port, certDir, serverNames: ['simulator'] });
     const answering = await node([BUILT_CLI, ...args], env);
-    expect(answering.stdout).toMatch(/\[PASS\] SMSP answers: localhost:\d+ answered over mutual TLS/);
+    expect(answering.stdout).toMatch(/\[PASS\] SMSP answers: 127\.0\.0\.1:\d+ answered over mutual TLS/);
     expect(answering.code).toBe(0);
 
     await simulator.close();
