@@ -244,7 +244,7 @@ function serviceToken(env: CliCredentialSources['env']): string {
   const file = nonEmpty(env[CREDENTIAL_ENV.serviceTokenFile]);
   if (token !== undefined && file !== undefined) throw new CredentialsError(`both ${CREDENTIAL_ENV.serviceToken} and ${CREDENTIAL_ENV.serviceTokenFile} are set: give the token one way`);
   if (file !== undefined) return readSecretFile(CREDENTIAL_ENV.serviceTokenFile, file);
-  if (token === undefined) throw new CredentialsError(`${CREDENTIAL_ENV.serviceAccount} is set but neither ${CREDENTIAL_ENV.serviceToken} nor ${CREDENTIAL_ENV.serviceTokenFile} is`);
+  if (token === undefined) throw new CredentialsError(`${CREDENTIAL_ENV.serviceAccount} is set but ${CREDENTIAL_ENV.serviceToken} is not (nor ${CREDENTIAL_ENV.serviceTokenFile}, a file holding it)`);
   return token;
 }
 
