@@ -99,6 +99,18 @@ describe('deploy/systemd', () => {
     expect(units.flatMap(({ name, text }) => unitProblems(name, text, cli))).toEqual([]);
   });
 
+  it('lets every worker write wherever another unit has batches write their outputs (any worker may assemble a batch)', () => {
+    const writable = (text: string) => parseUnit(text).get('ReadWritePaths') ?? [];
+    const workers = units.filter(({ text }) => / worker( |$)/.test(parseUnit(text).get('ExecStart')![0]!));
+    expect(workers.length).toBeGreaterThanOrEqual(2);
+    for (const worker of workers) {
+      const own = writable(worker.text);
+      for (const other of units) {
+        for (const folder of writable(other.text)) expect(own.some((p) => folder === p || folder.startsWith(`${p}/`)), `${worker.name} cannot write ${folder} (${other.name})`).toBe(true);
+      }
+    }
+  });
+
   it('reads only known settings from the example environment file, none of them secret', async () => {
     const env = parseEnvironmentFile(await readFile(path.join(UNITS, 'pds-trace.env.example'), 'utf8'));
     expect(Object.keys(env)).toEqual(expect.arrayContaining(['PDS_TRACE_DATA_DIR', 'REDIS_URL', 'SMSP_URL', 'NODE_OPTIONS']));
