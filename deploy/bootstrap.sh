@@ -52,9 +52,6 @@ esac
 env_has() { [ -f .env ] && grep -q "^$1=" .env; }
 env_set() { env_has "$1" || printf '%s=%s\n' "$1" "$2" >>.env; }
 
-mkdir -p secrets exchange/watch exchange/nightly/in exchange/nightly/results
-chmod 700 secrets exchange
-
 if $DEMO; then
   env_set COMPOSE_PROFILES demo
   env_set SMSP_URL https://simulator:8443/smsp/pds
@@ -69,6 +66,8 @@ else
 fi
 env_set PDS_TRACE_UID "$(id -u)"
 env_set PDS_TRACE_GID "$(id -g)"
+mkdir -p secrets exchange/watch exchange/nightly/in exchange/nightly/results
+chmod 700 secrets exchange
 
 # --- secrets this script makes --------------------------------------------------------------------
 random_secret() { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; }

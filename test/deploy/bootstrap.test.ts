@@ -164,4 +164,33 @@ describe('deploy/bootstrap.sh --demo, from nothing', () => {
     expect(worker.output()).toContain('Signed in as svc-pds-trace (tracer, operator)');
     expect(watch.output()).toContain('Signed in as svc-pds-trace (tracer, operator)');
   }, 480_000);
+
+  it('runs once: a second run stops before touching anything, and says how to start again', async () => {
+    const again = await sh(['deploy/bootstrap.sh', '--demo', '--admin', 'ada'], 60_000);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('already bootstrapped (secrets/service-token exists)');
+  }, 90_000);
+});
+
+describe('deploy/bootstrap.sh against SMSP', () => {
+  it('names what is missing (SMSP_URL in .env, the endpoint certificate in secrets/) before it builds or starts anything', async () => {
+    const empty = path.join(folder.dir, 'empty-project');
+    await mkdir(path.join(empty, 'deploy'), { recursive: true });
+    await copyFile(path.join(REPO, 'deploy/bootstrap.sh'), path.join(empty, 'deploy/bootstrap.sh'));
+    const callsBefore = await readFile(path.join(folder.dir, 'calls.log'), 'utf8').catch(() => '');
+    const run = (cwd: string) =>
+      new Promise<{ code: number; stderr: string }>((resolve) =>
+        execFile('sh', ['deploy/bootstrap.sh'], { cwd, env, timeout: 60_000 }, (err, _out, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stderr })),
+      );
+    const noUrl = await run(empty);
+    expect(noUrl.code).toBe(1);
+    expect(noUrl.stderr).toContain('set SMSP_URL in .env');
+    await writeFile(path.join(empty, '.env'), 'SMSP_URL=https://smsp.example.nhs.uk/smsp/pds\nSMSP_ASID=200000000001\n');
+    const noCertificate = await run(empty);
+    expect(noCertificate.code).toBe(1);
+    expect(noCertificate.stderr).toContain('secrets/smsp-client.pem is missing');
+    expect(await readdir(empty)).toEqual(expect.not.arrayContaining(['secrets', 'exchange']));
+    const calls = (await readFile(path.join(folder.dir, 'calls.log'), 'utf8')).slice(callsBefore.length);
+    expect(calls.split('\n').filter((c) => c !== '' && !c.startsWith('compose version'))).toEqual([]);
+  }, 120_000);
 });
