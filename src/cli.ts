@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-import { Command, CommanderError, Option } from 'commander';
+import { type Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from './config.js';
 import { CliError, EXIT } from './cli/errors.js';
 import { dropOutputOnceReaderGone } from './cli/closed-pipe.js';
 import { describeUnexpected } from './cli/describe-error.js';
-import { commandWord, registerCommands } from './cli/command-modules.js';
+import { commandWord } from './cli/command-modules.js';
+import { buildProgram } from './cli/program.js';
 
 dropOutputOnceReaderGone(process.stdout);
 dropOutputOnceReaderGone(process.stderr);
@@ -17,21 +18,7 @@ for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
   });
 }
 
-const program = new Command();
-program
-  .name('pds-trace')
-  .description('Batch tracing of patient records against the NHS PDS Spine Mini Service Provider (SMSP) API')
-  .version('0.1.0')
-  .addOption(new Option('--log-format <format>', 'log lines as text or JSON (default: text on a terminal, JSON otherwise; PDS_TRACE_LOG_FORMAT)').choices(['json', 'text']))
-  .showHelpAfterError()
-  .hook('preAction', () => {
-    // The option is the setting for this one run: config.ts stays the one place that reads and
-    // validates settings, and every logger the command makes follows it.
-    const { logFormat } = program.opts<{ logFormat?: string }>();
-    if (logFormat) process.env.PDS_TRACE_LOG_FORMAT = logFormat;
-  });
-
-await registerCommands(program, commandWord(process.argv.slice(2)));
+const program = await buildProgram(commandWord(process.argv.slice(2)));
 throwUsageErrors(program);
 
 try {

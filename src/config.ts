@@ -42,6 +42,8 @@ const SETTINGS = z.object({
   /** PKCS#12 file as issued by NHS at endpoint registration (endpoint cert, sub CA, CA), and its passphrase. */
   SMSP_TLS_PFX: optionalString,
   SMSP_TLS_PASSPHRASE: optionalString,
+  /** A file holding SMSP_TLS_PASSPHRASE. */
+  SMSP_TLS_PASSPHRASE_FILE: optionalString,
   /** Accredited System ID sent as the ITK audit identity. */
   SMSP_ASID: optionalString.pipe(z.string().regex(/^\d{1,12}$/, 'must be the numeric ASID issued at registration').optional()),
   /** Audit identity URI for providers that take the ITK form (urn:nhs-uk:identity:ods:...), instead of the ASID. */
@@ -67,6 +69,8 @@ const SETTINGS = z.object({
   SMSP_RETRY_BASE_MS: positiveInt.default(250),
   /** Redis for the BullMQ runner; unset means the embedded runner. */
   REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  /** A file holding REDIS_URL, for a Redis that takes a password (`rediss://user:password@…`). */
+  REDIS_URL_FILE: optionalString,
   /** Prefix of every Redis key, queue and limit of this deployment (separate deployments sharing a Redis). */
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only').default('pds-trace'),
   /** How long a worker's claim on a job lasts without renewal; a killed worker's chunk is picked up after it. */
@@ -102,6 +106,8 @@ const SETTINGS = z.object({
    * `<PDS_TRACE_DATA_DIR>/audit/`, for single-machine use.
    */
   AUDIT_DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  /** A file holding AUDIT_DATABASE_URL (it carries the role's password): a Compose secret or systemd credential. */
+  AUDIT_DATABASE_URL_FILE: optionalString,
   /**
    * PEM certificate and key of `pds-trace serve`: set both and it speaks HTTPS (and marks its
    * cookies Secure); neither, plain HTTP (on 127.0.0.1, or behind a proxy that terminates TLS).
@@ -202,6 +208,49 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Settings that hold a secret, each also taken from a file named by `<NAME>_FILE` (a Compose secret
+ * under /run/secrets, a systemd credential), so the secret itself never sits in an environment that
+ * `docker inspect`, `/proc/<pid>/environ` or a unit file shows. One or the other, never both.
+ */
+export const SECRET_FILE_SETTINGS = ['AUDIT_DATABASE_URL', 'REDIS_URL', 'SMSP_TLS_PASSPHRASE'] as const;
+
+/**
+ * The secret in `file`, for `setting` (`…_FILE`): its text without the line ending an editor or
+ * `echo` leaves. Unreadable or empty is a configuration error naming the setting, never the content.
+ */
+export function readSecretFile(setting: string, file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`${setting}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`]);
+  }
+  const secret = text.replace(/[\r\n]+$/, '');
+  if (secret === '') throw new ConfigError([`${setting}: ${file} is empty`]);
+  return secret;
+}
+
+/** Fills each secret setting from its `_FILE`, refusing both at once. */
+function secretsFromFiles(merged: Env, cwd: string): string[] {
+  const problems: string[] = [];
+  for (const name of SECRET_FILE_SETTINGS) {
+    const file = merged[`${name}_FILE`];
+    if (file === undefined || file.trim() === '') continue;
+    if (merged[name] !== undefined && merged[name]!.trim() !== '') {
+      problems.push(`${name}_FILE: ${name} is set too; give the secret one way`);
+      continue;
+    }
+    try {
+      merged[name] = readSecretFile(`${name}_FILE`, path.resolve(cwd, file));
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(...err.problems);
+    }
+  }
+  return problems;
+}
+
 /** ASID used against the built-in simulator when none is configured; never valid on a real SMSP. */
 export const SIMULATOR_ASID = '999000000001';
 
@@ -228,9 +277,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   // quietly send one command's audit events to another store than the config file names.
   for (const key of known) if (env[key] !== undefined && env[key]!.trim() !== '') merged[key] = env[key];
   const unknownInFile = Object.keys(fromFile).filter((k) => !known.includes(k));
+  const problems = unknownInFile.map((k) => `${k}: unknown setting in ${env.PDS_TRACE_CONFIG}`);
+  problems.push(...secretsFromFiles(merged, cwd));
 
   const result = SETTINGS.safeParse(merged);
-  const problems = unknownInFile.map((k) => `${k}: unknown setting in ${env.PDS_TRACE_CONFIG}`);
   if (!result.success) {
     for (const issue of result.error.issues) problems.push(`${String(issue.path[0])}: ${issue.message}`);
   }

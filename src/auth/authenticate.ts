@@ -1,6 +1,7 @@
 import type { NewAuditEvent } from '../audit/event.js';
 import { roleField } from '../audit/event.js';
 import type { AuditStore } from '../audit/store.js';
+import { readSecretFile } from '../config.js';
 import type { Principal } from './authorise.js';
 import { DEFAULT_SCRYPT_PARAMS, verifyPassword, type ScryptParams } from './password.js';
 import { verifyServiceToken } from './service-token.js';
@@ -26,9 +27,10 @@ import { USER_ID_PATTERN, type UserRecord, type UserStore } from './users.js';
  * (`store_not_accepted`) until an admin accepts it (store-ledger.ts, accept-store.ts).
  *
  * How the CLI finds credentials ({@link signInCli}), in this order:
- * 1. `PDS_TRACE_SERVICE_ACCOUNT` (+ `PDS_TRACE_SERVICE_TOKEN`): unattended runs (systemd units,
- *    cron, watched folders). The token was printed once by `users add --service` and is kept in
- *    the service's environment or credential file, never in the repository. Naming a different
+ * 1. `PDS_TRACE_SERVICE_ACCOUNT` (+ `PDS_TRACE_SERVICE_TOKEN`, or better the file
+ *    `PDS_TRACE_SERVICE_TOKEN_FILE` names): unattended runs (systemd units, cron, watched folders,
+ *    Compose services). The token was printed once by `users add --service` and is kept in a
+ *    credential file (a Compose secret, a systemd credential), never in the repository. Naming a different
  *    `--as` user at the same time is refused as ambiguous.
  * 2. `--as <id>` (or `PDS_TRACE_USER`) with a password from `PDS_TRACE_PASSWORD` — for scripts;
  *    other processes of the same OS user can read a process's environment, so prefer —
@@ -44,6 +46,8 @@ export const CREDENTIAL_ENV = {
   password: 'PDS_TRACE_PASSWORD',
   serviceAccount: 'PDS_TRACE_SERVICE_ACCOUNT',
   serviceToken: 'PDS_TRACE_SERVICE_TOKEN',
+  /** A file holding the token (a Compose secret, a systemd credential), kept out of the environment. */
+  serviceTokenFile: 'PDS_TRACE_SERVICE_TOKEN_FILE',
 } as const;
 
 export type SignInRefusal =
@@ -228,12 +232,20 @@ export async function signInCli(deps: AuthenticatorDeps, sources: CliCredentialS
     if (sources.userId !== undefined && sources.userId !== service) {
       throw new CredentialsError(`both ${CREDENTIAL_ENV.serviceAccount} and --as name an account: give one`);
     }
-    const token = nonEmpty(env[CREDENTIAL_ENV.serviceToken]);
-    if (token === undefined) throw new CredentialsError(`${CREDENTIAL_ENV.serviceAccount} is set but ${CREDENTIAL_ENV.serviceToken} is not`);
-    return signInWithServiceToken(deps, service, token);
+    return signInWithServiceToken(deps, service, serviceToken(env));
   }
   const { userId, password } = await personCredentials(sources);
   return signInWithPassword(deps, userId, password);
+}
+
+/** The service account's token, from PDS_TRACE_SERVICE_TOKEN or the file PDS_TRACE_SERVICE_TOKEN_FILE names. */
+function serviceToken(env: CliCredentialSources['env']): string {
+  const token = nonEmpty(env[CREDENTIAL_ENV.serviceToken]);
+  const file = nonEmpty(env[CREDENTIAL_ENV.serviceTokenFile]);
+  if (token !== undefined && file !== undefined) throw new CredentialsError(`both ${CREDENTIAL_ENV.serviceToken} and ${CREDENTIAL_ENV.serviceTokenFile} are set: give the token one way`);
+  if (file !== undefined) return readSecretFile(CREDENTIAL_ENV.serviceTokenFile, file);
+  if (token === undefined) throw new CredentialsError(`${CREDENTIAL_ENV.serviceAccount} is set but ${CREDENTIAL_ENV.serviceToken} is not (nor ${CREDENTIAL_ENV.serviceTokenFile}, a file holding it)`);
+  return token;
 }
 
 /** A person's user id and password, from `--as`/PDS_TRACE_USER and PDS_TRACE_PASSWORD or the prompt. */
