@@ -119,7 +119,7 @@ const SETTINGS = z.object({
    * collectors). Unset: text on a terminal, JSON lines otherwise. `--log-format` sets it for one run.
    */
   PDS_TRACE_LOG_FORMAT: optionalString.pipe(z.enum(['json', 'text']).optional()),
-  /** Port of the /metrics, /healthz and /readyz endpoint of `worker` and `watch`; unset: none. */
+  /** Port of the /metrics, /healthz and /readyz endpoint of `serve`, `worker` and `watch` (each its own; never the web port); unset: none. */
   PDS_TRACE_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** Address that endpoint listens on: loopback unless the monitoring network needs more. */
   PDS_TRACE_METRICS_HOST: z.string().min(1).default('127.0.0.1'),

@@ -4,6 +4,14 @@ import { embeddedRunner, queueRunner, usesQueues, type BatchRunner } from '../in
 import { FolderWatcher } from '../intake/watch/folder-watcher.js';
 import { loadWatchFolderSettings, WatchFolderSettingsError, type WatchFolderSettings } from '../intake/watch/folder-settings.js';
 import { watchFolderPaths } from '../intake/watch/folder-layout.js';
+import { withAuditMetrics } from '../metrics/audit-metrics.js';
+import { countAssembledBatches, withBatchMetrics } from '../metrics/batch-metrics.js';
+import { startOpsEndpoint, type ReadinessParts } from '../metrics/ops-endpoint.js';
+import { addQueueDepth } from '../metrics/queue-metrics.js';
+import { createMetrics } from '../metrics/registry.js';
+import { withSmspMetrics } from '../metrics/smsp-metrics.js';
+import { addWatchBacklog, countWatchFailures } from '../metrics/watch-metrics.js';
+import { QUEUE_NAMES } from '../pipeline/queues.js';
 import { withActor } from '../pipeline/audit-sink.js';
 import { describeProvider } from '../pipeline/provider.js';
 import { CliError, EXIT } from './errors.js';
@@ -56,31 +64,46 @@ export function registerWatchCommand(program: Command): void {
     }
 
     const closers: Array<() => Promise<void>> = [];
+    const metrics = createMetrics();
+    const audit = withAuditMetrics(session.audit, metrics);
+    const ready: ReadinessParts = { audit, watchFolders: folders.map((f) => watchFolderPaths(f)) };
     try {
       let runner: BatchRunner;
       if (usesQueues(config.redisUrl, { embedded: flags.embedded })) {
         const runtime = await openRedisRuntime(config);
         closers.unshift(() => runtime.close());
+        addQueueDepth(metrics, runtime.queues);
+        ready.redis = runtime.redis;
         if (flags.worker !== false) {
-          const local = await startLocalWorkers(config, logger, runtime, concurrency, withActor(session.audit, principal.userId), provider);
+          const local = await startLocalWorkers(config, logger, runtime, concurrency, withActor(audit, principal.userId), provider, metrics);
           closers.unshift(() => local.close(10_000));
+          countAssembledBatches(metrics, local.workers.workers.find((w) => w.name === QUEUE_NAMES.assemble)!, config.dataDir);
+          ready.workers = local.workers.workers;
         }
         runner = queueRunner(config.dataDir, runtime.queues);
       } else {
         const connection = await connectSmsp(config, provider, logger, undefined, principal);
         closers.unshift(() => connection.close());
         if (connection.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
-        runner = embeddedRunner(config.dataDir, { caller: connection.client, audit: session.audit, maxInFlight: config.smsp.maxInFlight });
+        runner = withBatchMetrics(embeddedRunner(config.dataDir, { caller: withSmspMetrics(connection.client, metrics), audit, maxInFlight: config.smsp.maxInFlight }), metrics);
       }
       const submitter = { principal, origin: config.smsp.auditIdentity.uri, record: session.record.bind(session) };
       const intake = { dataDir: config.dataDir, provider, duplicateWindowHours: config.duplicateWindowHours };
       const watchers = folders.map(
-        (folder, i) => new FolderWatcher({ folder, settings: settings[i]!, intake, submitter, runner, stableMs, reconcileMs: RECONCILE_MS, pollMs, logger }),
+        (folder, i) =>
+          new FolderWatcher({ folder, settings: settings[i]!, intake, submitter, runner, stableMs, reconcileMs: RECONCILE_MS, pollMs, logger, onFileFailed: countWatchFailures(metrics) }),
       );
+      addWatchBacklog(metrics, watchers.map((w) => w.paths));
       closers.unshift(async () => {
         await Promise.all(watchers.map((w) => w.stop()));
       });
       for (const watcher of watchers) await watcher.start();
+      // After the folders exist, so that readiness judges them as they are.
+      const endpoint = await startOpsEndpoint(config, metrics, ready);
+      if (endpoint) {
+        closers.unshift(() => endpoint.close());
+        process.stderr.write(`Metrics and health at ${endpoint.url}/metrics, /healthz and /readyz\n`);
+      }
       process.stderr.write(
         `pds-trace watching ${watchers.map((w) => w.paths.root).join(', ')} for ${describeProvider(provider)} (${runner.kind}${pollMs ? ', polling' : ''}); SIGINT or SIGTERM stops it\n`,
       );

@@ -15,9 +15,15 @@ export function addQueueDepth(metrics: PdsTraceMetrics, queues: PipelineQueues):
     labelNames: ['queue', 'state'],
     registers: [metrics.registry],
     async collect() {
-      for (const name of Object.keys(QUEUE_NAMES) as QueueName[]) {
-        const counts = await queues[name].getJobCounts(...STATES);
-        for (const state of STATES) this.set({ queue: name, state }, counts[state] ?? 0);
+      try {
+        for (const name of Object.keys(QUEUE_NAMES) as QueueName[]) {
+          const counts = await queues[name].getJobCounts(...STATES);
+          for (const state of STATES) this.set({ queue: name, state }, counts[state] ?? 0);
+        }
+      } catch {
+        // Redis away: no figure rather than a stale one, and the rest of the scrape still answers
+        // (/readyz says what is wrong).
+        this.reset();
       }
     },
   });

@@ -1,4 +1,4 @@
-import { openAuditStore } from '../audit/store.js';
+import { openAuditStore, type AuditStore } from '../audit/store.js';
 import type { ScryptParams } from '../auth/password.js';
 import { openRecordedUserStore } from '../auth/recorded-user-store.js';
 import type { Config } from '../config.js';
@@ -14,6 +14,8 @@ export interface WebServerOptions {
   misuseWarning: string;
   passwordParams?: ScryptParams;
   clock?: () => number;
+  /** Wraps the audit store before anything uses it (serve's metrics count failed appends). */
+  instrumentAudit?: (store: AuditStore) => AuditStore;
 }
 
 export interface RunningWebServer {
@@ -29,7 +31,8 @@ export interface RunningWebServer {
  */
 export async function startWebServer(options: WebServerOptions): Promise<RunningWebServer> {
   const { config } = options;
-  const audit = await openAuditStore(config);
+  const opened = await openAuditStore(config);
+  const audit = options.instrumentAudit ? options.instrumentAudit(opened) : opened;
   try {
     const users = await openRecordedUserStore(config.dataDir, { sink: audit, trail: audit, origin: config.smsp.auditIdentity.uri });
     const sessions = new FileSessionStore(config.dataDir);
