@@ -16,6 +16,7 @@ import { accessHook, type AccessHookDeps } from './access-hook.js';
 import { isApiRequest, sendProblem } from './problems.js';
 import { registerApiRoutes } from './routes/api.js';
 import { registerBatchPages } from './routes/batch-pages.js';
+import { registerQueueDashboard } from './dashboard.js';
 import { registerSignInRoutes, signInRateLimit } from './routes/sign-in.js';
 import { FileSessionStore, sessionKey } from './session-store.js';
 import { createViews, NHSUK_DIST, PUBLIC_DIR, SERVICE_NAME } from './views.js';
@@ -182,5 +183,6 @@ export async function buildWebApp(options: WebAppOptions): Promise<FastifyInstan
   registerSignInRoutes(app, ctx, signInLimit);
   registerBatchPages(app, ctx);
   registerApiRoutes(app, ctx, signInLimit);
+  await registerQueueDashboard(app, ctx);
   return app;
 }
