@@ -97,6 +97,11 @@ const SETTINGS = z.object({
   /** The nightly schedules file (JSON; src/intake/schedules/schedule-file.ts). */
   PDS_TRACE_SCHEDULES: optionalString,
   /**
+   * The watched folders of this deployment, separated by `:` (as PATH is): what `pds-trace watch`
+   * watches when given no folder, and what `pds-trace doctor` checks.
+   */
+  PDS_TRACE_WATCH_FOLDERS: optionalString,
+  /**
    * PostgreSQL URL of the audit store (the restricted application role that may only INSERT and
    * SELECT; see src/audit/pg-store.ts). Unset means the append-only file store under
    * `<PDS_TRACE_DATA_DIR>/audit/`, for single-machine use.
@@ -164,6 +169,8 @@ export interface Config {
   workRetentionHours: number;
   /** PDS_TRACE_DUPLICATE_WINDOW_HOURS: hours the same input bytes count as a duplicate (0: only while in progress). */
   duplicateWindowHours: number;
+  /** PDS_TRACE_WATCH_FOLDERS, absolute: the watched folders (none: watch takes them as arguments). */
+  watchFolders: readonly string[];
   /** PDS_TRACE_SCHEDULES, absolute: the nightly schedules file, if any. */
   schedulesFile?: string;
   /** PostgreSQL audit store; unset means the file store under `<dataDir>/audit/`. */
@@ -280,6 +287,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     dataDir: path.resolve(cwd, s.PDS_TRACE_DATA_DIR ?? '.pds-trace'),
     workRetentionHours: s.PDS_TRACE_WORK_RETENTION_HOURS,
     duplicateWindowHours: s.PDS_TRACE_DUPLICATE_WINDOW_HOURS,
+    watchFolders: (s.PDS_TRACE_WATCH_FOLDERS ?? '').split(path.delimiter).filter((f) => f.trim() !== '').map((f) => path.resolve(cwd, f.trim())),
     schedulesFile: resolve(s.PDS_TRACE_SCHEDULES),
     auditDatabaseUrl: s.AUDIT_DATABASE_URL,
     logLevel: s.LOG_LEVEL,

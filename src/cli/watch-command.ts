@@ -35,7 +35,7 @@ export function registerWatchCommand(program: Command): void {
   const command = program
     .command('watch')
     .description('trace every file dropped into <folder>/inbox/, unattended, as a service account (bulk priority)')
-    .argument('<folder...>', 'watched folders: each gets inbox/, processing/, done/, failed/ and outbox/')
+    .argument('[folder...]', 'watched folders: each gets inbox/, processing/, done/, failed/ and outbox/ (default: PDS_TRACE_WATCH_FOLDERS)')
     .option('--poll', 'look at the folders every --poll-interval instead of waiting for file events (network shares)')
     .option('--poll-interval <ms>', 'with --poll: how often to look', '2000')
     .option('--stable <ms>', 'how long a file must keep its size and modification time before it is taken', '5000')
@@ -43,8 +43,10 @@ export function registerWatchCommand(program: Command): void {
     .option('--no-worker', 'with REDIS_URL: only submit; other worker processes trace')
     .option('--concurrency <n>', 'with REDIS_URL: trace jobs (chunks) this process works on at once', '2');
   // A service account signs in (PDS_TRACE_SERVICE_ACCOUNT / _TOKEN) and is accountable for every batch.
-  signedInCommand(command, 'watch', async (session, folders: string[], flags: WatchFlags) => {
+  signedInCommand(command, 'watch', async (session, given: string[], flags: WatchFlags) => {
     const { config, principal } = session;
+    const folders = given.length > 0 ? given : [...config.watchFolders];
+    if (folders.length === 0) throw new CliError('name the folders to watch, or set PDS_TRACE_WATCH_FOLDERS', EXIT.usage);
     if (!session.unauthenticated && principal.kind !== 'service') {
       throw new CliError('watch runs unattended: sign in as a service account (PDS_TRACE_SERVICE_ACCOUNT and PDS_TRACE_SERVICE_TOKEN)', EXIT.denied);
     }

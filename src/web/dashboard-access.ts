@@ -52,28 +52,26 @@ export function dashboardDecision(method: string, routePath: string, mayOperate:
 
 /**
  * The Content-Security-Policy of the dashboard's pages, in place of the rest of the service's.
- * bull-board's page (its own build, which we do not change) carries a loading indicator made of
- * `style="…"` attributes and one `<style>` element: the element is allowed by its hash, the
- * attributes by `style-src-attr 'unsafe-inline'` (an attribute can only style, never run script).
- * Scripts stay 'self' only, with no inline script and no eval, as everywhere else; its web font
- * from Google is not allowed (no third party learns who opens the board), so it falls back to a
- * system font.
+ * bull-board's page is its own build, which we do not change: its loading indicator is written
+ * with `style` attributes and a `<style>` element, and its job viewer (CodeMirror) adds `<style>`
+ * elements of generated rules as it runs, with no way to hand it a nonce. So styles, and styles
+ * only, may be inline here: a style cannot run script, and with every fetch, image and font held to
+ * 'self' it cannot send anything elsewhere either. Scripts stay 'self' only, with no inline script
+ * and no eval, as on every other page. Its web font from Google is not allowed (no third party
+ * learns who opens the board): it falls back to a system font.
  */
-export function dashboardCsp(styleHash: string | undefined): string {
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    `style-src 'self'${styleHash ? ` '${styleHash}'` : ''}`,
-    "style-src-attr 'unsafe-inline'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-    "object-src 'none'",
-    "base-uri 'self'",
-  ].join('; ');
-}
+export const DASHBOARD_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "object-src 'none'",
+  "base-uri 'self'",
+].join('; ');
 
 /** Job fields kept in what the board shows: the references jobs carry (src/pipeline/queues.ts). */
 const REFERENCE_FIELDS = ['batchId', 'chunk', 'schedule', 'slot'] as const;

@@ -1,7 +1,3 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
@@ -11,7 +7,7 @@ import { hasPermission } from '../auth/authorise.js';
 import { openScheduleQueue } from '../intake/schedules/schedule-queue.js';
 import { openQueues } from '../pipeline/queues.js';
 import { auditAs } from './access-hook.js';
-import { countsOnly, DASHBOARD_PREFIX, dashboardCsp, dashboardDecision, MAY_OPERATE_HEADER, referencesOnly } from './dashboard-access.js';
+import { countsOnly, DASHBOARD_CSP, DASHBOARD_PREFIX, dashboardDecision, MAY_OPERATE_HEADER, referencesOnly } from './dashboard-access.js';
 import { sendProblem } from './problems.js';
 import type { WebContext } from './server.js';
 
@@ -23,14 +19,6 @@ import type { WebContext } from './server.js';
  * dashboard-access.ts's, decided here per request, and the board is presented read-only to anyone
  * who may not change it. Job data shows as ids only.
  */
-
-/** The loading indicator's `<style>` element in bull-board's page, hashed for the CSP. */
-function inlineStyleHash(): string | undefined {
-  const require = createRequire(import.meta.url);
-  const page = readFileSync(path.join(path.dirname(require.resolve('@bull-board/ui/package.json')), 'dist', 'index.ejs'), 'utf8');
-  const style = /<style>([\s\S]*?)<\/style>/.exec(page)?.[1];
-  return style === undefined ? undefined : `sha256-${createHash('sha256').update(style).digest('base64')}`;
-}
 
 function idsOnly(adapter: BullMQAdapter): BullMQAdapter {
   adapter.setFormatter('data', referencesOnly);
@@ -81,7 +69,6 @@ export async function registerQueueDashboard(app: FastifyInstance, ctx: WebConte
     },
   });
 
-  const csp = dashboardCsp(inlineStyleHash());
   await app.register(
     async (board) => {
       board.addHook('onRequest', async (request, reply) => {
@@ -104,7 +91,7 @@ export async function registerQueueDashboard(app: FastifyInstance, ctx: WebConte
         return sendProblem(request, reply, 403, 'forbidden', decision.why);
       });
       board.addHook('onSend', async (_request, reply, payload) => {
-        reply.header('content-security-policy', csp);
+        reply.header('content-security-policy', DASHBOARD_CSP);
         return payload;
       });
       await board.register(serverAdapter.registerPlugin());
