@@ -75,7 +75,7 @@ export function registerWatchCommand(program: Command): void {
         const runtime = await openRedisRuntime(config);
         closers.unshift(() => runtime.close());
         addQueueDepth(metrics, runtime.queues);
-        ready.redis = runtime.redis;
+        ready.redisUrl = config.redisUrl;
         if (flags.worker !== false) {
           const local = await startLocalWorkers(config, logger, runtime, concurrency, withActor(audit, principal.userId), provider, metrics);
           closers.unshift(() => local.close(10_000));

@@ -45,7 +45,7 @@ export function registerWorkerCommand(program: Command): void {
       countAssembledBatches(metrics, local.workers.workers.find((w) => w.name === QUEUE_NAMES.assemble)!, config.dataDir);
       const scheduler = await startScheduleWorker(session, runtime, provider, logger);
       const allWorkers = [...local.workers.workers, ...(scheduler ? [scheduler] : [])];
-      const endpoint = await startOpsEndpoint(config, metrics, { redis: runtime.redis, audit, workers: allWorkers });
+      const endpoint = await startOpsEndpoint(config, metrics, { redisUrl: config.redisUrl, audit, workers: allWorkers });
       if (endpoint) process.stderr.write(`Metrics and health at ${endpoint.url}/metrics, /healthz and /readyz\n`);
       if (scheduler) process.stderr.write(`Running the schedules of ${config.schedulesFile} when due\n`);
       logger.info('worker started', { concurrency, provider: describeProvider(provider), maxInFlight: config.smsp.maxInFlight, maxRatePerSecond: config.smsp.maxRatePerSecond });

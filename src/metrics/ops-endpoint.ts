@@ -5,7 +5,6 @@ import {
   checkReadiness,
   consumingProbe,
   dataFolderProbe,
-  redisProbe,
   redisUrlProbe,
   watchFoldersProbe,
   type ReadinessProbe,
@@ -14,9 +13,10 @@ import type { PdsTraceMetrics } from './registry.js';
 
 /** What a long-running process has that readiness should look at. */
 export interface ReadinessParts {
-  /** A connection the process already holds (worker, watch on the queues). */
-  redis?: Parameters<typeof redisProbe>[0];
-  /** Only a URL (serve, whose Redis connections belong to its routes): asked afresh each time. */
+  /**
+   * REDIS_URL, asked on a connection of the probe's own each time: the process's own connections
+   * wait out an outage (BullMQ's must), and a probe queued on them hung the process's shutdown.
+   */
   redisUrl?: string;
   audit?: Parameters<typeof auditStoreProbe>[0];
   workers?: Parameters<typeof consumingProbe>[0];
@@ -25,8 +25,7 @@ export interface ReadinessParts {
 
 export function readinessProbes(dataDir: string, parts: ReadinessParts): ReadinessProbe[] {
   const probes: ReadinessProbe[] = [dataFolderProbe(dataDir)];
-  if (parts.redis) probes.push(redisProbe(parts.redis));
-  else if (parts.redisUrl) probes.push(redisUrlProbe(parts.redisUrl));
+  if (parts.redisUrl) probes.push(redisUrlProbe(parts.redisUrl));
   if (parts.audit) probes.push(auditStoreProbe(parts.audit));
   if (parts.workers && parts.workers.length > 0) probes.push(consumingProbe(parts.workers));
   if (parts.watchFolders && parts.watchFolders.length > 0) probes.push(watchFoldersProbe(parts.watchFolders));

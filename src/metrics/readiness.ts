@@ -49,10 +49,6 @@ export async function checkReadiness(probes: readonly ReadinessProbe[]): Promise
   return { ready: checks.every((c) => c.ok), checks };
 }
 
-export function redisProbe(redis: { ping(): Promise<string> }): ReadinessProbe {
-  return { name: 'redis', check: async () => void (await redis.ping()) };
-}
-
 /**
  * Redis at `url`, asked on a connection of its own for each probe (one attempt, no retries): a
  * process whose own connections wait out an outage must still say at once that Redis is gone.
