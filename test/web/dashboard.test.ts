@@ -143,3 +143,39 @@ describe('the queue dashboard without Redis', () => {
     }
   });
 });
+
+describe('every bull-board route', () => {
+  it('is named by the dashboard\'s page rule, and only reads pass for a role that may not operate', async () => {
+    const { appRoutes } = (await import('@bull-board/api/dist/routes.js')) as { appRoutes: { entryPoint: { route: string[] }; api: Array<{ method: string; route: string }> } };
+    const { routeRule } = await import('../../src/web/route-rules.js');
+    const { dashboardDecision } = await import('../../src/web/dashboard-access.js');
+    const routes = [...appRoutes.entryPoint.route.map((route) => ({ method: 'get', route })), ...appRoutes.api, { method: 'get', route: '/static/*' }];
+    expect(routes.length).toBeGreaterThan(30);
+    const changing: string[] = [];
+    for (const { method, route } of routes) {
+      const verb = method.toUpperCase();
+      expect(routeRule(verb, `${BOARD}${route}`), `${verb} ${route}`).toEqual({ open: false, surface: 'page', name: BOARD });
+      if (verb === 'GET') continue;
+      changing.push(`${verb} ${route}`);
+      expect(dashboardDecision(verb, `${BOARD}${route}`, false).allowed, `${verb} ${route}`).toBe(false);
+    }
+    // What an operator may do from the board; everything else that changes a queue is refused to all.
+    const allowed = changing.filter((action) => dashboardDecision(action.split(' ')[0]!, `${BOARD}${action.split(' ')[1]}`, true).allowed);
+    expect(allowed.sort()).toEqual(
+      [
+        'PUT /api/queues/pause',
+        'PUT /api/queues/resume',
+        'PUT /api/queues/:queueName/pause',
+        'PUT /api/queues/:queueName/resume',
+        'PUT /api/queues/:queueName/retry/:queueStatus',
+        'PUT /api/queues/:queueName/promote',
+        'PUT /api/queues/:queueName/clean/:queueStatus',
+        'PUT /api/queues/:queueName/:jobId/retry',
+        'PUT /api/queues/:queueName/:jobId/promote',
+        'PUT /api/queues/:queueName/:jobId/clean',
+        'PUT /api/queues/:queueName/job-schedulers/:schedulerId/run',
+      ].sort(),
+    );
+    expect(changing.length).toBeGreaterThan(allowed.length + 8);
+  });
+});
