@@ -101,6 +101,11 @@ const SETTINGS = z.object({
   /** The nightly schedules file (JSON; src/intake/schedules/schedule-file.ts). */
   PDS_TRACE_SCHEDULES: optionalString,
   /**
+   * The watched folders of this deployment, separated by `:` (as PATH is): what `pds-trace watch`
+   * watches when given no folder, and what `pds-trace doctor` checks.
+   */
+  PDS_TRACE_WATCH_FOLDERS: optionalString,
+  /**
    * PostgreSQL URL of the audit store (the restricted application role that may only INSERT and
    * SELECT; see src/audit/pg-store.ts). Unset means the append-only file store under
    * `<PDS_TRACE_DATA_DIR>/audit/`, for single-machine use.
@@ -131,7 +136,7 @@ const SETTINGS = z.object({
    * collectors). Unset: text on a terminal, JSON lines otherwise. `--log-format` sets it for one run.
    */
   PDS_TRACE_LOG_FORMAT: optionalString.pipe(z.enum(['json', 'text']).optional()),
-  /** Port of the /metrics, /healthz and /readyz endpoint of `worker` and `watch`; unset: none. */
+  /** Port of the /metrics, /healthz and /readyz endpoint of `serve`, `worker` and `watch` (each its own; never the web port); unset: none. */
   PDS_TRACE_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** Address that endpoint listens on: loopback unless the monitoring network needs more. */
   PDS_TRACE_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
@@ -176,6 +181,8 @@ export interface Config {
   workRetentionHours: number;
   /** PDS_TRACE_DUPLICATE_WINDOW_HOURS: hours the same input bytes count as a duplicate (0: only while in progress). */
   duplicateWindowHours: number;
+  /** PDS_TRACE_WATCH_FOLDERS, absolute: the watched folders (none: watch takes them as arguments). */
+  watchFolders: readonly string[];
   /** PDS_TRACE_SCHEDULES, absolute: the nightly schedules file, if any. */
   schedulesFile?: string;
   /** PostgreSQL audit store; unset means the file store under `<dataDir>/audit/`. */
@@ -338,6 +345,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     dataDir: path.resolve(cwd, s.PDS_TRACE_DATA_DIR ?? '.pds-trace'),
     workRetentionHours: s.PDS_TRACE_WORK_RETENTION_HOURS,
     duplicateWindowHours: s.PDS_TRACE_DUPLICATE_WINDOW_HOURS,
+    watchFolders: (s.PDS_TRACE_WATCH_FOLDERS ?? '').split(path.delimiter).filter((f) => f.trim() !== '').map((f) => path.resolve(cwd, f.trim())),
     schedulesFile: resolve(s.PDS_TRACE_SCHEDULES),
     auditDatabaseUrl: s.AUDIT_DATABASE_URL,
     logLevel: s.LOG_LEVEL,

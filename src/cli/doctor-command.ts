@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { doctorContext, runDoctor, UnknownCheckError, type CheckReport, type CheckStatus } from '../doctor/index.js';
+import { DOCTOR_CHECKS, doctorContext, runDoctor, UnknownCheckError, type CheckReport, type CheckStatus } from '../doctor/index.js';
 import { CliError, EXIT } from './errors.js';
 
 /**
@@ -33,9 +33,9 @@ export function formatDoctorReport(reports: readonly CheckReport[]): string {
 export function registerDoctorCommand(program: Command): Command {
   return program
     .command('doctor')
-    .description('check settings, certificates, SMSP, Redis, workers, the data folder, the audit trail and users; each problem with its fix')
+    .description('check settings, certificates, SMSP, Redis, workers, schedules, the data and watched folders, the audit trail and users; each problem with its fix')
     .option('--json', 'print the checks as JSON')
-    .option('--only <check...>', 'run only these checks (config, provider, tls, smsp, redis, workers, schedules, data-folder, audit, users)')
+    .option('--only <check...>', `run only these checks (${DOCTOR_CHECKS.map((c) => c.name).join(', ')})`)
     .action(async (flags: DoctorFlags) => {
       let reports: CheckReport[];
       try {

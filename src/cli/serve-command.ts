@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, type Config } from '../config.js';
 import { embeddedRunner, queueRunner, usesQueues } from '../intake/runners.js';
 import { loggerFor } from '../log.js';
 import type { Provider } from '../pipeline/provider.js';
+import { serveOps } from '../metrics/serve-ops.js';
 import { startWebServer } from '../web/start.js';
 import type { TracingChoice } from '../web/upload/tracing.js';
 import { CliError, EXIT } from './errors.js';
@@ -75,15 +76,25 @@ export function registerServeCommand(program: Command): void {
     .action(async (flags: { host: string; port: string; trustProxy: boolean }) => {
       const port = parsePort(flags.port);
       const config = loadConfig();
-      const server = await startWebServer({ config, host: flags.host, port, trustProxy: flags.trustProxy, misuseWarning: MISUSE_WARNING, openTracing: serveTracing(config) }).catch((err: unknown) => {
+      const ops = serveOps(config);
+      const server = await startWebServer({ config, host: flags.host, port, trustProxy: flags.trustProxy, misuseWarning: MISUSE_WARNING, openTracing: serveTracing(config), instrumentAudit: ops.instrumentAudit }).catch((err: unknown) => {
         throw listenError(err, flags.host, port);
       });
+      const endpoint = await ops.start().catch(async (err: unknown) => {
+        await server.close();
+        const code = (err as NodeJS.ErrnoException).code;
+        throw code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES'
+          ? new CliError(`cannot listen on ${config.metrics.host}:${config.metrics.port} for metrics (${code}): change PDS_TRACE_METRICS_PORT or PDS_TRACE_METRICS_HOST`, EXIT.config)
+          : err;
+      });
       process.stdout.write(`pds-trace web service at ${server.url}\n`);
+      if (endpoint) process.stderr.write(`Metrics and health at ${endpoint.url}/metrics, /healthz and /readyz (PDS_TRACE_METRICS_PORT)\n`);
       process.stderr.write(`${MISUSE_WARNING}\nData folder ${config.dataDir}; sessions end after ${config.web.idleTimeoutMs / 60_000} minutes idle. SIGINT or SIGTERM stops it.\n`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
       await server.close();
+      await ops.close();
     });
 }

@@ -3,6 +3,8 @@ import { countAssembledBatches } from '../metrics/batch-metrics.js';
 import { startOpsEndpoint } from '../metrics/ops-endpoint.js';
 import { addQueueDepth } from '../metrics/queue-metrics.js';
 import { createMetrics } from '../metrics/registry.js';
+import { withAuditMetrics } from '../metrics/audit-metrics.js';
+import { addScheduleLastSuccess } from '../metrics/schedule-metrics.js';
 import { startScheduleWorker } from './schedule-worker.js';
 import { QUEUE_NAMES } from '../pipeline/queues.js';
 import { loggerFor } from '../log.js';
@@ -34,14 +36,16 @@ export function registerWorkerCommand(program: Command): void {
       // TLS files that cannot be used end the worker (exit 3) with its Redis connections closed.
       const metrics = createMetrics();
       addQueueDepth(metrics, runtime.queues);
-      const local = await startLocalWorkers(config, logger, runtime, concurrency, withActor(session.audit, session.principal.userId), provider, metrics).catch(async (err: unknown) => {
+      addScheduleLastSuccess(metrics, config);
+      const audit = withAuditMetrics(session.audit, metrics);
+      const local = await startLocalWorkers(config, logger, runtime, concurrency, withActor(audit, session.principal.userId), provider, metrics).catch(async (err: unknown) => {
         await runtime.close();
         throw err;
       });
       countAssembledBatches(metrics, local.workers.workers.find((w) => w.name === QUEUE_NAMES.assemble)!, config.dataDir);
       const scheduler = await startScheduleWorker(session, runtime, provider, logger);
       const allWorkers = [...local.workers.workers, ...(scheduler ? [scheduler] : [])];
-      const endpoint = await startOpsEndpoint(config, metrics, { redis: runtime.redis, audit: session.audit, workers: allWorkers });
+      const endpoint = await startOpsEndpoint(config, metrics, { redisUrl: config.redisUrl, audit, workers: allWorkers });
       if (endpoint) process.stderr.write(`Metrics and health at ${endpoint.url}/metrics, /healthz and /readyz\n`);
       if (scheduler) process.stderr.write(`Running the schedules of ${config.schedulesFile} when due\n`);
       logger.info('worker started', { concurrency, provider: describeProvider(provider), maxInFlight: config.smsp.maxInFlight, maxRatePerSecond: config.smsp.maxRatePerSecond });

@@ -6,6 +6,7 @@ import { configCheck, providerCheck } from './setting-checks.js';
 import { smspCheck } from './smsp-check.js';
 import { auditCheck, dataFolderCheck, usersCheck } from './store-checks.js';
 import { tlsCheck } from './tls-check.js';
+import { watchFoldersCheck } from './watch-folder-check.js';
 
 export { UnknownCheckError, type CheckReport, type CheckStatus } from './check.js';
 
@@ -19,6 +20,7 @@ export const DOCTOR_CHECKS: readonly DoctorCheck[] = [
   workersCheck,
   schedulesCheck,
   dataFolderCheck,
+  watchFoldersCheck,
   auditCheck,
   usersCheck,
 ];

@@ -4,6 +4,9 @@ import type { PdsTraceMetrics } from './registry.js';
 
 const STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed'] as const;
 
+/** How long a scrape waits for the queue counts before it answers without them. */
+const SCRAPE_WAIT_MS = 2_000;
+
 /**
  * `pdstrace_queue_jobs{queue,state}`: read from Redis at each scrape, so the figure is the
  * queue's, whichever process is scraped (every worker reports the same depth).
@@ -15,9 +18,23 @@ export function addQueueDepth(metrics: PdsTraceMetrics, queues: PipelineQueues):
     labelNames: ['queue', 'state'],
     registers: [metrics.registry],
     async collect() {
-      for (const name of Object.keys(QUEUE_NAMES) as QueueName[]) {
-        const counts = await queues[name].getJobCounts(...STATES);
-        for (const state of STATES) this.set({ queue: name, state }, counts[state] ?? 0);
+      let timer: NodeJS.Timeout | undefined;
+      // BullMQ waits for its connection to come back before it asks: a scrape must not wait with it.
+      const away = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('Redis did not answer')), SCRAPE_WAIT_MS);
+      });
+      try {
+        const names = Object.keys(QUEUE_NAMES) as QueueName[];
+        const counts = await Promise.race([Promise.all(names.map((name) => queues[name].getJobCounts(...STATES))), away]);
+        names.forEach((name, i) => {
+          for (const state of STATES) this.set({ queue: name, state }, counts[i]![state] ?? 0);
+        });
+      } catch {
+        // Redis away: no figure rather than a stale one, and the rest of the scrape still answers
+        // (/readyz says what is wrong).
+        this.reset();
+      } finally {
+        clearTimeout(timer);
       }
     },
   });

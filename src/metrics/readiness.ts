@@ -1,5 +1,6 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { access, constants, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { describeRedisError, redactedRedisUrl, withOneShotRedis } from '../pipeline/redis-connection-errors.js';
 
 /**
  * `GET /readyz`: whether this process can do its work right now (Redis answers, the audit store
@@ -48,8 +49,21 @@ export async function checkReadiness(probes: readonly ReadinessProbe[]): Promise
   return { ready: checks.every((c) => c.ok), checks };
 }
 
-export function redisProbe(redis: { ping(): Promise<string> }): ReadinessProbe {
-  return { name: 'redis', check: async () => void (await redis.ping()) };
+/**
+ * Redis at `url`, asked on a connection of its own for each probe (one attempt, no retries): a
+ * process whose own connections wait out an outage must still say at once that Redis is gone.
+ */
+export function redisUrlProbe(url: string): ReadinessProbe {
+  return {
+    name: 'redis',
+    check: async () => {
+      try {
+        await withOneShotRedis(url, PROBE_TIMEOUT_MS - 500, (redis) => redis.ping());
+      } catch (err) {
+        throw new Error(`Redis at REDIS_URL ${redactedRedisUrl(url)} does not answer (${describeRedisError(err as Error)})`);
+      }
+    },
+  };
 }
 
 export function auditStoreProbe(store: { currentHead(): Promise<unknown> }): ReadinessProbe {
@@ -67,6 +81,20 @@ export function dataFolderProbe(dataDir: string): ReadinessProbe {
       } catch (err) {
         throw new Error(`${dataDir} does not take a write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
       }
+    },
+  };
+}
+
+/** Each watched folder's inbox/ and processing/ exist and this process may write to them. */
+export function watchFoldersProbe(folders: ReadonlyArray<{ inbox: string; processing: string }>): ReadinessProbe {
+  return {
+    name: 'watched-folders',
+    check: async () => {
+      const missing: string[] = [];
+      for (const dir of folders.flatMap((f) => [f.inbox, f.processing])) {
+        await access(dir, constants.W_OK).catch((err: NodeJS.ErrnoException) => missing.push(`${dir} (${err.code ?? err.message})`));
+      }
+      if (missing.length > 0) throw new Error(`cannot write to ${missing.join(', ')}`);
     },
   };
 }

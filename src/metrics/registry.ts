@@ -26,6 +26,7 @@ export interface PdsTraceMetrics {
   readonly rows: Counter<'status' | 'way_in'>;
   readonly batchDuration: Histogram<'way_in'>;
   readonly auditAppendFailures: Counter;
+  readonly watchFailures: Counter<'reason'>;
 }
 
 export function createMetrics(options: { processMetrics?: boolean } = {}): PdsTraceMetrics {
@@ -48,6 +49,12 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): PdsTr
     smspBusy: new Counter({ name: 'pdstrace_smsp_busy_total', help: 'Busy answers from SMSP (HTTP 503), each one slowing the limiter down', registers }),
     rows: new Counter({ name: 'pdstrace_rows_total', help: 'Rows finished, by final status and the way the file came in', labelNames: ['status', 'way_in'], registers }),
     batchDuration: new Histogram({ name: 'pdstrace_batch_duration_seconds', help: 'Time from submitting a batch to its outputs being written', labelNames: ['way_in'], buckets: BATCH_SECONDS, registers }),
-    auditAppendFailures: new Counter({ name: 'pdstrace_audit_append_failures_total', help: 'Audit events that could not be appended to the audit store', registers }),
+    auditAppendFailures: new Counter({ name: 'pdstrace_audit_append_failures_total', help: 'Appends to the audit store that failed (each one stops the work that needed it)', registers }),
+    watchFailures: new Counter({
+      name: 'pdstrace_watch_failures_total',
+      help: 'Watched files not traced: moved to failed/ (rejected, duplicate) or left in processing/ after an error (error)',
+      labelNames: ['reason'],
+      registers,
+    }),
   };
 }

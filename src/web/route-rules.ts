@@ -1,4 +1,5 @@
 import type { Surface } from '../auth/roles.js';
+import { DASHBOARD_PREFIX } from './dashboard-access.js';
 
 /**
  * How a registered route is named in the permission matrix (`ACCESS_RULES`, src/auth/roles.ts):
@@ -16,6 +17,12 @@ const OPEN_ROUTES: ReadonlySet<string> = new Set(['GET /', 'GET /sign-in', 'POST
 /** Static files: the NHS.UK frontend's compiled CSS, JS and images, and this app's own script. */
 const OPEN_PREFIXES = ['/assets/', '/nhsuk/', '/app/'] as const;
 
+/**
+ * Apps mounted under a prefix, whose routes are theirs to name (the bull-board queue dashboard,
+ * dashboard.ts): every route under the prefix, whatever its method, is the prefix's page rule.
+ */
+const MOUNTED_PAGES = [DASHBOARD_PREFIX] as const;
+
 export type RouteRule = { open: true } | { open: false; surface: Extract<Surface, 'api' | 'page'>; name: string };
 
 /** The rule name of a route, from its method and its path pattern (`/batches/:id`, not the URL). */
@@ -24,6 +31,8 @@ export function routeRule(method: string, routePath: string): RouteRule {
   const verb = method === 'HEAD' ? 'GET' : method;
   const key = `${verb} ${routePath}`;
   if (OPEN_ROUTES.has(key) || (verb === 'GET' && OPEN_PREFIXES.some((prefix) => routePath.startsWith(prefix)))) return { open: true };
+  const mount = MOUNTED_PAGES.find((prefix) => routePath === prefix || routePath.startsWith(`${prefix}/`));
+  if (mount) return { open: false, surface: 'page', name: mount };
   if (routePath === '/api' || routePath.startsWith('/api/')) return { open: false, surface: 'api', name: key };
   // Pages are named by path alone: a form posting to its own page is the page's rule.
   return { open: false, surface: 'page', name: routePath };

@@ -16,6 +16,7 @@ import { accessHook, type AccessHookDeps } from './access-hook.js';
 import { isApiRequest, sendProblem } from './problems.js';
 import { registerApiRoutes } from './routes/api.js';
 import { registerBatchPages } from './routes/batch-pages.js';
+import { registerQueueDashboard } from './dashboard.js';
 import { registerSignInRoutes, signInRateLimit } from './routes/sign-in.js';
 import { registerUploadRoutes } from './routes/upload.js';
 import type { TracingChoice } from './upload/tracing.js';
@@ -188,5 +189,6 @@ export async function buildWebApp(options: WebAppOptions): Promise<FastifyInstan
   registerBatchPages(app, ctx);
   registerApiRoutes(app, ctx, signInLimit);
   await registerUploadRoutes(app, ctx, options.tracing);
+  await registerQueueDashboard(app, ctx);
   return app;
 }

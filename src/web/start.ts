@@ -21,6 +21,8 @@ export interface WebServerOptions {
    * with REDIS_URL, else this process). Absent: uploads say they cannot be traced.
    */
   openTracing?: (audit: AuditStore) => Promise<TracingChoice>;
+  /** Wraps the audit store before anything uses it (serve's metrics count failed appends). */
+  instrumentAudit?: (store: AuditStore) => AuditStore;
 }
 
 export interface RunningWebServer {
@@ -36,7 +38,8 @@ export interface RunningWebServer {
  */
 export async function startWebServer(options: WebServerOptions): Promise<RunningWebServer> {
   const { config } = options;
-  const audit = await openAuditStore(config);
+  const opened = await openAuditStore(config);
+  const audit = options.instrumentAudit ? options.instrumentAudit(opened) : opened;
   try {
     const users = await openRecordedUserStore(config.dataDir, { sink: audit, trail: audit, origin: config.smsp.auditIdentity.uri });
     const sessions = new FileSessionStore(config.dataDir);

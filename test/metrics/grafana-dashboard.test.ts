@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { addQueueDepth } from '../../src/metrics/queue-metrics.js';
 import { createMetrics } from '../../src/metrics/registry.js';
+import { addScheduleLastSuccess } from '../../src/metrics/schedule-metrics.js';
+import { addWatchBacklog } from '../../src/metrics/watch-metrics.js';
 import type { PipelineQueues } from '../../src/pipeline/queues.js';
 
 interface Panel {
@@ -15,6 +17,8 @@ describe('config/grafana-dashboard.json', () => {
   it('queries only metrics that pds-trace exports, so a renamed metric cannot leave a panel empty', async () => {
     const metrics = createMetrics();
     addQueueDepth(metrics, {} as PipelineQueues);
+    addWatchBacklog(metrics, []);
+    addScheduleLastSuccess(metrics, { dataDir: '/nonexistent', schedulesFile: '/nonexistent/schedules.json' });
     const exported = new Set(metrics.registry.getMetricsAsArray().map((m) => m.name));
     const used = new Set(dashboard.panels.flatMap((p) => p.targets.flatMap((t) => t.expr.match(/pdstrace_[a-z0-9_]+/g) ?? [])).map((name) => name.replace(/_(bucket|count|sum)$/, '')));
     expect(used.size).toBeGreaterThan(8);

@@ -8,11 +8,11 @@ import { createSmspClient } from '../../src/smsp/client.js';
 import { createPopulation } from '../../src/simulator/population/population.js';
 import { startMetricsEndpoint } from '../../src/metrics/http-endpoint.js';
 import { addQueueDepth } from '../../src/metrics/queue-metrics.js';
-import { checkReadiness, consumingProbe, dataFolderProbe, redisProbe } from '../../src/metrics/readiness.js';
+import { checkReadiness, consumingProbe, dataFolderProbe, redisUrlProbe } from '../../src/metrics/readiness.js';
 import { createMetrics } from '../../src/metrics/registry.js';
 import { withLimiterMetrics, withSmspMetrics } from '../../src/metrics/smsp-metrics.js';
 import { startTestSimulator, type TestSimulator } from '../support/simulator.js';
-import { connectTestRedis, deleteKeys, uniquePrefix } from '../support/redis.js';
+import { connectTestRedis, deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
 
 let simulator: TestSimulator;
 let dir: string;
@@ -69,7 +69,7 @@ describe('the operations endpoint', () => {
       host: '127.0.0.1',
       port: 0,
       registry: metrics.registry,
-      readiness: () => checkReadiness([redisProbe(redis), dataFolderProbe(dir), consumingProbe([{ name: 'trace', isRunning: () => consuming, isPaused: () => false }])]),
+      readiness: () => checkReadiness([redisUrlProbe(TEST_REDIS_URL), dataFolderProbe(dir), consumingProbe([{ name: 'trace', isRunning: () => consuming, isPaused: () => false }])]),
     });
     try {
       const scraped = await fetch(`${endpoint.url}/metrics`);

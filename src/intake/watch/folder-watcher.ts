@@ -47,7 +47,12 @@ export interface FolderWatcherOptions {
   /** Shares without file events: reconcile every `pollMs` instead of watching. */
   pollMs?: number;
   logger?: Logger;
+  /** Told of each file not traced, for the process's metrics; the watcher only reports. */
+  onFileFailed?: (reason: WatchedFileFailure) => void;
 }
+
+/** Why a watched file was not traced: refused as a file, a duplicate, or an error left in processing/. */
+export type WatchedFileFailure = 'rejected' | 'duplicate' | 'error';
 
 interface BatchMarker {
   batchId: string;
@@ -149,7 +154,9 @@ export class FolderWatcher {
     const work = this.process(claimed)
       .catch((err: Error) => {
         // Left in processing/: the next reconcile tries again.
-        if (!this.stopped) this.options.logger?.error('watched file not finished', { file: path.basename(claimed), error: err.message });
+        if (this.stopped) return;
+        this.options.onFileFailed?.('error');
+        this.options.logger?.error('watched file not finished', { file: path.basename(claimed), error: err.message });
       })
       .finally(() => this.handling.delete(claimed));
     this.handling.set(claimed, work);
@@ -174,7 +181,7 @@ export class FolderWatcher {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // another watcher finished it
       if (!(err instanceof DuplicateInputError)) throw err;
-      if (err.earlier.inputPath !== claimed) return this.fail(claimed, duplicateReason(err));
+      if (err.earlier.inputPath !== claimed) return this.fail(claimed, 'duplicate', duplicateReason(err));
       // The batch of this very file, made by another watcher before its marker: followed, not run
       // twice. A maker writes its marker within moments of the batch; one that has not for a
       // while died in between, and the batch is taken up here.
@@ -206,15 +213,16 @@ export class FolderWatcher {
       return;
     }
     if (meta.state === 'rejected') {
-      return this.fail(claimed, `it was refused as a file: ${meta.rejection?.message ?? 'rejected'} (batch ${meta.id}). Correct the file and drop it into inbox/ again.`);
+      return this.fail(claimed, 'rejected', `it was refused as a file: ${meta.rejection?.message ?? 'rejected'} (batch ${meta.id}). Correct the file and drop it into inbox/ again.`);
     }
     // Any other state (stopped by a person): leave it where it is, with its marker, for them.
     this.options.logger?.warn('watched file left in processing/', { file: path.basename(claimed), batchId: meta.id, state: meta.state });
   }
 
   /** Into failed/, beside a note saying why in words an administrator can act on. */
-  private async fail(claimed: string, reason: string): Promise<void> {
+  private async fail(claimed: string, failure: WatchedFileFailure, reason: string): Promise<void> {
     const name = path.basename(claimed);
+    this.options.onFileFailed?.(failure);
     await writeFileAtomic(path.join(this.paths.failed, `${name}.error.txt`), `${name} was not traced: ${reason}\n`);
     await moveOnce(claimed, path.join(this.paths.failed, name));
     await rm(markerPath(claimed), { force: true });
