@@ -112,6 +112,10 @@ const SETTINGS = z.object({
   PDS_TRACE_WEB_IDLE_MINUTES: positiveInt.max(24 * 60).default(15),
   /** Sign-in attempts one client address may make per minute (web page and API together). */
   PDS_TRACE_WEB_SIGN_IN_PER_MINUTE: positiveInt.default(10),
+  /** The batch page warns (and offers to cancel) when fewer than this percentage of the first rows find the person. */
+  PDS_TRACE_WEB_LOW_MATCH_PERCENT: z.coerce.number().int().min(0).max(100).default(50),
+  /** Rows a batch must have done (errors aside) before the low-match warning may show. */
+  PDS_TRACE_WEB_LOW_MATCH_ROWS: positiveInt.default(50),
   /** error | warn | info | debug */
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
   /**
@@ -184,6 +188,8 @@ export interface WebSettings {
   idleTimeoutMs: number;
   /** Sign-in attempts per client address per minute. */
   signInPerMinute: number;
+  /** The early low-match warning (src/pipeline/low-match.ts): rows to see, and the percentage found below which to warn. */
+  lowMatch: { minRows: number; percent: number };
 }
 
 /** A setting is missing or malformed. The message names each bad setting and what it needs. */
@@ -289,6 +295,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       tls: s.PDS_TRACE_WEB_TLS_CERT && s.PDS_TRACE_WEB_TLS_KEY ? { certPath: resolve(s.PDS_TRACE_WEB_TLS_CERT)!, keyPath: resolve(s.PDS_TRACE_WEB_TLS_KEY)! } : undefined,
       idleTimeoutMs: s.PDS_TRACE_WEB_IDLE_MINUTES * 60_000,
       signInPerMinute: s.PDS_TRACE_WEB_SIGN_IN_PER_MINUTE,
+      lowMatch: { minRows: s.PDS_TRACE_WEB_LOW_MATCH_ROWS, percent: s.PDS_TRACE_WEB_LOW_MATCH_PERCENT },
     },
   };
   return deepFreeze(config);

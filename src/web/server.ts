@@ -12,9 +12,17 @@ import type { AuditStore } from '../audit/store.js';
 import type { ScryptParams } from '../auth/password.js';
 import type { UserStore } from '../auth/users.js';
 import type { Config } from '../config.js';
-import { accessHook, type AccessHookDeps } from './access-hook.js';
+import type { Principal } from '../auth/authorise.js';
+import { accessRule, rolesAllow } from '../auth/roles.js';
+import { accessHook, sessionPrincipal, type AccessHookDeps } from './access-hook.js';
 import { isApiRequest, sendProblem } from './problems.js';
 import { registerApiRoutes } from './routes/api.js';
+import { registerAuditRoutes } from './routes/audit.js';
+import { registerBatchControl } from './routes/batch-control.js';
+import { registerBatchEvents } from './routes/batch-events.js';
+import type { BatchViewDeps } from './batch-view.js';
+import { openLiveProgress } from './live-source.js';
+import type { LiveProgress } from '../pipeline/live-progress.js';
 import { registerBatchPages } from './routes/batch-pages.js';
 import { registerSignInRoutes, signInRateLimit } from './routes/sign-in.js';
 import { FileSessionStore, sessionKey } from './session-store.js';
@@ -42,6 +50,8 @@ export interface WebAppOptions {
   clock?: () => number;
   /** scrypt cost of the unknown-user stand-in hash; tests lower it. */
   passwordParams?: ScryptParams;
+  /** Live row counts from workers; default: read from REDIS_URL when it is set. */
+  live?: LiveProgress;
 }
 
 /** What every route handler needs beyond the request. */
@@ -49,6 +59,10 @@ export interface WebContext extends AccessHookDeps {
   config: Readonly<Config>;
   misuseWarning: string;
   passwordParams?: ScryptParams;
+  /** How batch pages and the API read a batch's progress. */
+  batches: BatchViewDeps;
+  /** The audit trail to search and verify (auditors' routes); `audit` is for recording. */
+  trail: AuditStore;
 }
 
 /** Context a page template is rendered with, on top of what `reply.page` adds. */
@@ -59,6 +73,18 @@ declare module 'fastify' {
     /** Renders a page in the layout, with the CSP nonce, a CSRF token and the signed-in user. */
     page(template: string, context: PageContext, status?: number): FastifyReply;
   }
+}
+
+/** The header's links: the pages the principal's roles open, in this order. */
+const NAVIGATION = [
+  { href: '/batches', text: 'Batches' },
+  { href: '/upload', text: 'Upload' },
+  { href: '/audit', text: 'Audit trail' },
+] as const;
+
+function navigationFor(principal: Principal | undefined): Array<{ href: string; text: string }> {
+  if (!principal) return [];
+  return NAVIGATION.filter((item) => rolesAllow(principal.roles, accessRule('page', item.href))).map((item) => ({ ...item }));
 }
 
 /** Methods that change state: each needs the session's CSRF token (or is the sign-in that makes one). */
@@ -76,6 +102,8 @@ export async function buildWebApp(options: WebAppOptions): Promise<FastifyInstan
   const { config } = options;
   const https = await httpsOptions(config);
   const app = Fastify({ https: https ?? null, trustProxy: options.trustProxy ?? false, logger: false }) as unknown as FastifyInstance;
+  const liveSource = options.live ? undefined : openLiveProgress(config);
+  app.addHook('onClose', async () => liveSource?.close());
   const ctx: WebContext = {
     config,
     users: options.users,
@@ -85,6 +113,8 @@ export async function buildWebApp(options: WebAppOptions): Promise<FastifyInstan
     clock: options.clock ?? Date.now,
     misuseWarning: options.misuseWarning,
     passwordParams: options.passwordParams,
+    trail: options.audit,
+    batches: { dataDir: config.dataDir, live: options.live ?? liveSource?.live, lowMatch: config.web.lowMatch },
   };
   const views = createViews();
 
@@ -137,7 +167,7 @@ export async function buildWebApp(options: WebAppOptions): Promise<FastifyInstan
       ...context,
       serviceName: SERVICE_NAME,
       user: this.request.principal,
-      navigation: this.request.principal ? [{ href: '/batches', text: 'Batches' }] : [],
+      navigation: navigationFor(this.request.principal),
       cspNonce: nonce,
       csrfToken: this.generateCsrf(),
     });
@@ -149,7 +179,8 @@ export async function buildWebApp(options: WebAppOptions): Promise<FastifyInstan
   await app.register(fastifyFormbody);
   app.addHook('preHandler', (request, reply, done) => {
     const key = `${request.method} ${request.routeOptions.url}`;
-    if (!STATE_CHANGING.has(request.method) || CSRF_EXEMPT.has(key)) return done();
+    // A bearer token is sent by a script, never by a browser on its own, so no forged request carries it.
+    if (!STATE_CHANGING.has(request.method) || CSRF_EXEMPT.has(key) || request.viaBearerToken) return done();
     app.csrfProtection(request, reply, done);
   });
 
@@ -177,10 +208,14 @@ export async function buildWebApp(options: WebAppOptions): Promise<FastifyInstan
   });
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/app/', decorateReply: false });
 
-  app.get('/', (_request, reply) => reply.redirect('/batches', 303));
+  // Each person lands on the first page their role opens: an auditor has no batches to see.
+  app.get('/', async (request, reply) => reply.redirect(navigationFor(await sessionPrincipal(ctx, request))[0]?.href ?? '/sign-in', 303));
   const signInLimit = signInRateLimit(app, ctx);
   registerSignInRoutes(app, ctx, signInLimit);
   registerBatchPages(app, ctx);
   registerApiRoutes(app, ctx, signInLimit);
+  registerBatchEvents(app, ctx);
+  registerBatchControl(app, ctx);
+  registerAuditRoutes(app, ctx);
   return app;
 }
