@@ -101,7 +101,9 @@ async function httpsOptions(config: Readonly<Config>): Promise<{ cert: Buffer; k
 export async function buildWebApp(options: WebAppOptions): Promise<FastifyInstance> {
   const { config } = options;
   const https = await httpsOptions(config);
-  const app = Fastify({ https: https ?? null, trustProxy: options.trustProxy ?? false, logger: false }) as unknown as FastifyInstance;
+  // forceCloseConnections: a page's progress stream is open as long as the page is; closing the
+  // server ends it (the browser reconnects to the next one) rather than waiting on it.
+  const app = Fastify({ https: https ?? null, trustProxy: options.trustProxy ?? false, logger: false, forceCloseConnections: true }) as unknown as FastifyInstance;
   const liveSource = options.live ? undefined : openLiveProgress(config);
   app.addHook('onClose', async () => liveSource?.close());
   const ctx: WebContext = {

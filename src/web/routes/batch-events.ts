@@ -39,10 +39,13 @@ export function registerBatchEvents(app: FastifyInstance, ctx: WebContext): void
     });
     let open = true;
     const wake = new AbortController();
-    request.raw.on('close', () => {
+    // The connection closing (the browser went away) ends the stream at once.
+    const socket = request.raw.socket;
+    const gone = () => {
       open = false;
       wake.abort();
-    });
+    };
+    socket.once('close', gone);
     out.write(`retry: ${RETRY_MS}\n\n`);
     const until = Date.now() + STREAM_MS;
     let view = first;
@@ -72,6 +75,7 @@ export function registerBatchEvents(app: FastifyInstance, ctx: WebContext): void
       // The stream is already under way: end it; the browser reconnects and tries again.
       request.log.error({ err: { name: (err as Error).name, message: (err as Error).message } }, 'progress stream failed');
     } finally {
+      socket.off('close', gone);
       out.end();
     }
   });
