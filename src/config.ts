@@ -114,7 +114,7 @@ const SETTINGS = z.object({
   PDS_TRACE_WEB_SIGN_IN_PER_MINUTE: positiveInt.default(10),
   /** The batch page warns (and offers to cancel) when fewer than this percentage of the first rows find the person. */
   PDS_TRACE_WEB_LOW_MATCH_PERCENT: z.coerce.number().int().min(0).max(100).default(50),
-  /** Rows a batch must have done (errors aside) before the low-match warning may show. */
+  /** Rows PDS must have answered about (errors and rejected rows aside) before the low-match warning may show. */
   PDS_TRACE_WEB_LOW_MATCH_ROWS: positiveInt.default(50),
   /** error | warn | info | debug */
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),

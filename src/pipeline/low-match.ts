@@ -6,13 +6,16 @@ import { STATUSES_WITH_NHS_NUMBER, type TraceStatus } from '../domain/outcome.js
  * read in the wrong order), and the person is better told after fifty rows than after a million.
  * NHS England's Mavis cohort import checks its 70% only at the end.
  *
- * Found: rows PDS gave an NHS number for (verified, matched, superseded). Out of every row done but
- * `error` ones: a technical failure says nothing about the file, while a row rejected as invalid
- * (a date that cannot be read as day-first) very much does.
+ * Found: rows PDS gave an NHS number for (verified, matched, superseded), out of the rows PDS
+ * answered about. Not `error` rows (a technical failure says nothing about the file), and not
+ * `invalid_input` ones: those are every rejected row of the whole file, counted at once when it is
+ * read, so they would make a file with a few bad rows look hopeless before anything was traced.
+ * (A file read the wrong way round still shows: its dates that cannot be read are rejected, and
+ * those that can, with day and month swapped, find nobody.)
  */
 
 export interface LowMatchSettings {
-  /** Rows (other than `error`) to see before judging. */
+  /** Rows PDS answered about to see before judging. */
   minRows: number;
   /** Warn below this percentage found. */
   percent: number;
@@ -31,7 +34,7 @@ export function earlyLowMatch(byStatus: Partial<Record<TraceStatus, number>>, se
   let rows = 0;
   let found = 0;
   for (const [status, n] of Object.entries(byStatus) as Array<[TraceStatus, number]>) {
-    if (status === 'error') continue;
+    if (status === 'error' || status === 'invalid_input') continue;
     rows += n;
     if (STATUSES_WITH_NHS_NUMBER.has(status)) found += n;
   }

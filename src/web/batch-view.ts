@@ -158,6 +158,7 @@ export function batchJson(view: BatchView) {
     state: view.state,
     stage: view.stage,
     stageText: view.stageText,
+    tag: view.tag,
     ended: view.ended,
     submittedBy: view.submittedBy,
     submittedAt: view.submittedAtIso,

@@ -16,6 +16,11 @@ const number = (n) => Number(n).toLocaleString('en-GB');
 
 function show(batch) {
   set('stageText', batch.stageText);
+  const tag = live.querySelector('[data-field="tag"] .nhsuk-tag');
+  if (tag) {
+    tag.className = `nhsuk-tag ${batch.tag.classes}`;
+    tag.textContent = batch.tag.text;
+  }
   const of = batch.rows === null ? '' : ` of ${number(batch.rows)}`;
   const percent = batch.percent === null ? '' : ` (${batch.percent}%)`;
   set('doneText', `${number(batch.done)} done${of}${percent}`);
