@@ -1,6 +1,5 @@
 import path from 'node:path';
-import { AccessDeniedError, requireOwnBatch, type Principal } from '../auth/authorise.js';
-import type { Permission } from '../auth/roles.js';
+import type { Principal } from '../auth/authorise.js';
 import { localTime } from '../domain/local-time.js';
 import { TRACE_STATUSES, TRACE_STATUS_MEANING, type TraceStatus } from '../domain/outcome.js';
 import { listBatchIds, loadBatch, type BatchMeta, type BatchState } from '../pipeline/batch.js';
@@ -10,6 +9,7 @@ import { earlyLowMatch, type LowMatch, type LowMatchSettings } from '../pipeline
 import { holdNotice } from '../pipeline/provider-hold.js';
 import { describeProvider, isSimulated } from '../pipeline/provider.js';
 import { BatchWatcher, hasEnded } from '../pipeline/watch-batch.js';
+import { mayUse } from './batch-access.js';
 
 /**
  * A batch as the web pages and the JSON API show it, with no patient data: who, when, which file,
@@ -83,17 +83,6 @@ export interface BatchView {
   /** The results file is there to download. */
   resultsReady: boolean;
   workFilesRemoved: boolean;
-}
-
-/** Whether requireOwnBatch lets the principal use `permission` on the batch (read it, download its results). */
-export function mayUse(principal: Principal, permission: Permission, meta: BatchMeta): boolean {
-  try {
-    requireOwnBatch(principal, permission, { id: meta.id, user: meta.options.user });
-    return true;
-  } catch (err) {
-    if (err instanceof AccessDeniedError) return false;
-    throw err;
-  }
 }
 
 /** "about 3 minutes": a person's reading of the time left, never falsely precise. */

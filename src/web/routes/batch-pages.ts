@@ -1,22 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { AccessDeniedError, hasPermission, requireBatchControl, type Principal } from '../../auth/authorise.js';
-import { loadBatch, type BatchMeta } from '../../pipeline/batch.js';
-import { batchFor } from '../batch-access.js';
+import { hasPermission, type Principal } from '../../auth/authorise.js';
+import { loadBatch } from '../../pipeline/batch.js';
+import { batchFor, mayUse } from '../batch-access.js';
 import { batchDownloads } from '../batch-files.js';
 import { resultsView } from '../batch-results.js';
-import { listVisibleBatches, mayUse, viewBatch } from '../batch-view.js';
+import { listVisibleBatches, viewBatch } from '../batch-view.js';
 import type { WebContext } from '../server.js';
-
-/** Whether the principal may cancel (resume, retry) the batch: its submitter, or an operator. */
-function mayControl(principal: Principal, meta: BatchMeta): boolean {
-  try {
-    requireBatchControl(principal, { id: meta.id, user: meta.options.user });
-    return true;
-  } catch (err) {
-    if (err instanceof AccessDeniedError) return false;
-    throw err;
-  }
-}
 
 /**
  * `/batches` and `/batches/:id`: the batches a user may see, and one batch in full: its progress
@@ -45,7 +34,7 @@ export function registerBatchPages(app: FastifyInstance, ctx: WebContext): void 
       title: `Batch ${batch.fileName}`,
       batch,
       mayDownload,
-      mayControl: mayControl(principal, meta),
+      mayControl: mayUse(principal, 'control', meta),
       downloads: batchDownloads(current),
       results: mayDownload ? await resultsView(current) : undefined,
       confidential: true,
