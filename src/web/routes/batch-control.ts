@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../../auth/authorise.js';
-import { BatchNotCancellableError, cancelBatch } from '../../pipeline/cancel.js';
+import { BatchNotCancellableError, cancelBatch, cancellationEvent } from '../../pipeline/cancel.js';
 import { auditAs } from '../access-hook.js';
 import { batchFor } from '../batch-access.js';
 import { batchWatcher } from '../batch-view.js';
@@ -38,7 +38,7 @@ export function registerBatchControl(app: FastifyInstance, ctx: WebContext): voi
     const watcher = batchWatcher(ctx.batches, meta.id);
     await watcher.poll();
     const done = watcher.progress.done;
-    await ctx.audit.append(auditAs(ctx, principal, [{ kind: 'batch_cancelled', batchId: meta.id, outcome: 'cancelled', detail: `from=${meta.state} rows_done=${done} surface=web` }]));
+    await ctx.audit.append(auditAs(ctx, principal, [cancellationEvent(meta, done, 'web')]));
     await ctx.batches.live?.clear(meta.id).catch(() => undefined);
     if (fromForm(request)) return reply.redirect(`/batches/${meta.id}`, 303);
     return { id: meta.id, state: 'cancelled', done };
