@@ -129,6 +129,10 @@ const SETTINGS = z.object({
    * 5 million rows of a typical cohort).
    */
   PDS_TRACE_WEB_UPLOAD_MAX_MB: positiveInt.max(1024 * 1024).default(512),
+  /** The batch page warns (and offers to cancel) when fewer than this percentage of the first rows find the person. */
+  PDS_TRACE_WEB_LOW_MATCH_PERCENT: z.coerce.number().int().min(0).max(100).default(50),
+  /** Rows PDS must have answered about (errors and rejected rows aside) before the low-match warning may show. */
+  PDS_TRACE_WEB_LOW_MATCH_ROWS: positiveInt.default(50),
   /** error | warn | info | debug */
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
   /**
@@ -205,6 +209,8 @@ export interface WebSettings {
   signInPerMinute: number;
   /** PDS_TRACE_WEB_UPLOAD_MAX_MB in bytes: the largest upload taken. */
   uploadMaxBytes: number;
+  /** The early low-match warning (src/pipeline/low-match.ts): rows to see, and the percentage found below which to warn. */
+  lowMatch: { minRows: number; percent: number };
 }
 
 /** A setting is missing or malformed. The message names each bad setting and what it needs. */
@@ -356,6 +362,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       idleTimeoutMs: s.PDS_TRACE_WEB_IDLE_MINUTES * 60_000,
       signInPerMinute: s.PDS_TRACE_WEB_SIGN_IN_PER_MINUTE,
       uploadMaxBytes: s.PDS_TRACE_WEB_UPLOAD_MAX_MB * 1024 * 1024,
+      lowMatch: { minRows: s.PDS_TRACE_WEB_LOW_MATCH_ROWS, percent: s.PDS_TRACE_WEB_LOW_MATCH_PERCENT },
     },
   };
   return deepFreeze(config);

@@ -1,4 +1,5 @@
-import { openCsvSink } from '../csv/output/csv-sink.js';
+import type { Writable } from 'node:stream';
+import { csvRecordWriter, openCsvSink } from '../csv/output/csv-sink.js';
 import { guardFormula } from '../csv/output/formula-guard.js';
 import type { AuditEvent } from './event.js';
 
@@ -26,20 +27,40 @@ export interface AuditCsvExtraColumn {
   value: (event: AuditEvent) => string;
 }
 
+/** Writes the header and one record per event through `write`; returns the number of events. */
+async function writeAuditRecords(write: (record: readonly string[]) => Promise<void>, events: AsyncIterable<AuditEvent>, extra?: AuditCsvExtraColumn): Promise<number> {
+  let count = 0;
+  await write(extra ? [...AUDIT_CSV_COLUMNS, extra.name] : [...AUDIT_CSV_COLUMNS]);
+  for await (const event of events) {
+    await write(extra ? [...auditCsvRecord(event), guardFormula(extra.value(event))] : auditCsvRecord(event));
+    count += 1;
+  }
+  return count;
+}
+
 /** Streams events into `file`; returns the number written. Nothing appears under `file` on failure. */
 export async function writeAuditCsv(file: string, events: AsyncIterable<AuditEvent>, extra?: AuditCsvExtraColumn): Promise<number> {
   const sink = await openCsvSink(file);
-  let count = 0;
+  let count: number;
   try {
-    await sink.write(extra ? [...AUDIT_CSV_COLUMNS, extra.name] : [...AUDIT_CSV_COLUMNS]);
-    for await (const event of events) {
-      await sink.write(extra ? [...auditCsvRecord(event), guardFormula(extra.value(event))] : auditCsvRecord(event));
-      count += 1;
-    }
+    count = await writeAuditRecords((record) => sink.write(record), events, extra);
   } catch (err) {
     await sink.abort();
     throw err;
   }
   await sink.close();
   return count;
+}
+
+/** Streams the same CSV into `target` (a download), ending it; returns the number of events. */
+export async function streamAuditCsv(target: Writable, events: AsyncIterable<AuditEvent>, extra?: AuditCsvExtraColumn): Promise<number> {
+  const writer = csvRecordWriter(target);
+  try {
+    const count = await writeAuditRecords((record) => writer.write(record), events, extra);
+    await writer.end();
+    return count;
+  } catch (err) {
+    await writer.destroy();
+    throw err;
+  }
 }

@@ -16,11 +16,11 @@ import { AUDIT_EVENT_KINDS, type AuditEvent, type AuditEventKind } from '../audi
 import type { ChainHead, VerifyResult } from '../audit/hash-chain.js';
 import { DEFAULT_APP_ROLE, DEFAULT_AUDIT_SCHEMA, migratePgAuditSchema } from '../audit/pg-schema.js';
 import { AuditStoreCorruptError } from '../audit/file-store.js';
-import { openAuditStore, type AuditFilter, type AuditStore } from '../audit/store.js';
+import { openAuditStore } from '../audit/store.js';
 import { describePin, pinOf, readPin, samePin, writePin } from '../audit/store-pin.js';
-import { describeRelatedNumber, patientNumbers, type PatientNumbers } from '../audit/superseded-numbers.js';
 import { writeAuditCsv } from '../audit/csv-export.js';
-import { collectWitnesses, findMissingEvents, nameWitness, withMissingEvents } from '../audit/witnesses.js';
+import { checkTrail, verifiedOutcome } from '../audit/trail-check.js';
+import { prepareTrailSearch, searchedEvent, type TrailQuery } from '../audit/trail-search.js';
 
 /**
  * `pds-trace audit verify | search | pin | migrate`: the auditor's tools (audit.verify, audit.read)
@@ -73,12 +73,6 @@ export function describeVerifyResult(result: VerifyResult): string {
 
 const SEARCH_COLUMNS: readonly (keyof AuditEvent)[] = ['seq', 'time', 'kind', 'user', 'role', 'batchId', 'row', 'interaction', 'messageId', 'nhsNumber', 'outcome', 'detail'];
 
-/** Which of the person's numbers an event was found under, in words (`… (replacement of …)`). */
-function matchedUnder(numbers: PatientNumbers): (event: AuditEvent) => string {
-  const described = new Map(numbers.numbers.map((n) => [n.nhsNumber, describeRelatedNumber(n)]));
-  return (event) => (event.nhsNumber === undefined ? '-' : (described.get(event.nhsNumber) ?? event.nhsNumber));
-}
-
 function searchLine(event: AuditEvent): string {
   return SEARCH_COLUMNS.map((c) => (event[c] === undefined ? '-' : String(event[c]))).join('\t');
 }
@@ -96,24 +90,18 @@ interface SearchFlags {
   as?: string;
 }
 
-/** `numbers`: the searched NHS number and those the trail links to it (superseded-numbers.ts). */
-function filterOf(flags: SearchFlags, numbers: PatientNumbers | undefined): AuditFilter {
+/** The flags as the search every auditor's tool makes (trail-search.ts). */
+function queryOf(flags: SearchFlags): TrailQuery {
   return {
     user: flags.user,
     messageId: flags.messageId,
-    nhsNumber: numbers?.numbers.map((n) => n.nhsNumber),
+    nhsNumber: flags.nhsNumber,
     batchId: flags.batch,
     kind: flags.kind,
     from: flags.from,
     to: flags.to,
     limit: flags.limit ?? (flags.csv ? undefined : DEFAULT_SEARCH_LIMIT),
   };
-}
-
-/** Which filters were used, by name: the values that matter (patient, message) go in their own fields. */
-function filterNames(flags: SearchFlags): string {
-  const used = (['user', 'messageId', 'nhsNumber', 'batch', 'kind', 'from', 'to'] as const).filter((k) => flags[k] !== undefined);
-  return used.length === 0 ? 'none' : used.join(',');
 }
 
 interface VerifyFlags {
@@ -124,14 +112,6 @@ interface VerifyFlags {
 
 function folderArg(value: string, previous: string[] = []): string[] {
   return [...previous, path.resolve(value)];
-}
-
-/** The chain against its anchor, heads noted elsewhere, witness heads, and batch folders' exchanges. */
-async function checkTrail(store: AuditStore, dataDir: string, flags: VerifyFlags): Promise<VerifyResult> {
-  const witnesses = (await Promise.all([dataDir, ...(flags.witnesses ?? [])].map(collectWitnesses))).flat();
-  const expectedHeads = [...(flags.expectHead ?? []), ...witnesses.map((w) => w.head)];
-  const result = nameWitness(await store.verify({ expectedHeads }), witnesses);
-  return withMissingEvents(result, result.ok ? await findMissingEvents(store, dataDir) : []);
 }
 
 /**
@@ -148,9 +128,7 @@ async function verify(deps: CliDeps, io: CliIo, flags: VerifyFlags): Promise<voi
     try {
       result = await withBufferedCliSession(deps, 'audit verify', flags.as, buffer, async (session) => {
         const verified = await checkTrail(audit, session.config.dataDir, flags);
-        const outcome = verified.ok ? 'intact' : verified.problem.kind;
-        const detail = verified.ok ? `events=${verified.count} head=${verified.head.seq}` : `seq=${verified.problem.seq} events=${verified.count}`;
-        await session.record([{ kind: 'audit_verified', outcome, detail }]);
+        await session.record([{ kind: 'audit_verified', ...verifiedOutcome(verified) }]);
         return verified;
       }, { checkUserStore: false });
     } catch (err) {
@@ -268,9 +246,9 @@ export function registerAuditCommand(program: Command, deps: CliDeps = defaultDe
     .action(
       cliAction(async (flags: SearchFlags) => {
         await withCliSession(deps, 'audit search', flags.as, async (session) => {
-          const numbers = flags.nhsNumber === undefined ? undefined : await patientNumbers(session.audit, flags.nhsNumber);
-          const filter = filterOf(flags, numbers);
-          const matched = numbers && matchedUnder(numbers);
+          const query = queryOf(flags);
+          const search = await prepareTrailSearch(session.audit, query);
+          const { filter, numbers, matchedUnder: matched } = search;
           for (const link of numbers?.links ?? []) {
             io.stderr.write(`note: ${link.superseded} was superseded by ${link.replacement} (event ${link.seq}): events under both numbers are included.\n`);
           }
@@ -285,18 +263,7 @@ export function registerAuditCommand(program: Command, deps: CliDeps = defaultDe
             io.stdout.write(`${[...SEARCH_COLUMNS, ...(matched ? ['matchedUnder'] : [])].join('\t')}\n`);
             for (const event of events) io.stdout.write(`${searchLine(event)}${matched ? `\t${matched(event)}` : ''}\n`);
           }
-          const related = numbers?.numbers.slice(1).map((n) => n.nhsNumber) ?? [];
-          await session.record([
-            {
-              kind: 'audit_searched',
-              nhsNumber: flags.nhsNumber,
-              messageId: flags.messageId,
-              batchId: flags.batch,
-              outcome: flags.csv ? 'exported' : 'listed',
-              // The other numbers of the person looked at are as much a part of the search.
-              detail: `filters=${filterNames(flags)} events=${count}${related.length > 0 ? ` related_nhs_numbers=${related.join(',')}` : ''}`,
-            },
-          ]);
+          await session.record([searchedEvent(query, search, count, flags.csv ? 'exported' : 'listed')]);
         });
       }),
     );

@@ -10,7 +10,7 @@ import { holdNotice } from '../pipeline/provider-hold.js';
 import { BatchRecordMismatchError, listBatchIds, loadBatch, type BatchMeta } from '../pipeline/batch.js';
 import { withActor } from '../pipeline/audit-sink.js';
 import { assertBatchId } from '../pipeline/batch-id.js';
-import { cancelBatch } from '../pipeline/cancel.js';
+import { cancelBatch, cancellationEvent } from '../pipeline/cancel.js';
 import { BatchProgress } from '../pipeline/progress.js';
 import { enqueueRemaining, removeBatchJobs } from '../pipeline/queues.js';
 import { formatRemoval, removeWorkFiles, requireWorkFiles } from '../pipeline/retention.js';
@@ -241,7 +241,7 @@ async function cancel(session: CommandSession, id: string): Promise<void> {
   const watcher = new BatchWatcher(config.dataDir, id);
   await watcher.poll();
   const done = `${watcher.progress.done} of ${meta.rows ?? '?'} rows`;
-  await session.record([{ kind: 'batch_cancelled', batchId: id, outcome: 'cancelled', detail: `from=${meta.state} rows_done=${watcher.progress.done}` }]);
+  await session.record([cancellationEvent(meta, watcher.progress.done)]);
   let jobs = '';
   if (config.redisUrl) {
     // Tidying only: every stage already skips a cancelled batch, so a Redis that does not answer

@@ -1,12 +1,11 @@
 import { localTime } from '../domain/local-time.js';
-import { OUTPUT_WORDS } from './output-words.js';
-import { readFile } from 'node:fs/promises';
+import { OUTPUT_WORDS } from '../pipeline/output-words.js';
 import path from 'node:path';
-import type { BatchSummary } from '../csv/output/summary.js';
 import type { BatchMeta, BatchOutputs } from '../pipeline/batch.js';
+import { snapshotBatch } from '../pipeline/batch-snapshot.js';
 import { describeProvider, isSimulated } from '../pipeline/provider.js';
 import { holdNotice } from '../pipeline/provider-hold.js';
-import { chunkJobStates, doneChunks, type ChunkJobStates, type PipelineQueues } from '../pipeline/queues.js';
+import { chunkJobStates, type ChunkJobStates, type PipelineQueues } from '../pipeline/queues.js';
 import { formatRemoval } from '../pipeline/retention.js';
 import { BatchWatcher } from '../pipeline/watch-batch.js';
 
@@ -39,8 +38,8 @@ export interface BatchStatusReport {
 export type QueueView = { kind: 'queues'; queues: PipelineQueues } | { kind: 'none' } | { kind: 'unreachable'; message: string };
 
 export async function batchStatusReport(dataDir: string, watcher: BatchWatcher, queue: QueueView): Promise<BatchStatusReport> {
-  const meta = await watcher.poll();
-  const counts = meta.workFilesRemoved ? await summaryCounts(meta) : { done: watcher.progress.done, byStatus: watcher.progress.byStatus };
+  const snapshot = await snapshotBatch(dataDir, watcher);
+  const { meta } = snapshot;
   const report: BatchStatusReport = {
     id: meta.id,
     state: meta.state,
@@ -57,7 +56,7 @@ export async function batchStatusReport(dataDir: string, watcher: BatchWatcher, 
       outDir: meta.options.outDir,
     },
     provider: { description: describeProvider(meta.provider), simulated: isSimulated(meta.provider) },
-    rows: { total: meta.rows ?? null, done: counts.done, byStatus: Object.fromEntries(Object.entries(counts.byStatus).filter(([, n]) => n > 0)) },
+    rows: { total: meta.rows ?? null, done: snapshot.done, byStatus: Object.fromEntries(Object.entries(snapshot.byStatus).filter(([, n]) => n > 0)) },
     waiting: [],
     outputs: meta.outputs ? (Object.keys(OUTPUT_WORDS) as Array<keyof BatchOutputs>).filter((k) => meta.outputs![k] !== undefined).map((k) => ({ what: OUTPUT_WORDS[k], path: meta.outputs![k] })) : [],
     ...(meta.finishedAt && { finished: { at: meta.finishedAt, local: localTime(meta.finishedAt) } }),
@@ -69,12 +68,10 @@ export async function batchStatusReport(dataDir: string, watcher: BatchWatcher, 
     report.waiting.push('its file has not been read yet (ingest)');
     report.waiting.push(...(await queueReasons(meta, [], queue)));
   }
-  if (meta.state === 'ingested' && !meta.workFilesRemoved) {
-    const done = await doneChunks(dataDir, meta);
-    const left = (meta.chunks ?? []).filter((c) => !done.has(c.index));
-    report.remaining = { chunks: left.length, rows: Math.max(0, (meta.rows ?? 0) - counts.done) };
+  if (snapshot.remaining) {
+    report.remaining = snapshot.remaining;
     if (watcher.hold) report.waiting.push(`${holdNotice(watcher.hold)} (since ${localTime(watcher.hold.since)})`);
-    report.waiting.push(...(await queueReasons(meta, left.map((c) => c.index), queue)));
+    report.waiting.push(...(await queueReasons(meta, snapshot.chunksLeft ?? [], queue)));
   }
   return report;
 }
@@ -93,17 +90,6 @@ async function queueReasons(meta: BatchMeta, chunksLeft: number[], queue: QueueV
   if (queued > 0 && !states.active) reasons.push(`${queued} chunk(s) queued and none being traced: is a \`pds-trace worker\` running for ${describeProvider(meta.provider)}?`);
   if ((states.failed ?? 0) > 0) reasons.push(`${states.failed} chunk(s) failed every attempt: see the worker's log, then ${resume}`);
   return reasons;
-}
-
-/** Counts of a batch whose work files are gone, from its summary (if it is still where it was written). */
-async function summaryCounts(meta: BatchMeta): Promise<{ done: number; byStatus: Record<string, number> }> {
-  if (!meta.outputs) return { done: 0, byStatus: {} };
-  try {
-    const summary = JSON.parse(await readFile(meta.outputs.summaryJson, 'utf8')) as BatchSummary;
-    return { done: summary.rows, byStatus: summary.byStatus };
-  } catch {
-    return { done: 0, byStatus: {} };
-  }
 }
 
 export function formatCounts(byStatus: Record<string, number>): string {

@@ -57,7 +57,7 @@ export function serveTracing(config: Config): (audit: AuditStore) => Promise<Tra
     if (usesQueues(config.redisUrl)) {
       const runtime = await openRedisRuntime(config);
       process.stderr.write('Uploads are traced by the pds-trace workers of REDIS_URL.\n');
-      return { runner: queueRunner(config.dataDir, runtime.queues), provider, close: () => runtime.close() };
+      return { runner: queueRunner(config.dataDir, runtime.queues), provider, live: runtime.queues.live, close: () => runtime.close() };
     }
     const connection = await connectSmsp(config, provider, loggerFor(config));
     if (connection.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);

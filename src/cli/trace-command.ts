@@ -17,7 +17,7 @@ import { checkRedisAnswers, openRedisRuntime, startLocalWorkers } from './redis-
 import { signedInCommand, type CommandSession } from './session.js';
 import { sweepAndAudit } from './work-file-sweep.js';
 import { checkBeforeSubmitting } from './trace-preflight.js';
-import { outputLines } from './output-words.js';
+import { outputLines } from '../pipeline/output-words.js';
 
 interface TraceFlags {
   out?: string;

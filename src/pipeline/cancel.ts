@@ -55,6 +55,14 @@ export async function cancelBatch(dataDir: string, meta: BatchMeta, by: string, 
   return cancelled;
 }
 
+/**
+ * The `batch_cancelled` event of a cancellation, as every way of cancelling records it: the state it
+ * was stopped in and how many rows were done (and kept); `surface` names a way other than the CLI.
+ */
+export function cancellationEvent(meta: BatchMeta, rowsDone: number, surface?: string): { kind: 'batch_cancelled'; batchId: string; outcome: 'cancelled'; detail: string } {
+  return { kind: 'batch_cancelled', batchId: meta.id, outcome: 'cancelled', detail: `from=${meta.state} rows_done=${rowsDone}${surface ? ` surface=${surface}` : ''}` };
+}
+
 export async function isCancelled(dataDir: string, batchId: string): Promise<boolean> {
   return access(batchPaths(dataDir, batchId).cancelled).then(
     () => true,

@@ -15,6 +15,7 @@ export type ProblemCode =
   | 'too_many_attempts'
   | 'sign_in_refused'
   | 'not_ready'
+  | 'not_cancellable'
   | 'bad_request'
   | 'unsupported_media_type'
   | 'server_error'
@@ -35,6 +36,7 @@ export function isApiRequest(request: FastifyRequest): boolean {
 
 const PAGE_TITLES: Partial<Record<number, string>> = {
   403: 'You cannot use this page',
+  409: 'This cannot be done now',
   404: 'Page not found',
   429: 'Too many attempts',
   500: 'Sorry, there is a problem with the service',

@@ -1,4 +1,4 @@
-import type { Surface } from '../auth/roles.js';
+import { ACCESS_RULES, type Surface } from '../auth/roles.js';
 import { DASHBOARD_PREFIX } from './dashboard-access.js';
 
 /**
@@ -36,4 +36,24 @@ export function routeRule(method: string, routePath: string): RouteRule {
   if (routePath === '/api' || routePath.startsWith('/api/')) return { open: false, surface: 'api', name: key };
   // Pages are named by path alone: a form posting to its own page is the page's rule.
   return { open: false, surface: 'page', name: routePath };
+}
+
+/**
+ * The rule of a URL no route answers, when the table names its path (a route not built yet): that
+ * route's rule, or, for a method the table has no rule for on that path, a name with no rule (so
+ * refused). Undefined for a path the table does not know: simply not found.
+ */
+export function ruleForUnroutedUrl(method: string, url: string): RouteRule | undefined {
+  const pathname = url.split('?')[0] ?? url;
+  const candidates = ACCESS_RULES.filter((rule) => rule.surface === 'api' || rule.surface === 'page')
+    .map((rule) => routeRule(method, rule.surface === 'api' ? rule.name.slice(rule.name.indexOf(' ') + 1) : rule.name))
+    .filter((named): named is Extract<RouteRule, { open: false }> => !named.open && patternMatches(named.name.slice(named.name.indexOf('/')), pathname));
+  return candidates.find((named) => ACCESS_RULES.some((rule) => rule.surface === named.surface && rule.name === named.name)) ?? candidates[0];
+}
+
+/** `/api/batches/:id` against `/api/batches/b2026…`: each `:name` one non-empty segment. */
+function patternMatches(pattern: string, pathname: string): boolean {
+  const want = pattern.split('/');
+  const got = pathname.split('/');
+  return want.length === got.length && want.every((segment, i) => (segment.startsWith(':') ? got[i] !== '' : segment === got[i]));
 }

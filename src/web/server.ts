@@ -12,15 +12,22 @@ import type { AuditStore } from '../audit/store.js';
 import type { ScryptParams } from '../auth/password.js';
 import type { UserStore } from '../auth/users.js';
 import type { Config } from '../config.js';
-import { accessHook, type AccessHookDeps } from './access-hook.js';
+import type { Principal } from '../auth/authorise.js';
+import { accessRule, rolesAllow } from '../auth/roles.js';
+import { accessHook, sessionPrincipal, type AccessHookDeps } from './access-hook.js';
 import { isApiRequest, sendProblem } from './problems.js';
 import { registerApiRoutes } from './routes/api.js';
+import { registerAuditRoutes } from './routes/audit.js';
+import { registerBatchControl } from './routes/batch-control.js';
+import { registerBatchEvents } from './routes/batch-events.js';
+import type { BatchViewDeps } from './batch-view.js';
+import { openLiveProgress } from './live-source.js';
+import type { LiveProgress } from '../pipeline/live-progress.js';
 import { registerBatchPages } from './routes/batch-pages.js';
 import { registerQueueDashboard } from './dashboard.js';
 import { registerSignInRoutes, signInRateLimit } from './routes/sign-in.js';
 import { registerUploadRoutes } from './routes/upload.js';
 import type { TracingChoice } from './upload/tracing.js';
-import { hasPermission } from '../auth/authorise.js';
 import { FileSessionStore, sessionKey } from './session-store.js';
 import { createViews, NHSUK_DIST, PUBLIC_DIR, SERVICE_NAME } from './views.js';
 
@@ -48,6 +55,8 @@ export interface WebAppOptions {
   passwordParams?: ScryptParams;
   /** What traces uploaded files (src/web/upload/tracing.ts); absent: uploads say they cannot be traced. */
   tracing?: TracingChoice;
+  /** Live row counts from workers; default: read from REDIS_URL when it is set. */
+  live?: LiveProgress;
 }
 
 /** What every route handler needs beyond the request. */
@@ -55,6 +64,10 @@ export interface WebContext extends AccessHookDeps {
   config: Readonly<Config>;
   misuseWarning: string;
   passwordParams?: ScryptParams;
+  /** How batch pages and the API read a batch's progress. */
+  batches: BatchViewDeps;
+  /** The audit trail to search and verify (auditors' routes); `audit` is for recording. */
+  trail: AuditStore;
 }
 
 /** Context a page template is rendered with, on top of what `reply.page` adds. */
@@ -65,6 +78,19 @@ declare module 'fastify' {
     /** Renders a page in the layout, with the CSP nonce, a CSRF token and the signed-in user. */
     page(template: string, context: PageContext, status?: number): FastifyReply;
   }
+}
+
+/** The header's links: the pages the principal's roles open, in this order. */
+const NAVIGATION = [
+  { href: '/batches', text: 'Batches' },
+  { href: '/upload', text: 'Upload' },
+  { href: '/audit', text: 'Audit trail' },
+  { href: '/admin/dashboard', text: 'Queues' },
+] as const;
+
+function navigationFor(principal: Principal | undefined): Array<{ href: string; text: string }> {
+  if (!principal) return [];
+  return NAVIGATION.filter((item) => rolesAllow(principal.roles, accessRule('page', item.href))).map((item) => ({ ...item }));
 }
 
 /** Methods that change state: each needs the session's CSRF token (or is the sign-in that makes one). */
@@ -81,7 +107,11 @@ async function httpsOptions(config: Readonly<Config>): Promise<{ cert: Buffer; k
 export async function buildWebApp(options: WebAppOptions): Promise<FastifyInstance> {
   const { config } = options;
   const https = await httpsOptions(config);
-  const app = Fastify({ https: https ?? null, trustProxy: options.trustProxy ?? false, logger: false }) as unknown as FastifyInstance;
+  // forceCloseConnections: a page's progress stream is open as long as the page is; closing the
+  // server ends it (the browser reconnects to the next one) rather than waiting on it.
+  const app = Fastify({ https: https ?? null, trustProxy: options.trustProxy ?? false, logger: false, forceCloseConnections: true }) as unknown as FastifyInstance;
+  const liveSource = options.live ? undefined : openLiveProgress(config);
+  app.addHook('onClose', async () => liveSource?.close());
   const ctx: WebContext = {
     config,
     users: options.users,
@@ -91,6 +121,8 @@ export async function buildWebApp(options: WebAppOptions): Promise<FastifyInstan
     clock: options.clock ?? Date.now,
     misuseWarning: options.misuseWarning,
     passwordParams: options.passwordParams,
+    trail: options.audit,
+    batches: { dataDir: config.dataDir, live: options.live ?? liveSource?.live, lowMatch: config.web.lowMatch },
   };
   const views = createViews();
 
@@ -143,7 +175,7 @@ export async function buildWebApp(options: WebAppOptions): Promise<FastifyInstan
       ...context,
       serviceName: SERVICE_NAME,
       user: this.request.principal,
-      navigation: this.request.principal ? [{ href: '/batches', text: 'Batches' }, ...(hasPermission(this.request.principal, 'batch.submit') ? [{ href: '/upload', text: 'Upload' }] : [])] : [],
+      navigation: navigationFor(this.request.principal),
       cspNonce: nonce,
       csrfToken: this.generateCsrf(),
     });
@@ -155,7 +187,8 @@ export async function buildWebApp(options: WebAppOptions): Promise<FastifyInstan
   await app.register(fastifyFormbody);
   app.addHook('preHandler', (request, reply, done) => {
     const key = `${request.method} ${request.routeOptions.url}`;
-    if (!STATE_CHANGING.has(request.method) || CSRF_EXEMPT.has(key)) return done();
+    // A bearer token is sent by a script, never by a browser on its own, so no forged request carries it.
+    if (!STATE_CHANGING.has(request.method) || CSRF_EXEMPT.has(key) || request.viaBearerToken) return done();
     app.csrfProtection(request, reply, done);
   });
 
@@ -183,12 +216,16 @@ export async function buildWebApp(options: WebAppOptions): Promise<FastifyInstan
   });
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/app/', decorateReply: false });
 
-  app.get('/', (_request, reply) => reply.redirect('/batches', 303));
+  // Each person lands on the first page their role opens: an auditor has no batches to see.
+  app.get('/', async (request, reply) => reply.redirect(navigationFor(await sessionPrincipal(ctx, request))[0]?.href ?? '/sign-in', 303));
   const signInLimit = signInRateLimit(app, ctx);
   registerSignInRoutes(app, ctx, signInLimit);
   registerBatchPages(app, ctx);
   registerApiRoutes(app, ctx, signInLimit);
   await registerUploadRoutes(app, ctx, options.tracing);
   await registerQueueDashboard(app, ctx);
+  registerBatchEvents(app, ctx);
+  registerBatchControl(app, ctx);
+  registerAuditRoutes(app, ctx);
   return app;
 }

@@ -50,7 +50,7 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
     let app: FastifyInstance | undefined;
     let address: string;
     try {
-      app = await buildWebApp({ ...options, users, audit, tracing });
+      app = await buildWebApp({ ...options, users, audit, tracing, live: tracing && isAvailable(tracing) ? tracing.live : undefined });
       address = await app.listen({ host: options.host, port: options.port });
     } catch (err) {
       await app?.close();

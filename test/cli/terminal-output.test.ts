@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { OUTPUT_WORDS } from '../../src/cli/output-words.js';
+import { OUTPUT_WORDS } from '../../src/pipeline/output-words.js';
 import { ensureBuiltCli, runBuiltCli, STACK_TRACE } from '../support/built-cli.js';
 import { tempDir } from '../support/pipeline.js';
 

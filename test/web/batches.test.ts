@@ -35,7 +35,7 @@ describe('batches pages, the batch API and result downloads', () => {
     expect(tess.body).toContain('nhsuk-tag--green');
     expect(tess.body).toContain('NHS Confidential');
     // Submitted in local time with the zone named.
-    expect(tess.body).toMatch(/1 December 2026 at \d{2}:\d{2} [A-Z+\-0-9:]+/);
+    expect(tess.body).toMatch(/[12] Dec 2026 \d{2}:\d{2} [A-Z+\-0-9:]+/);
 
     const otto = await get('otto', '/batches');
     expect(otto.body).toContain('All batches');
@@ -53,7 +53,11 @@ describe('batches pages, the batch API and result downloads', () => {
     expect(page.body).toContain('built-in simulator');
     expect(page.body).toContain('nhsuk-summary-list');
     expect(page.body).toContain('20 done of 20');
-    expect(page.body).toContain(`href="/api/batches/${tessBatch.id}/results"`);
+    expect(page.body).toContain(`href="/api/batches/${tessBatch.id}/files/results"`);
+    // Once done: the outcomes, the summary's rates and the data-quality findings.
+    expect(page.body).toContain('Outcomes');
+    expect(page.body).toContain('data-testid="rates"');
+    expect(page.body).toContain('data-testid="data-quality"');
     expect(page.body).toContain('NHS Confidential');
 
     const json = (await get('tess', `/api/batches/${tessBatch.id}`)).json() as { state: string; rows: number; done: number; byStatus: Record<string, number>; simulated: boolean };
@@ -78,7 +82,8 @@ describe('batches pages, the batch API and result downloads', () => {
 
   it('lets an operator read any batch\'s counts but download no results', async () => {
     expect((await get('otto', `/batches/${tessBatch.id}`)).statusCode).toBe(200);
-    expect((await get('otto', `/batches/${tessBatch.id}`)).body).toContain('Only the person who submitted this batch can download its results');
+    expect((await get('otto', `/batches/${tessBatch.id}`)).body).toContain('Only the person who submitted this batch can download its files');
+    expect((await get('otto', `/batches/${tessBatch.id}`)).body).not.toContain('data-testid="rates"');
     expect((await get('otto', `/api/batches/${tessBatch.id}/results`)).statusCode).toBe(403);
     // An analyst may download results, but only of their own batches.
     expect((await get('ann', `/api/batches/${tessBatch.id}/results`)).statusCode).toBe(404);
@@ -93,7 +98,32 @@ describe('batches pages, the batch API and result downloads', () => {
     expect(response.body).toBe(readFileSync(tessBatch.outputs!.results, 'utf8'));
     const audit = await openAuditStore({ dataDir });
     try {
-      expect((await audit.search({ user: 'tess', kind: 'results_downloaded' })).map((e) => e.batchId)).toEqual([tessBatch.id]);
+      expect((await audit.search({ user: 'tess', kind: 'results_downloaded' })).map((e) => [e.batchId, e.detail])).toContainEqual([tessBatch.id, 'surface=web file=results']);
+    } finally {
+      await audit.close();
+    }
+  });
+
+  it('offers every output file to its owner only, each no-store, named as written, and each download audited', async () => {
+    const kinds = { results: 'results', audit: 'audit', 'summary.json': 'summaryJson', 'summary.html': 'summaryHtml', 'back-office': 'backOffice', discrepancies: 'discrepancies' } as const;
+    const page = (await get('tess', `/batches/${tessBatch.id}`)).body;
+    for (const [kind, output] of Object.entries(kinds)) {
+      const url = `/api/batches/${tessBatch.id}/files/${kind}`;
+      expect(page, kind).toContain(`href="${url}"`);
+      const response = await get('tess', url);
+      expect(response.statusCode, kind).toBe(200);
+      expect(response.headers['cache-control'], kind).toBe('no-store');
+      expect(response.headers['content-disposition'], kind).toContain(path.basename(tessBatch.outputs![output]));
+      expect(response.body, kind).toBe(readFileSync(tessBatch.outputs![output], 'utf8'));
+      // Another tracer: as if there were no such batch. An operator: not their role.
+      expect((await get('tom', url)).statusCode, kind).toBe(404);
+      expect((await get('otto', url)).statusCode, kind).toBe(403);
+    }
+    expect((await get('tess', `/api/batches/${tessBatch.id}/files/users.json`)).statusCode).toBe(404);
+    const audit = await openAuditStore({ dataDir });
+    try {
+      const details = (await audit.search({ user: 'tess', kind: 'results_downloaded', batchId: tessBatch.id })).map((e) => e.detail);
+      for (const kind of Object.keys(kinds)) expect(details).toContain(`surface=web file=${kind}`);
     } finally {
       await audit.close();
     }
@@ -109,7 +139,7 @@ describe('batches pages, the batch API and result downloads', () => {
     const pages = [await get('tess', '/batches'), await get('tess', `/batches/${tessBatch.id}`)];
     for (const page of pages) {
       for (const [, href] of page.body.matchAll(/(?:href|action|src)="([^"]*)"/g)) {
-        expect(href).toMatch(/^(#[A-Za-z]+|\/(?:[a-z-]+\/?)*(?:[a-z0-9.-]+)?|\/(?:batches|api\/batches)\/b\d{8}T\d{6}Z-[0-9a-f]{8}-[0-9a-f]{4}(?:\/results)?)$/);
+        expect(href).toMatch(/^(#[A-Za-z]+|\/(?:[a-z-]+\/?)*(?:[a-z0-9.-]+)?|\/(?:batches|api\/batches)\/b\d{8}T\d{6}Z-[0-9a-f]{8}-[0-9a-f]{4}(?:\/results|\/files\/[a-z.-]+)?)$/);
       }
     }
   });

@@ -5,10 +5,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
 
-/**
- * Driving Debian's chromium (installed by .ci/run; never downloaded) with playwright-core, and
- * axe-core on each page.
- */
+/** What every browser test needs: Debian's chromium, axe-core injected into the page, screenshots. */
 
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -20,7 +17,7 @@ export function chromiumPath(): string {
   try {
     return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
   } catch {
-    throw new Error("chromium is not installed: the browser tests need Debian's chromium (apt-get install chromium; .ci/run installs it). They are never skipped.");
+    throw new Error('chromium is not installed: the browser tests need Debian\'s chromium (apt-get install chromium; .ci/run installs it). They are never skipped.');
   }
 }
 
@@ -34,13 +31,15 @@ interface AxeViolation {
 /** axe-core on the page as it stands; injected over the DevTools protocol, so the page's CSP still holds for the page. */
 async function axeViolations(page: Page): Promise<AxeViolation[]> {
   await page.evaluate(AXE_SOURCE);
+  // A string, evaluated in the page: this test is compiled without the DOM's types.
   return page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((result) =>
     result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) })))`) as Promise<AxeViolation[]>;
 }
 
-/** A screenshot, then axe: the issue asks for no serious or critical violation; we hold every page to none at all. */
+/** Every page must pass axe with no violation at all (the issue asks for none serious or critical; we hold to none). */
 export async function expectAccessible(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(ARTEFACTS, `${name}.png`), fullPage: true });
   const violations = await axeViolations(page);
   expect(violations.map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), `axe on the ${name} page`).toEqual([]);
 }
+

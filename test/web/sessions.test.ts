@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openAuditStore } from '../../src/audit/store.js';
-import { apiSignIn, dataFolderWithPeople, passwordOf, webApp, webConfig, type WebFixture } from './web-support.js';
+import path from 'node:path';
+import { apiSignIn, dataFolderWithPeople, passwordOf, tracedBatch, webApp, webConfig, type WebFixture } from './web-support.js';
 import { writeServerCertificate } from './tls-support.js';
 import { recordedUsers } from '../support/accounts.js';
 
@@ -45,6 +46,20 @@ describe('web sessions', () => {
       await audit.close();
     }
   });
+
+  it("are not kept alive by a batch page's progress stream: a page left open still times out", async () => {
+    const { dir, dataDir } = await dataFolderWithPeople();
+    const batch = await tracedBatch(dataDir, path.join(dir, 'out'), 'tess', 5);
+    let now = Date.parse('2026-12-06T09:00:00Z');
+    web = await webApp(webConfig(dataDir, { PDS_TRACE_WEB_IDLE_MINUTES: '15' }), { clock: () => now });
+    const { cookie } = await apiSignIn(web.app, 'tess');
+    const events = () => web!.app.inject({ method: 'GET', url: `/api/batches/${batch.id}/events`, headers: { cookie } });
+    for (let i = 0; i < 3; i++) {
+      now += 10 * MINUTE;
+      if (i < 1) expect((await events()).statusCode).toBe(200);
+      else expect((await events()).statusCode).toBe(401);
+    }
+  }, 60_000);
 
   it('survive a restart of the server: the same cookie works on a new app over the same data folder', async () => {
     const { dataDir } = await dataFolderWithPeople();

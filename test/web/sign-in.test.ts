@@ -48,7 +48,7 @@ describe('signing in to the web service', () => {
   it('signs in with the form, issues a new session id, and audits it as the CLI does', async () => {
     const { page, response, cookie } = await formSignIn(web, 'tess', passwordOf('tess'));
     expect(response.statusCode).toBe(303);
-    expect(response.headers.location).toBe('/batches');
+    expect(response.headers.location).toBe('/');
     expect(cookie).not.toBe(sessionCookie(page));
     const batches = await web.app.inject({ method: 'GET', url: '/batches', headers: { cookie } });
     expect(batches.statusCode).toBe(200);

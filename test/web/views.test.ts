@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createViews } from '../../src/web/views.js';
-import { formatLocalTime } from '../../src/web/local-time.js';
+import { localTime } from '../../src/domain/local-time.js';
 
 describe('page helpers', () => {
   it('shows NHS numbers 3-3-4 in one unbreakable run, escaped', () => {
@@ -9,9 +9,8 @@ describe('page helpers', () => {
     expect(views.renderString('{{ n | nhsNumber }}', { n: '<b>' })).toBe('<span class="app-nhs-number">&lt;b&gt;</span>');
   });
 
-  it('gives times in local time with the zone named', () => {
-    const format = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short', timeZone: 'Europe/London' });
-    expect(formatLocalTime(new Date('2026-07-01T23:30:00Z'), format)).toBe('2 July 2026 at 00:30 BST');
-    expect(formatLocalTime(new Date('2026-12-06T10:15:00Z'), format)).toBe('6 December 2026 at 10:15 GMT');
+  it('gives times in local time with the zone named, in the one form the CLI and summaries use', () => {
+    expect(localTime(new Date('2026-07-01T23:30:00Z'), 'Europe/London')).toBe('2 Jul 2026 00:30 BST');
+    expect(localTime(new Date('2026-12-06T10:15:00Z'), 'Europe/London')).toBe('6 Dec 2026 10:15 GMT');
   });
 });

@@ -78,7 +78,8 @@ export function registerSignInRoutes(app: FastifyInstance, ctx: WebContext, rate
       if (err instanceof AuthenticationError) return renderSignIn(ctx, reply, { userId, formError: refusalMessage(err) }, 401);
       throw err;
     }
-    return reply.redirect('/batches', 303);
+    // '/' sends each person to the first page their role opens.
+    return reply.redirect('/', 303);
   });
 
   app.post('/sign-out', async (request, reply) => {

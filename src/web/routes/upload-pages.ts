@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../../auth/authorise.js';
 import { FIELD_LABELS, FIELD_NAMES } from '../../csv/input/types.js';
 import { loadBatch } from '../../pipeline/batch.js';
-import { mayUse } from '../batch-view.js';
+import { mayUse } from '../batch-access.js';
 import { sendProblem } from '../problems.js';
 import { columnsFromForm } from '../upload/column-choice.js';
 import { readCsrfPart, receiveUpload } from '../upload/receive-upload.js';

@@ -1,4 +1,5 @@
 import type { BatchRunner, RunningBatch } from '../../intake/runners.js';
+import type { LiveProgress } from '../../pipeline/live-progress.js';
 import type { Provider } from '../../pipeline/provider.js';
 
 /**
@@ -10,6 +11,8 @@ export interface WebTracing {
   runner: BatchRunner;
   /** The provider batches are bound to (configuredProvider). */
   provider: Provider;
+  /** The queues' live row counts, when the queues trace: the batch pages read them on this connection. */
+  live?: LiveProgress;
   close(): Promise<void>;
 }
 

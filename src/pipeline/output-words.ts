@@ -1,4 +1,4 @@
-import type { BatchOutputs } from '../pipeline/batch.js';
+import type { BatchOutputs } from './batch.js';
 
 /**
  * What each output file is, in the words a person reads them by (README's table of outputs), in
