@@ -55,8 +55,8 @@ export const ROLES = {
     permissions: ['audit.read', 'audit.verify'],
   },
   operator: {
-    description: 'queue health, workers; resume, retry, cancel and purge any batch; no patient data',
-    permissions: ['batch.read.any', 'queue.operate', 'batch.purge.any', 'simulator.run'],
+    description: 'queue health, workers, the queue dashboard; resume, retry, cancel and purge any batch; no patient data',
+    permissions: ['batch.read.any', 'queue.operate', 'batch.purge.any', 'simulator.run', 'dashboard.view'],
   },
 } as const satisfies Record<string, RoleDefinition>;
 

@@ -1,24 +1,16 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/auth/password.js';
 import { MISUSE_WARNING } from '../../src/cli/session.js';
 import { startWebServer, type RunningWebServer } from '../../src/web/start.js';
 import { traceThroughQueues, type QueuedBatch } from '../metrics/queued-batch.js';
-import { recordedUsers } from '../support/accounts.js';
 import { TEST_REDIS_URL } from '../support/redis.js';
+import { chromiumPath } from './browser-support.js';
 import { dataFolderWithPeople, FAST_SCRYPT, passwordOf, webConfig } from './web-support.js';
 
 /**
  * The queue dashboard in Debian's chromium (never downloaded): bull-board's page must work under
  * the narrow CSP of its prefix, and show an operator's controls only to someone who may use them.
  */
-
-function chromiumPath(): string {
-  for (const candidate of ['/usr/bin/chromium', '/usr/bin/chromium-browser']) if (existsSync(candidate)) return candidate;
-  return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
-}
 
 /** bull-board's page asks Google for a web font; our CSP refuses it on purpose (dashboard-access.ts). */
 const REFUSED_ON_PURPOSE = /fonts\.googleapis\.com/;
@@ -31,7 +23,6 @@ describe('the queue dashboard in chromium', () => {
   beforeAll(async () => {
     batch = await traceThroughQueues({ name: 'board-browser', rows: 10, wayIn: 'cli' });
     const { dataDir } = await dataFolderWithPeople();
-    await (await recordedUsers(dataDir)).add({ id: 'opal', kind: 'person', roles: ['admin', 'operator'], passwordHash: await hashPassword(passwordOf('opal'), FAST_SCRYPT) });
     const config = webConfig(dataDir, { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: batch.prefix });
     server = await startWebServer({ config, host: '127.0.0.1', port: 0, trustProxy: false, misuseWarning: MISUSE_WARNING, passwordParams: FAST_SCRYPT });
     browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
@@ -67,7 +58,7 @@ describe('the queue dashboard in chromium', () => {
     for (const queue of ['ingest', 'trace', 'assemble', 'schedule']) await admin.page.getByText(queue, { exact: true }).first().waitFor();
     expect(admin.problems).toEqual([]);
 
-    const operator = await signedInBoard('opal');
+    const operator = await signedInBoard('otto');
     // The queue's own menu (pause, clean, …) is offered to the operator only.
     const menus = (page: Page) => page.locator('button[aria-haspopup="menu"]');
     await menus(operator.page).nth(1).waitFor({ timeout: 30_000 });

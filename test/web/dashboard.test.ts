@@ -1,11 +1,9 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/auth/password.js';
 import { traceThroughQueues, type QueuedBatch } from '../metrics/queued-batch.js';
-import { recordedUsers } from '../support/accounts.js';
 import { readCsv } from '../support/pipeline.js';
 import { TEST_REDIS_URL } from '../support/redis.js';
-import { apiSignIn, dataFolderWithPeople, FAST_SCRYPT, passwordOf, webApp, webConfig, type ApiSession, type WebFixture } from './web-support.js';
+import { apiSignIn, dataFolderWithPeople, webApp, webConfig, type ApiSession, type WebFixture } from './web-support.js';
 
 const BOARD = '/admin/dashboard';
 const QUEUES = ['ingest', 'trace', 'assemble', 'schedule'];
@@ -21,10 +19,9 @@ describe('the queue dashboard of serve, on real Redis', () => {
     batch = await traceThroughQueues({ name: 'dashboard', rows: 20, wayIn: 'cli' });
     await batch.queues.ingest.add('ingest', SMUGGLED as never, { jobId: 'smuggled', delay: 3_600_000 });
     const { dataDir } = await dataFolderWithPeople();
-    // dashboard.view (admin) and queue.operate (operator) held together.
-    await (await recordedUsers(dataDir)).add({ id: 'opal', kind: 'person', roles: ['admin', 'operator'], passwordHash: await hashPassword(passwordOf('opal'), FAST_SCRYPT) });
     web = await webApp(webConfig(dataDir, { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: batch.prefix, PDS_TRACE_WEB_SIGN_IN_PER_MINUTE: '1000' }));
-    for (const id of ['ada', 'otto', 'tess', 'opal']) sessions.set(id, await apiSignIn(web.app, id));
+    // An operator holds dashboard.view and queue.operate; an admin dashboard.view alone.
+    for (const id of ['ada', 'otto', 'tess', 'aud']) sessions.set(id, await apiSignIn(web.app, id));
   }, 180_000);
   afterAll(async () => {
     await web?.close();
@@ -49,8 +46,8 @@ describe('the queue dashboard of serve, on real Redis', () => {
     expect(await batch.queues.trace.isPaused()).toBe(false);
   });
 
-  it('refuses a role without dashboard.view (a tracer; an operator alone) with 403', async () => {
-    for (const id of ['tess', 'otto']) {
+  it('refuses a role without dashboard.view (a tracer; an auditor) with 403', async () => {
+    for (const id of ['tess', 'aud']) {
       expect((await as(id, 'GET', `${BOARD}/`)).statusCode, id).toBe(403);
       expect((await as(id, 'GET', `${BOARD}/api/queues`)).statusCode, id).toBe(403);
     }
@@ -80,11 +77,11 @@ describe('the queue dashboard of serve, on real Redis', () => {
   });
 
   it('lets a role with queue.operate pause and resume a queue, with the CSRF token, and nothing outside the listed actions', async () => {
-    const { headers } = await openBoard('opal');
+    const { headers } = await openBoard('otto');
     const listing = await web.app.inject({ method: 'GET', url: `${BOARD}/api/queues?activeQueue=trace&status=latest&page=1&jobsPerPage=50`, headers });
     expect((listing.json() as { queues: Array<{ readOnlyMode: boolean }> }).queues.every((q) => !q.readOnlyMode)).toBe(true);
 
-    const forged = await web.app.inject({ method: 'PUT', url: `${BOARD}/api/queues/trace/pause`, headers: { cookie: sessions.get('opal')!.cookie } });
+    const forged = await web.app.inject({ method: 'PUT', url: `${BOARD}/api/queues/trace/pause`, headers: { cookie: sessions.get('otto')!.cookie } });
     expect(forged.statusCode).toBe(403);
     expect(await batch.queues.trace.isPaused()).toBe(false);
 
