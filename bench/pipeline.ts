@@ -79,7 +79,7 @@ export interface Simulator {
   stop(): Promise<void>;
 }
 
-function node(args: string[], env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
+export function node(args: string[], env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
   const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -91,7 +91,7 @@ function node(args: string[], env: Record<string, string>, nodeArgs: string[] = 
   return child;
 }
 
-async function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
+export async function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
   let text = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}:\n${text}`)), timeoutMs);
