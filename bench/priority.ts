@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { createBatch, type BatchMeta } from '../src/pipeline/batch.js';
 import { PRIORITY_OF, type WayIn } from '../src/pipeline/priority.js';
 import { smspProvider } from '../src/pipeline/provider.js';
-import { doneChunks, openQueues, submitBatch, type PipelineQueues } from '../src/pipeline/queues.js';
+import { doneChunks, jobIds, openQueues, submitBatch, type PipelineQueues } from '../src/pipeline/queues.js';
 import { BatchWatcher } from '../src/pipeline/watch-batch.js';
 import { writeCohort } from '../src/simulator/cohort.js';
 import { provisionServiceAccount } from '../test/support/accounts.js';
@@ -47,6 +47,8 @@ export interface PriorityBenchResult {
   /** The bound the issue sets: mid-way at most twice alone. */
   bound: number;
   passed: boolean;
+  /** Where each interactive batch's time went, job by job (queued → started → finished, seconds from submission). */
+  phases: string[];
 }
 
 export const PRIORITY_BOUND = 2;
@@ -88,7 +90,13 @@ export async function benchPriority(o: PriorityBenchOptions): Promise<PriorityBe
     if (meta.state !== 'assembled') throw new Error(`batch ${batch.id} ended ${meta.state}`);
     return (performance.now() - submittedAt) / 1000;
   };
-  const interactive = async () => finished(await submit(interactiveCohort.csvPath, 'cli'));
+  const phases: string[] = [];
+  const interactive = async () => {
+    const submitted = await submit(interactiveCohort.csvPath, 'cli');
+    const seconds = await finished(submitted);
+    phases.push(await jobPhases(queues, submitted.batch.id, submitted.submittedAt));
+    return seconds;
+  };
   try {
     for (let i = 0; i < o.workers; i++) {
       const child = node(['worker', '--concurrency', String(o.traceConcurrency)], env, o.clientNodeArgs);
@@ -119,7 +127,7 @@ export async function benchPriority(o: PriorityBenchOptions): Promise<PriorityBe
     if (midway.length === 0) throw new Error('the bulk batch finished before an interactive batch could be timed beside it: give it more rows');
     const bulkSeconds = await bulkFinished;
     const ratio = median(midway) / median(alone);
-    return { alone, midway, bulkDoneAt, bulkSeconds, ratio, bound: PRIORITY_BOUND, passed: ratio <= PRIORITY_BOUND };
+    return { alone, midway, bulkDoneAt, bulkSeconds, ratio, bound: PRIORITY_BOUND, passed: ratio <= PRIORITY_BOUND, phases };
   } finally {
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
     await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
@@ -137,4 +145,13 @@ async function closeQueues(queues: PipelineQueues, redis: Redis, prefix: string)
     if (cursor === '0') break;
   }
   redis.disconnect();
+}
+
+/** `ingest 0.01→0.20 trace 0.25→1.10 assemble 1.12→1.30`: when each job started and ended, from submission. */
+async function jobPhases(queues: PipelineQueues, batchId: string, submittedAt: number): Promise<string> {
+  const origin = performance.timeOrigin + submittedAt;
+  const span = (job: { processedOn?: number; finishedOn?: number } | undefined) =>
+    job?.processedOn && job.finishedOn ? `${((job.processedOn - origin) / 1000).toFixed(2)}→${((job.finishedOn - origin) / 1000).toFixed(2)}` : '?';
+  const [ingest, trace, assemble] = await Promise.all([queues.ingest.getJob(jobIds.ingest(batchId)), queues.trace.getJob(jobIds.trace(batchId, 0)), queues.assemble.getJob(jobIds.assemble(batchId))]);
+  return `ingest ${span(ingest)} trace ${span(trace)} assemble ${span(assemble)}`;
 }

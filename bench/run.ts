@@ -178,6 +178,7 @@ async function prioritySection(dir: string): Promise<void> {
       ],
     ),
   );
+  console.log(`  each interactive batch, seconds from submission (alone, then mid-way): ${r.phases.join('; ')}`);
   if (!r.passed) process.exitCode = 1;
 }
 
