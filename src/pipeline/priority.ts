@@ -26,6 +26,11 @@ export const PRIORITY_OF: Readonly<Record<WayIn, PriorityClass>> = { cli: 'inter
  */
 const BULK_JOB_PRIORITY = 10;
 
+/** The class of a job, from the options `priorityJobOptions` gave it (a worker knows it before loading the batch). */
+export function priorityClassOfJob(options: Pick<JobsOptions, 'priority'>): PriorityClass {
+  return (options.priority ?? 0) > 0 ? 'bulk' : 'interactive';
+}
+
 /** The job options that place a batch's ingest, trace and assemble jobs in its priority class. */
 export function priorityJobOptions(options: Pick<BatchOptions, 'priority'>): JobsOptions {
   return options.priority === 'bulk' ? { priority: BULK_JOB_PRIORITY } : {};
