@@ -2,6 +2,7 @@ import { Worker, type ConnectionOptions } from 'bullmq';
 import { QUEUE_NAMES } from '../src/pipeline/queues.js';
 import { isRedisConnectionError } from '../src/pipeline/redis-connection-errors.js';
 import { assembleProcessor } from './assemble.js';
+import { TraceSlots } from './trace-slots.js';
 import type { JobContext } from './context.js';
 import { ingestProcessor } from './ingest.js';
 import { traceProcessor } from './trace.js';
@@ -9,7 +10,7 @@ import { traceProcessor } from './trace.js';
 export interface WorkerSettings {
   connection: ConnectionOptions;
   prefix: string;
-  /** Trace jobs (chunks) this process runs at once. */
+  /** Trace jobs (chunks) this process runs at once; while bulk ones run, one interactive chunk more (trace-slots.ts). */
   traceConcurrency: number;
   /** Lock and stall timings; the defaults suit production, tests shorten them. */
   lockDurationMs?: number;
@@ -32,9 +33,15 @@ export function startWorkers(ctx: JobContext, settings: WorkerSettings): Pipelin
     // A chunk re-run after a crash repeats no work, so let stalled jobs be retried generously.
     maxStalledCount: 10,
   };
+  let stopping = false;
+  // While bulk chunks run here, one trace job more: the slot an interactive chunk gets at once.
+  const slots = new TraceSlots(settings.traceConcurrency, (open) => {
+    trace.concurrency = settings.traceConcurrency + (open ? 1 : 0);
+  });
+  const trace: Worker = new Worker(QUEUE_NAMES.trace, traceProcessor(ctx, { slots, stopping: () => stopping }), { ...common, concurrency: settings.traceConcurrency });
   const workers = [
     new Worker(QUEUE_NAMES.ingest, ingestProcessor(ctx), { ...common, concurrency: 1 }),
-    new Worker(QUEUE_NAMES.trace, traceProcessor(ctx), { ...common, concurrency: settings.traceConcurrency }),
+    trace,
     new Worker(QUEUE_NAMES.assemble, assembleProcessor(ctx), { ...common, concurrency: 1 }),
   ];
   for (const worker of workers) {
@@ -47,6 +54,8 @@ export function startWorkers(ctx: JobContext, settings: WorkerSettings): Pipelin
   return {
     workers,
     async close(timeoutMs = 30_000) {
+      // A bulk job waiting for a slot goes back to the queue rather than start a chunk now.
+      stopping = true;
       let timer: NodeJS.Timeout | undefined;
       const graceful = Promise.all(workers.map((w) => w.close()));
       const deadline = new Promise<'timeout'>((resolve) => {

@@ -1,5 +1,6 @@
 import type { ReleaseRequest, SmspLimiter } from '../smsp/client.js';
 import { onAbort } from '../smsp/on-abort.js';
+import { PriorityLine } from './priority.js';
 
 /**
  * The gate every SMSP request passes: at most `maxInFlight` open at once, at most
@@ -65,7 +66,8 @@ export function createLocalLimiter(options: LimiterOptions): RequestLimiter {
   let inFlight = 0;
   let pausedUntil = 0;
   let consecutiveBusy = 0;
-  const waiters: Array<(startedAt: number) => void> = [];
+  // Interactive batches' requests first (priority.ts).
+  const waiters = new PriorityLine<(startedAt: number) => void>();
   let timer: NodeJS.Timeout | undefined;
 
   function nextStartDelay(t: number): number {
@@ -124,8 +126,7 @@ export function createLocalLimiter(options: LimiterOptions): RequestLimiter {
         };
         const unsubscribe = onAbort(signal, () => {
           if (settled) return;
-          const i = waiters.indexOf(grant);
-          if (i >= 0) waiters.splice(i, 1);
+          waiters.remove(grant);
           reject(new LimiterAbortedError('aborted while waiting for the SMSP limit'));
         });
         waiters.push(grant);

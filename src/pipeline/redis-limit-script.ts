@@ -12,6 +12,9 @@
  *   last-grant  hash  owner → time            when each waiting process was last given a start
  *   permits     zset  lease → time            leases whose holder may start one more request on
  *                                             them without asking first (see below)
+ *   urgent      zset  owner → expiry          the waiting processes with an interactive batch's
+ *                                             request among them (priority.ts): while any waits,
+ *                                             only they are given slots
  *
  * A permit lets a process hand a lease straight from a finished request to its next waiting one
  * and tell Redis afterwards, so that no Redis round trip sits between an answer and the next
@@ -23,7 +26,7 @@
  * answer tells the process to stop using its permits as soon as any of that changes.
  */
 
-export const LIMIT_KEY_NAMES = ['leases', 'starts', 'pause', 'busy', 'held', 'demand', 'last-grant', 'permits'] as const;
+export const LIMIT_KEY_NAMES = ['leases', 'starts', 'pause', 'busy', 'held', 'demand', 'last-grant', 'permits', 'urgent'] as const;
 
 /** The keys a limiter with this prefix keeps in Redis, in the order the script takes them. */
 export function limitKeys(prefix: string): string[] {
@@ -34,6 +37,7 @@ export function limitKeys(prefix: string): string[] {
 export const POLL_SOON = -1;
 
 // ARGV: owner, maxInFlight, maxRate, windowMs, leaseTtlMs, baseBackoffMs, maxBackoffMs, demandTtlMs,
+//       urgent (1: an interactive request waits in this process),
 //       S, then S starts (`lease#n`)                    requests started on a permit since the last call
 //       T, then T starts (`lease` or `lease#n`)        requests that went out later than granted: counted from now
 //       R, then R pairs (lease, busy 1/0)              finished requests whose lease is given back
@@ -51,12 +55,13 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local owner = ARGV[1]
 local maxInFlight, maxRate, windowMs, leaseTtl = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local baseBackoff, maxBackoff, demandTtl = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
-local LEASES, STARTS, PAUSE, BUSY, HELD, DEMAND, LAST_GRANT, PERMITS = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local LEASES, STARTS, PAUSE, BUSY, HELD, DEMAND, LAST_GRANT, PERMITS, URGENT = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local urgent = tonumber(ARGV[9]) == 1
 
 local function dropHeld(who)
   if redis.call('HINCRBY', HELD, who, -1) <= 0 then redis.call('HDEL', HELD, who) end
 end
-local at = 9
+local at = 10
 local function list()
   local n = tonumber(ARGV[at])
   local items = {}
@@ -116,12 +121,14 @@ if #expired > 0 then redis.call('ZREMRANGEBYSCORE', LEASES, '-inf', now) end
 local gone = redis.call('ZRANGEBYSCORE', DEMAND, '-inf', now)
 for _, who in ipairs(gone) do redis.call('HDEL', LAST_GRANT, who) end
 if #gone > 0 then redis.call('ZREMRANGEBYSCORE', DEMAND, '-inf', now) end
+redis.call('ZREMRANGEBYSCORE', URGENT, '-inf', now)
 
 if #restarted > 0 then
   redis.call('HSET', LAST_GRANT, owner, now)
   redis.call('PEXPIRE', LEASES, leaseTtl * 2)
   redis.call('PEXPIRE', STARTS, windowMs * 2)
 end
+if wanted == 0 or not urgent then redis.call('ZREM', URGENT, owner) end
 if wanted == 0 then
   redis.call('ZREM', DEMAND, owner)
   redis.call('HDEL', LAST_GRANT, owner)
@@ -129,14 +136,22 @@ if wanted == 0 then
 end
 redis.call('ZADD', DEMAND, now + demandTtl, owner)
 redis.call('PEXPIRE', DEMAND, demandTtl * 2)
+if urgent then
+  redis.call('ZADD', URGENT, now + demandTtl, owner)
+  redis.call('PEXPIRE', URGENT, demandTtl * 2)
+end
+-- A process with only bulk requests waiting yields every slot while an interactive one waits
+-- elsewhere (bulk is slowed, never starved: interactive batches are small and end); among
+-- processes with interactive requests waiting, the shares below are theirs alone.
+local yieldToUrgent = not urgent and redis.call('ZCARD', URGENT) > 0
 
 local paused = tonumber(redis.call('GET', PAUSE) or '0')
 if paused > now then return {0, paused - now, 1} end
 
--- The other waiting processes: how many slots each holds and when it was last given a start.
+-- The other waiting processes of its class: how many slots each holds and when it was last given a start.
 local others = {}
 for _, other in ipairs(redis.call('ZRANGE', DEMAND, 0, -1)) do
-  if other ~= owner then
+  if other ~= owner and (not urgent or redis.call('ZSCORE', URGENT, other)) then
     others[#others + 1] = {tonumber(redis.call('HGET', HELD, other) or '0'), tonumber(redis.call('HGET', LAST_GRANT, other) or '0')}
   end
 end
@@ -153,6 +168,7 @@ end
 -- finished requests, and a few requests each in flight used a fraction of the rate for seconds.
 local fairShare = math.floor(maxInFlight / (#others + 1))
 local function mayTake(held, lastGrant)
+  if yieldToUrgent then return false end
   return held < fairShare or firstInLine(held, lastGrant)
 end
 
@@ -200,6 +216,11 @@ if wanted > granted then
   end
 end
 if granted == wanted then return reply end
+-- Yielding: nothing of its own frees a slot for it until the interactive requests are served.
+if yieldToUrgent then
+  reply[2] = -2
+  return reply
+end
 
 if started >= maxRate then
   local oldest = redis.call('ZRANGE', STARTS, 0, 0, 'WITHSCORES')

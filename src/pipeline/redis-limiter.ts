@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { grantHandle, LimiterAbortedError, type ReleaseRequest, type RequestLimiter } from './limiter.js';
+import { PriorityLine } from './priority.js';
 import { limitKeys, POLL_SOON, TRADE } from './redis-limit-script.js';
 import { onAbort } from '../smsp/on-abort.js';
 
@@ -21,6 +22,9 @@ import { onAbort } from '../smsp/on-abort.js';
  * A process holding fewer than an even share of the slots may always take one; beyond that, a slot
  * goes to the waiting process holding the fewest, and between equals to the one served least
  * recently: slots are shared evenly, and take turns when more processes wait than there are slots.
+ * Priority classes (priority.ts) come first: within a process its interactive requests are granted
+ * before its bulk ones, and a process with interactive requests waiting is the only kind that
+ * gets slots while it waits, so an analyst's batch takes the whole limit from bulk ones.
  */
 
 export interface RedisLimiterOptions {
@@ -95,7 +99,8 @@ export function createRedisLimiter(options: RedisLimiterOptions): RequestLimiter
   const idlePollMs = options.idlePollMs ?? 50;
   const reportMs = options.reportMs ?? 5;
 
-  const queue: Waiter[] = [];
+  /** Requests waiting for a slot, interactive batches' first (priority.ts). */
+  const queue = new PriorityLine<Waiter>();
   /** Leases of this process's requests in flight. */
   const held = new Set<string>();
   /** Held leases on which the next request may start without asking first. */
@@ -176,6 +181,7 @@ export function createRedisLimiter(options: RedisLimiterOptions): RequestLimiter
       try {
         reply = (await run(TRADE, keys, [
           ...fixedArgs,
+          queue.urgent ? 1 : 0,
           starts.length,
           ...starts,
           stamps.length,
@@ -273,10 +279,9 @@ export function createRedisLimiter(options: RedisLimiterOptions): RequestLimiter
   }
 
   function dropAbortedWaiters(): void {
-    for (let i = queue.length - 1; i >= 0; i--) {
-      const waiter = queue[i]!;
+    for (const waiter of queue.items()) {
       if (waiter.signal?.aborted) {
-        queue.splice(i, 1);
+        queue.remove(waiter);
         waiter.fail(aborted());
       }
     }
@@ -296,11 +301,7 @@ export function createRedisLimiter(options: RedisLimiterOptions): RequestLimiter
         };
         const unsubscribe = onAbort(signal, () => {
           // Dropped now unless a call that may grant it is out; the answer's handling drops it then.
-          const i = queue.indexOf(waiter);
-          if (i >= 0 && !calling) {
-            queue.splice(i, 1);
-            reject(aborted());
-          }
+          if (!calling && queue.remove(waiter)) reject(aborted());
         });
         queue.push(waiter);
         // Asleep on a poll timer means no slot is free for us: a new waiter changes nothing until it fires.

@@ -1,8 +1,8 @@
-import pLimit from 'p-limit';
 import type { PatientQuery } from '../domain/demographics.js';
 import type { Interaction } from '../domain/interaction.js';
 import type { RowResult, TraceExchange } from '../domain/row-result.js';
 import type { SmspOutcome } from '../smsp/types.js';
+import { PriorityLine, requestPriority, withRequestPriority } from './priority.js';
 
 /**
  * How one row is traced. The default is the safest reading of the row: a supplied NHS number is
@@ -33,14 +33,43 @@ export class RowNotStartedError extends Error {
 
 /**
  * `caller` with at most twice `maxInFlight` (SMSP_MAX_IN_FLIGHT) calls in progress; the rest wait,
- * in order. Twice, so a slot the limiter gives back always finds a row already waiting for it: with
- * one row per slot, each freed slot sat idle until its own row's answer had been parsed and
- * recorded and the next row had asked. No more, so waiting rows do not pile up in memory.
+ * in order, interactive batches' rows first (priority.ts). Twice, so a slot the limiter gives back
+ * always finds a row already waiting for it: with one row per slot, each freed slot sat idle until
+ * its own row's answer had been parsed and recorded and the next row had asked. No more, so
+ * waiting rows do not pile up in memory.
  */
 export function withRowLimit(caller: SmspCaller, maxInFlight: number): SmspCaller {
-  const limit = pLimit(2 * maxInFlight);
+  const limit = 2 * maxInFlight;
+  const waiting = new PriorityLine<() => void>();
+  let running = 0;
+  const startNext = () => {
+    while (running < limit) {
+      const start = waiting.shift();
+      if (!start) return;
+      running++;
+      start();
+    }
+  };
   return {
-    call: (interaction, query, options) => limit(() => (options?.stop?.aborted ? Promise.reject(new RowNotStartedError()) : caller.call(interaction, query, options))),
+    call: (interaction, query, options) => {
+      // Read as the row asks: the call itself starts later, from whichever row's end let it in.
+      const priority = requestPriority();
+      return new Promise((resolve, reject) => {
+        waiting.push(() => {
+          const call = async () => {
+            if (options?.stop?.aborted) throw new RowNotStartedError();
+            return withRequestPriority(priority, () => caller.call(interaction, query, options));
+          };
+          call()
+            .then(resolve, reject)
+            .finally(() => {
+              running--;
+              startNext();
+            });
+        }, priority);
+        startNext();
+      });
+    },
   };
 }
 

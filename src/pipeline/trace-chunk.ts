@@ -3,6 +3,7 @@ import type { AuditSink } from './audit-sink.js';
 import { batchRowEvents } from './audit-sink.js';
 import { batchPaths, type BatchMeta } from './batch.js';
 import { openExchangeJournal } from './exchange-journal.js';
+import { withRequestPriority } from './priority.js';
 import { chunkIsDone, type ChunkRow } from './ingest.js';
 import { readAllJsonLines, writeJsonLines } from './jsonl.js';
 import { throwIfCancelled, watchForCancel } from './cancel.js';
@@ -72,7 +73,8 @@ export async function traceChunk(
     });
     let results: Array<RowResult | undefined>;
     try {
-      results = await Promise.all(
+      // Every request of these rows waits in the batch's priority class (priority.ts).
+      results = await withRequestPriority(meta.options.priority ?? 'interactive', () => Promise.all(
         rows.map(async (row) => {
           const traced = await traceRow(caller, row.rowNumber, row.query, strategy).catch((err: unknown) => {
             if (err instanceof RowNotStartedError) return undefined;
@@ -84,7 +86,7 @@ export async function traceChunk(
           audit.add(result);
           return result;
         }),
-      );
+      ));
       // Exchanges that happened are audited even when the chunk is abandoned below.
       await audit.flush();
     } finally {

@@ -10,8 +10,8 @@ import { embeddedRunner } from '../../src/intake/runners.js';
 import { firesNearClockChange } from '../../src/intake/schedules/clock-changes.js';
 import { parseSchedules, ScheduleFileError } from '../../src/intake/schedules/schedule-file.js';
 import { openScheduleQueue, scheduledJobProcessor, scheduleStatuses, syncSchedules, type ScheduledJobData } from '../../src/intake/schedules/schedule-queue.js';
-import { listRuns } from '../../src/intake/schedules/schedule-runs.js';
-import { runScheduledSlot, type ScheduledRunDeps } from '../../src/intake/schedules/run-scheduled.js';
+import { claimSlot, listRuns } from '../../src/intake/schedules/schedule-runs.js';
+import { runScheduledSlot, startedLate, type ScheduledRunDeps } from '../../src/intake/schedules/run-scheduled.js';
 import { loadBatch } from '../../src/pipeline/batch.js';
 import { createLocalLimiter } from '../../src/pipeline/limiter.js';
 import { SIMULATOR_PROVIDER } from '../../src/pipeline/provider.js';
@@ -55,6 +55,16 @@ describe('the schedules file', () => {
     expect(() => parseSchedules({ schedules: [{ ...ok, cron: '61 * * * *' }, { ...ok }] }, 'schedules.json')).toThrow(/schedule "pas-nightly": cron: .*61.*; schedule "pas-nightly": name: used twice/);
   });
 
+  it('calls a run late once its following slot has come, or ten minutes after its own', () => {
+    const slot = new Date('2026-12-06T02:30:00Z');
+    const nightly = { cron: '30 2 * * *', timezone: 'Europe/London' };
+    expect(startedLate(slot, new Date('2026-12-06T02:30:05Z'), nightly)).toBe(false);
+    expect(startedLate(slot, new Date('2026-12-06T02:41:00Z'), nightly)).toBe(true);
+    const everyTwoSeconds = { cron: '*/2 * * * * *', timezone: 'Europe/London' };
+    expect(startedLate(slot, new Date('2026-12-06T02:30:01.500Z'), everyTwoSeconds)).toBe(false);
+    expect(startedLate(slot, new Date('2026-12-06T02:30:02Z'), everyTwoSeconds)).toBe(true);
+  });
+
   it('finds the nights a time falls in the hour the clocks change', () => {
     const from = new Date('2026-12-06T00:00:00Z');
     expect(firesNearClockChange('30 1 * * *', 'Europe/London', from).map((d) => d.toISOString().slice(0, 10))).toEqual(['2027-03-28', '2027-10-31']);
@@ -92,11 +102,14 @@ describe('scheduled runs on real Redis', () => {
     await new Promise((r) => setTimeout(r, 20));
     await writeFile(path.join(dir, 'extracts', 'pas-extract.csv'), `${sample}\n`);
     await writeFile(path.join(dir, 'extracts', 'next.csv.part'), 'still being written\n');
+    const lines = (await readFile('samples/cohort-small.csv', 'utf8')).split('\n');
+    await writeFile(path.join(dir, 'retried-extract.csv'), `${[lines[0], ...lines.slice(6, 10)].join('\n')}\n`);
     const schedules = {
       schedules: [
         { name: 'nightly', cron: '*/2 * * * * *', input: 'extracts', out: 'results', owner: 'svc-nightly' },
         { name: 'broken', cron: '*/2 * * * * *', input: 'no-such-extract.csv', out: 'results', owner: 'svc-nightly' },
         { name: 'unowned', cron: '0 3 * * *', input: 'extracts', out: 'results', owner: 'svc-idle' },
+        { name: 'retried', cron: '0 4 * * *', input: 'retried-extract.csv', out: 'results', owner: 'svc-nightly' },
       ],
     };
     await writeFile(path.join(dir, 'schedules.json'), JSON.stringify(schedules));
@@ -122,9 +135,9 @@ describe('scheduled runs on real Redis', () => {
     const { loadSchedules } = await import('../../src/intake/schedules/schedule-file.js');
     const schedules = await loadSchedules(deps.schedulesFile);
     const firstSync = await syncSchedules(queue, schedules);
-    expect(firstSync.installed).toEqual(['nightly', 'broken', 'unowned']);
+    expect(firstSync.installed).toEqual(['nightly', 'broken', 'unowned', 'retried']);
     await syncSchedules(queue, schedules);
-    expect((await queue.getJobSchedulers(0, -1)).map((j) => j.key).sort()).toEqual(['broken', 'nightly', 'unowned']);
+    expect((await queue.getJobSchedulers(0, -1)).map((j) => j.key).sort()).toEqual(['broken', 'nightly', 'retried', 'unowned']);
 
     // Two workers on the one queue: each slot is traced by one of them.
     const workers = [0, 1].map(() => new Worker<ScheduledJobData>('schedule', scheduledJobProcessor(deps), { connection: connectTestRedis(), prefix, concurrency: 2 }));
@@ -181,6 +194,21 @@ describe('scheduled runs on real Redis', () => {
     const again = await runScheduledSlot(deps, 'unowned', slot, 'job-b');
     expect(again).toEqual(first);
     expect((await listRuns(dataDir, 'unowned')).filter((r) => r.slot === slot.toISOString())).toHaveLength(1);
+  });
+
+  it('a job retried after its crash does not take as its own the batch a later slot\'s run made meanwhile', async () => {
+    const early = new Date('2026-12-02T04:00:00Z');
+    // Its job claimed the slot a moment ago and died before it submitted anything.
+    await claimSlot(deps.dataDir, { schedule: 'retried', slot: early.toISOString(), jobId: 'job-x', startedAt: new Date(Date.now() - 1000).toISOString(), late: true });
+    const later = await runScheduledSlot(deps, 'retried', new Date('2026-12-03T04:00:00Z'), 'job-y');
+    expect(later).toMatchObject({ state: 'submitted', late: true });
+    // BullMQ retries job-x once workers return: the extract was traced, by the later run.
+    const retried = await runScheduledSlot(deps, 'retried', early, 'job-x');
+    expect(retried).toMatchObject({ state: 'failed', jobId: 'job-x' });
+    expect(retried.reason).toContain(`the same file as batch ${later.batchId}`);
+    const deadline = Date.now() + 30_000;
+    while ((await loadBatch(deps.dataDir, later.batchId!)).state !== 'assembled' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect((await loadBatch(deps.dataDir, later.batchId!)).state).toBe('assembled');
   });
 });
 

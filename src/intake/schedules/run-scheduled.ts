@@ -1,5 +1,6 @@
 import { lstat, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { CronExpressionParser } from 'cron-parser';
 import { AccountRefusedError } from '../account-submitter.js';
 import { DuplicateInputError } from '../duplicate-check.js';
 import { isIgnoredName } from '../partial-files.js';
@@ -7,7 +8,7 @@ import type { BatchRunner } from '../runners.js';
 import { submit, type IntakeSettings } from '../submit.js';
 import type { Submitter } from '../submitter.js';
 import { traceOptionsFrom } from '../trace-option-fields.js';
-import { claimSlot, saveRun, type ScheduleRun } from './schedule-runs.js';
+import { claimSlot, listRuns, saveRun, type ScheduleRun } from './schedule-runs.js';
 import { loadSchedules, ScheduleFileError, type Schedule } from './schedule-file.js';
 
 /**
@@ -18,6 +19,18 @@ import { loadSchedules, ScheduleFileError, type Schedule } from './schedule-file
 
 /** A run that starts this long after its slot is recorded as late (a night missed while no worker ran). */
 export const LATE_AFTER_MS = 10 * 60 * 1000;
+
+/**
+ * Late: started once its schedule's following slot had come, or LATE_AFTER_MS after its own. The
+ * first says "missed" for any pattern (a seconds pattern in a test, a nightly one in a ward); the
+ * second catches a night's run hours late before the next night comes.
+ */
+export function startedLate(slot: Date, startedAt: Date, schedule: Pick<Schedule, 'cron' | 'timezone'> | undefined): boolean {
+  if (startedAt.getTime() - slot.getTime() > LATE_AFTER_MS) return true;
+  if (!schedule) return false;
+  const following = CronExpressionParser.parse(schedule.cron, { tz: schedule.timezone, currentDate: slot }).next().toDate();
+  return startedAt.getTime() >= following.getTime();
+}
 
 export class ScheduledRunError extends Error {
   override readonly name = 'ScheduledRunError';
@@ -58,12 +71,18 @@ export function runOutputFolder(schedule: Pick<Schedule, 'name' | 'out'>, slot: 
 
 export async function runScheduledSlot(deps: ScheduledRunDeps, name: string, slot: Date, jobId: string): Promise<ScheduleRun> {
   const now = deps.now?.() ?? new Date();
+  // Read before the claim, to tell a late run; a file that cannot be read is the run's recorded failure.
+  const found = await loadSchedules(deps.schedulesFile).then(
+    (all) => all.find((s) => s.name === name),
+    (err: unknown) => (err instanceof ScheduleFileError ? err : Promise.reject(err)),
+  );
+  const schedule = found instanceof ScheduleFileError ? undefined : found;
   const claim = await claimSlot(deps.dataDir, {
     schedule: name,
     slot: slot.toISOString(),
     jobId,
     startedAt: now.toISOString(),
-    late: now.getTime() - slot.getTime() > LATE_AFTER_MS,
+    late: startedLate(slot, now, schedule),
   });
   if (!claim.taken) return claim.existing;
   const run = claim.run;
@@ -73,7 +92,7 @@ export async function runScheduledSlot(deps: ScheduledRunDeps, name: string, slo
     return done;
   };
   try {
-    const schedule = (await loadSchedules(deps.schedulesFile)).find((s) => s.name === name);
+    if (found instanceof ScheduleFileError) throw found;
     if (!schedule) return await failed(`schedule "${name}" is no longer in ${deps.schedulesFile}: run \`pds-trace schedule sync\``);
     const file = await resolveInput(schedule.input);
     const submitter = await deps.submitterFor(schedule.owner);
@@ -87,8 +106,9 @@ export async function runScheduledSlot(deps: ScheduledRunDeps, name: string, slo
     return done;
   } catch (err) {
     if (err instanceof DuplicateInputError) {
-      // This very job submitted it before a crash cut it short (BullMQ retried it): the batch is the run's.
-      if (claim.resumed && Date.parse(err.earlier.submittedAt) >= Date.parse(run.startedAt)) {
+      // This very job submitted it before a crash cut it short (BullMQ retried it): the batch is the
+      // run's, unless a later slot's run made it meanwhile (the retry came after workers returned).
+      if (claim.resumed && Date.parse(err.earlier.submittedAt) >= Date.parse(run.startedAt) && !(await batchOfAnotherRun(deps.dataDir, run, err.earlier.batchId))) {
         const done: ScheduleRun = { ...run, state: 'submitted', batchId: err.earlier.batchId };
         await saveRun(deps.dataDir, done);
         return done;
@@ -98,4 +118,8 @@ export async function runScheduledSlot(deps: ScheduledRunDeps, name: string, slo
     if (err instanceof ScheduledRunError || err instanceof ScheduleFileError || err instanceof AccountRefusedError) return failed(err.message);
     throw err;
   }
+}
+
+async function batchOfAnotherRun(dataDir: string, run: ScheduleRun, batchId: string): Promise<boolean> {
+  return (await listRuns(dataDir, run.schedule)).some((other) => other.slot !== run.slot && other.batchId === batchId);
 }

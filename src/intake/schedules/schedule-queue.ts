@@ -31,13 +31,21 @@ export interface SyncReport {
   warnings: string[];
 }
 
-/** Makes Redis hold exactly the file's schedules: same call, same result (idempotent). */
+/**
+ * Makes Redis hold exactly the file's schedules: same call, same result (idempotent). A schedule
+ * already installed as the file has it is left alone: upserting it again replaces its pending job
+ * with one for the next slot from now, and a slot that fell due while no worker ran (a sync at
+ * start-up, before the workers) would never run.
+ */
 export async function syncSchedules(queue: Queue<ScheduledJobData>, schedules: readonly Schedule[], now = new Date()): Promise<SyncReport> {
   const names = new Set(schedules.map((s) => s.name));
+  const current = new Map((await queue.getJobSchedulers(0, -1)).map((j) => [j.key, j]));
   const installed: string[] = [];
   const warnings: string[] = [];
   for (const s of schedules) {
-    await queue.upsertJobScheduler(s.name, { pattern: s.cron, tz: s.timezone }, { name: 'scheduled-run', data: { schedule: s.name } });
+    const existing = current.get(s.name);
+    const unchanged = existing?.pattern === s.cron && existing.tz === s.timezone && existing.template?.data?.schedule === s.name && existing.next !== undefined;
+    if (!unchanged) await queue.upsertJobScheduler(s.name, { pattern: s.cron, tz: s.timezone }, { name: 'scheduled-run', data: { schedule: s.name } });
     installed.push(s.name);
     const near = firesNearClockChange(s.cron, s.timezone, now);
     if (near.length > 0) {
@@ -46,8 +54,7 @@ export async function syncSchedules(queue: Queue<ScheduledJobData>, schedules: r
     }
   }
   const removed: string[] = [];
-  for (const existing of await queue.getJobSchedulers(0, -1)) {
-    const id = existing.key;
+  for (const id of current.keys()) {
     if (!names.has(id)) {
       await queue.removeJobScheduler(id);
       removed.push(id);

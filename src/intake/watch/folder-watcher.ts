@@ -24,10 +24,12 @@ import { claimFile, isIgnoredName, StableFiles } from './pick-up.js';
  * event, every `reconcileMs` and the start run one reconcile that looks at the folders themselves.
  * An inbox file is claimed once complete (pick-up.ts); a claimed file whose batch is recorded is
  * followed (or, when its batch finished while no watcher ran, moved); a claimed file with no batch
- * recorded gets one. Which batch a claimed file has is kept beside it in `processing/` as a
- * dotfile (ignored by every scan), written once the batch exists; should a watcher die between
- * the two, the next submission of that file is refused by the intake's duplicate check naming a
- * batch made from this very file, which is then taken up instead of failed.
+ * recorded gets one. Who is making a claimed file's batch, and then which batch it has, is kept
+ * beside it in `processing/` as a dotfile (ignored by every scan): written naming the watcher
+ * process before it submits, and again with the batch once the batch exists. A watcher that dies
+ * before its batch exists leaves a marker naming a dead process, and the file gets its batch from
+ * the next watcher; one that dies after leaves a batch made from this very file, which the next
+ * submission meets in the intake's duplicate check and takes up instead of failing.
  */
 
 /** How long after its batch was made a claimed file may lack its marker while its maker lives. */
@@ -55,7 +57,8 @@ export interface FolderWatcherOptions {
 export type WatchedFileFailure = 'rejected' | 'duplicate' | 'error';
 
 interface BatchMarker {
-  batchId: string;
+  /** Absent while the batch is being made. */
+  batchId?: string;
   /** The watcher process that made or took up the batch, to tell a live one from a dead one. */
   host: string;
   pid: number;
@@ -164,16 +167,19 @@ export class FolderWatcher {
 
   private async process(claimed: string): Promise<void> {
     const marker = await readMarker(claimed);
-    if (marker) {
-      // Another host's watcher cannot be asked; one on this host is alive or not.
-      const ownerAlive = marker.host !== os.hostname() || processAlive(marker.pid);
-      if (!ownerAlive) await writeMarker(claimed, marker.batchId);
-      return this.finish(claimed, await this.takeUp(marker.batchId, ownerAlive));
+    if (marker?.batchId) {
+      const othersRunIt = otherWatcherMayLive(marker);
+      if (!othersRunIt) await writeMarker(claimed, marker.batchId);
+      return this.finish(claimed, await this.takeUp(marker.batchId, othersRunIt));
     }
+    // Another watcher on this host is making its batch now: left to it, looked at again next time.
+    if (marker && marker.host === os.hostname() && otherWatcherMayLive(marker)) return;
+    const makerDied = marker !== undefined && marker.host === os.hostname() && marker.pid !== process.pid;
     const { settings, intake, runner } = this.options;
     const submitter = { ...this.options.submitter, onBehalfOf: settings.onBehalfOf };
     let meta: BatchMeta;
     try {
+      await writeMarker(claimed);
       const submitted = await submit(intake, { file: claimed, submitter, options: settings.options, wayIn: 'watch' }, runner, this.abort.signal);
       await writeMarker(claimed, submitted.batch.id);
       this.options.logger?.info('watched file submitted', { file: path.basename(claimed), batchId: submitted.batch.id });
@@ -182,10 +188,11 @@ export class FolderWatcher {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // another watcher finished it
       if (!(err instanceof DuplicateInputError)) throw err;
       if (err.earlier.inputPath !== claimed) return this.fail(claimed, 'duplicate', duplicateReason(err));
-      // The batch of this very file, made by another watcher before its marker: followed, not run
-      // twice. A maker writes its marker within moments of the batch; one that has not for a
+      // The batch of this very file, made before its marker named it: by a watcher here that died
+      // (its marker named a dead process), or by another, which is followed, not run twice. A
+      // watcher elsewhere writes its marker within moments of the batch; one that has not for a
       // while died in between, and the batch is taken up here.
-      const makerGone = Date.now() - Date.parse(err.earlier.submittedAt) > MARKER_GRACE_MS && !(await readMarker(claimed));
+      const makerGone = makerDied || (Date.now() - Date.parse(err.earlier.submittedAt) > MARKER_GRACE_MS && !(await readMarker(claimed))?.batchId);
       if (makerGone) await writeMarker(claimed, err.earlier.batchId);
       meta = await this.takeUp(err.earlier.batchId, !makerGone);
     }
@@ -251,9 +258,20 @@ async function readMarker(claimed: string): Promise<BatchMarker | undefined> {
   }
 }
 
-async function writeMarker(claimed: string, batchId: string): Promise<void> {
-  const marker: BatchMarker = { batchId, host: os.hostname(), pid: process.pid };
+/** `batchId` absent: this process is making the file's batch now. */
+async function writeMarker(claimed: string, batchId?: string): Promise<void> {
+  const marker: BatchMarker = { ...(batchId ? { batchId } : {}), host: os.hostname(), pid: process.pid };
   await writeFileAtomic(markerPath(claimed), `${JSON.stringify(marker)}\n`);
+}
+
+/**
+ * Whether the watcher a marker names may still be at work on its file: one on another host cannot
+ * be asked; one here is alive or not; this very process is not (the file came back to it, so its
+ * earlier attempt ended).
+ */
+function otherWatcherMayLive(marker: BatchMarker): boolean {
+  if (marker.host !== os.hostname()) return true;
+  return marker.pid !== process.pid && processAlive(marker.pid);
 }
 
 /** Of watchers finishing the same file, the first moves it; for the rest it is already gone. */

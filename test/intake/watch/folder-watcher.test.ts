@@ -164,7 +164,7 @@ describe('a watched folder, on real folders with real writers, against the simul
     expect(await list(paths.processing)).toEqual([]);
   }, 60_000);
 
-  it('takes up what a killed watcher left: a batch without its marker, one whose marker names a dead process, one finished but never moved', async () => {
+  it('takes up what a killed watcher left: a batch without its marker, one whose marker names a dead process, one finished but never moved, one made a moment ago by a maker now dead', async () => {
     const folder = `${dir}/killed`;
     const dataDir = `${dir}/killed-data`;
     const paths = watchFolderPaths(folder);
@@ -185,9 +185,14 @@ describe('a watched folder, on real folders with real writers, against the simul
     await writeFile(`${paths.processing}/.20260101T000000Z-bbbbbb-dead-owner.csv.batch.json`, JSON.stringify({ batchId: made[1], host: os.hostname(), pid: 2 ** 22 + 1 }));
     await writeFile(`${paths.processing}/.20260101T000000Z-cccccc-finished.csv.batch.json`, JSON.stringify({ batchId: made[2], host: os.hostname(), pid: 2 ** 22 + 1 }));
     await saveBatch(batchPaths(dataDir, made[2]!), { ...(await loadBatch(dataDir, made[2]!)), state: 'assembled' });
+    // Killed a moment ago between making the batch and naming it: its marker names only its (dead) maker.
+    const recent = '20260101T000000Z-dddddd-recent.csv';
+    await writeFile(`${paths.processing}/${recent}`, slice(95, 5));
+    made.push((await submit({ ...intake, now: undefined }, { file: `${paths.processing}/${recent}`, submitter: testSubmitter(SERVICE, audit), options: settings.options, priority: 'bulk' }, held)).batch.id);
+    await writeFile(`${paths.processing}/.${recent}.batch.json`, JSON.stringify({ host: os.hostname(), pid: 2 ** 22 + 1 }));
     await startWatcher(folder, dataDir);
-    const done = await waitFor('all three in done/', async () => ((await list(paths.done)).length === 3 ? list(paths.done) : undefined));
-    expect(done).toEqual(['20260101T000000Z-aaaaaa-no-marker.csv', '20260101T000000Z-bbbbbb-dead-owner.csv', '20260101T000000Z-cccccc-finished.csv']);
+    const done = await waitFor('all four in done/', async () => ((await list(paths.done)).length === 4 ? list(paths.done) : undefined));
+    expect(done).toEqual(['20260101T000000Z-aaaaaa-no-marker.csv', '20260101T000000Z-bbbbbb-dead-owner.csv', '20260101T000000Z-cccccc-finished.csv', recent]);
     // Their own batches finished them: no second batch, nothing in failed/.
     expect((await listBatchIds(dataDir)).sort()).toEqual([...made].sort());
     for (const id of made) expect((await loadBatch(dataDir, id)).state).toBe('assembled');
