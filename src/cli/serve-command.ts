@@ -82,10 +82,7 @@ export function registerServeCommand(program: Command): void {
       });
       const endpoint = await ops.start().catch(async (err: unknown) => {
         await server.close();
-        const code = (err as NodeJS.ErrnoException).code;
-        throw code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES'
-          ? new CliError(`cannot listen on ${config.metrics.host}:${config.metrics.port} for metrics (${code}): change PDS_TRACE_METRICS_PORT or PDS_TRACE_METRICS_HOST`, EXIT.config)
-          : err;
+        throw err;
       });
       process.stdout.write(`pds-trace web service at ${server.url}\n`);
       if (endpoint) process.stderr.write(`Metrics and health at ${endpoint.url}/metrics, /healthz and /readyz (PDS_TRACE_METRICS_PORT)\n`);

@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import { ConfigError, type Config } from '../config.js';
 import { startMetricsEndpoint, type MetricsEndpoint } from './http-endpoint.js';
 import {
   auditStoreProbe,
@@ -41,5 +41,15 @@ export function readinessProbes(dataDir: string, parts: ReadinessParts): Readine
 export async function startOpsEndpoint(config: Pick<Config, 'metrics' | 'dataDir'>, metrics: PdsTraceMetrics, parts: ReadinessParts): Promise<MetricsEndpoint | undefined> {
   if (config.metrics.port === undefined) return undefined;
   const probes = readinessProbes(config.dataDir, parts);
-  return startMetricsEndpoint({ host: config.metrics.host, port: config.metrics.port, registry: metrics.registry, readiness: () => checkReadiness(probes) });
+  const { host, port } = config.metrics;
+  try {
+    return await startMetricsEndpoint({ host, port, registry: metrics.registry, readiness: () => checkReadiness(probes) });
+  } catch (err) {
+    // A port taken or an address not ours is the setting's fault, and the person who set it can fix it.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') {
+      throw new ConfigError([`cannot listen on ${host}:${port} for metrics (${code}): change PDS_TRACE_METRICS_PORT or PDS_TRACE_METRICS_HOST`]);
+    }
+    throw err;
+  }
 }

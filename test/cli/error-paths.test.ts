@@ -1,4 +1,5 @@
 import { access, mkdir, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/errors.js';
 import { createPki } from '../../src/tls/pki.js';
@@ -141,6 +142,20 @@ describe('settings that cannot work end the command within seconds, naming the s
     expect(output).toMatch(/Redis does not answer at REDIS_URL redis:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
     await noBatchUnder(`${fresh}/data`);
   }, 30_000);
+
+  it('a metrics port already taken: exit 3 naming PDS_TRACE_METRICS_PORT, for watch as for serve', async () => {
+    const fresh = await tempDir('metrics-port');
+    const holder = net.createServer();
+    const port = await new Promise<number>((resolve) => holder.listen(0, '127.0.0.1', () => resolve((holder.address() as net.AddressInfo).port)));
+    try {
+      const { code, output } = await run(['watch', `${fresh}/watched`], { PDS_TRACE_DATA_DIR: `${fresh}/data`, PDS_TRACE_METRICS_PORT: String(port) });
+      expect(code, output).toBe(EXIT.config);
+      expect(output).toMatch(new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port} for metrics \\(EADDRINUSE\\): change PDS_TRACE_METRICS_PORT`));
+      expect(output).not.toMatch(/fault in pds-trace/);
+    } finally {
+      holder.close();
+    }
+  }, 60_000);
 
   it('a malformed setting: exit 3 naming it', async () => {
     const fresh = await tempDir('bad-setting');

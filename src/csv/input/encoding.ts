@@ -99,7 +99,8 @@ export async function readTextSample(file: string, detected: DetectedEncoding, m
   return { text: Buffer.concat(parts).subarray(0, maxBytes).toString('utf8'), complete };
 }
 
-async function readHead(file: string, bytes: number): Promise<Buffer> {
+/** The first `bytes` of a file (fewer when it is shorter). */
+export async function readHead(file: string, bytes: number): Promise<Buffer> {
   const handle = await open(file, 'r');
   try {
     const buffer = Buffer.alloc(bytes);

@@ -1,6 +1,5 @@
-import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { detectEncoding, readTextSample } from '../../csv/input/encoding.js';
+import { detectEncoding, readHead, readTextSample } from '../../csv/input/encoding.js';
 
 /**
  * Whether an uploaded file is text a CSV reader can use at all, before the CSV reader is asked: the
@@ -55,15 +54,4 @@ function readsAsText(text: string): boolean {
   }
   // A few stray bytes are the CSV reader's to report row by row (invalid_encoding); a file of them is not text.
   return odd / text.length < 0.05;
-}
-
-async function readHead(file: string, bytes: number): Promise<Buffer> {
-  const handle = await open(file, 'r');
-  try {
-    const buffer = Buffer.alloc(bytes);
-    const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
 }
