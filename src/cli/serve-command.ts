@@ -4,14 +4,17 @@ import { ConfigError, loadConfig, type Config } from '../config.js';
 import { embeddedRunner, queueRunner, usesQueues } from '../intake/runners.js';
 import { loggerFor } from '../log.js';
 import type { Provider } from '../pipeline/provider.js';
+import { withBatchMetrics } from '../metrics/batch-metrics.js';
+import type { PdsTraceMetrics } from '../metrics/registry.js';
 import { serveOps } from '../metrics/serve-ops.js';
+import { withLimiterMetrics, withSmspMetrics } from '../metrics/smsp-metrics.js';
 import { startWebServer } from '../web/start.js';
 import type { TracingChoice } from '../web/upload/tracing.js';
 import { CliError, EXIT } from './errors.js';
 import { openRedisRuntime } from './redis-runtime.js';
 import { MISUSE_WARNING } from './session.js';
 import { toCliError } from './sign-in-session.js';
-import { configuredProvider, connectSmsp, SIMULATOR_NOTICE } from './smsp-connection.js';
+import { configuredProvider, connectSmsp, localLimiter, SIMULATOR_NOTICE } from './smsp-connection.js';
 
 /**
  * `pds-trace serve`: the web service (src/web/). It signs nobody in itself: people sign in at its
@@ -43,7 +46,7 @@ function listenError(err: unknown, host: string, port: number): unknown {
  * the embedded runner on one SMSP connection (each batch still names its user to SMSP). With no
  * provider configured the service still serves its pages, and an upload says what to set.
  */
-export function serveTracing(config: Config): (audit: AuditStore) => Promise<TracingChoice> {
+export function serveTracing(config: Config, metrics?: PdsTraceMetrics): (audit: AuditStore) => Promise<TracingChoice> {
   return async (audit) => {
     let provider: Provider;
     try {
@@ -59,10 +62,12 @@ export function serveTracing(config: Config): (audit: AuditStore) => Promise<Tra
       process.stderr.write('Uploads are traced by the pds-trace workers of REDIS_URL.\n');
       return { runner: queueRunner(config.dataDir, runtime.queues), provider, live: runtime.queues.live, close: () => runtime.close() };
     }
-    const connection = await connectSmsp(config, provider, loggerFor(config));
+    // Traced here, so counted here: rows by status, SMSP requests, in flight, limiter waits (as a worker counts them).
+    const connection = await connectSmsp(config, provider, loggerFor(config), metrics ? withLimiterMetrics(localLimiter(config), metrics) : undefined);
     if (connection.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
     process.stderr.write('Uploads are traced in this process (no REDIS_URL).\n');
-    return { runner: embeddedRunner(config.dataDir, { caller: connection.client, audit, maxInFlight: config.smsp.maxInFlight }), provider, close: () => connection.close() };
+    const runner = embeddedRunner(config.dataDir, { caller: metrics ? withSmspMetrics(connection.client, metrics) : connection.client, audit, maxInFlight: config.smsp.maxInFlight });
+    return { runner: metrics ? withBatchMetrics(runner, metrics) : runner, provider, close: () => connection.close() };
   };
 }
 
@@ -77,7 +82,7 @@ export function registerServeCommand(program: Command): void {
       const port = parsePort(flags.port);
       const config = loadConfig();
       const ops = serveOps(config);
-      const server = await startWebServer({ config, host: flags.host, port, trustProxy: flags.trustProxy, misuseWarning: MISUSE_WARNING, openTracing: serveTracing(config), instrumentAudit: ops.instrumentAudit }).catch((err: unknown) => {
+      const server = await startWebServer({ config, host: flags.host, port, trustProxy: flags.trustProxy, misuseWarning: MISUSE_WARNING, openTracing: serveTracing(config, ops.metrics), instrumentAudit: ops.instrumentAudit }).catch((err: unknown) => {
         throw listenError(err, flags.host, port);
       });
       const endpoint = await ops.start().catch(async (err: unknown) => {

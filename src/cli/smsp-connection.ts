@@ -61,6 +61,15 @@ export function providerForBatch(batch: Pick<BatchMeta, 'id' | 'provider'>, conf
  * configured SMSP, or the built-in simulator started in this process over mutual TLS with
  * throwaway certificates.
  */
+/** This process's own SMSP limit (no Redis): what a connection uses unless given the deployment's shared one. */
+export function localLimiter(config: Config): RequestLimiter {
+  return createLocalLimiter({
+    maxInFlight: config.smsp.maxInFlight,
+    maxRatePerSecond: config.smsp.maxRatePerSecond,
+    windowSlackMs: config.smsp.rateSlackMs,
+  });
+}
+
 export async function connectSmsp(
   config: Config,
   provider: Provider,
@@ -70,13 +79,7 @@ export async function connectSmsp(
 ): Promise<SmspConnection> {
   // SMSP is told who is accountable (MSCA-AUD-04): the signed-in user where the provider takes it.
   const smsp = principal ? { ...config.smsp, ...accountableIdentity(config.smsp, principal) } : config.smsp;
-  const gate =
-    limiter ??
-    createLocalLimiter({
-      maxInFlight: config.smsp.maxInFlight,
-      maxRatePerSecond: config.smsp.maxRatePerSecond,
-      windowSlackMs: config.smsp.rateSlackMs,
-    });
+  const gate = limiter ?? localLimiter(config);
   if (provider.kind === 'smsp') {
     const client = await createSmspClient({ ...smsp, url: provider.url }, { limiter: gate, tls: await tlsFromSettings(config) });
     return { client, provider, simulated: false, url: provider.url, close: async () => client.close?.() };

@@ -9,7 +9,7 @@ import { countAssembledBatches, withBatchMetrics } from '../metrics/batch-metric
 import { startOpsEndpoint, type ReadinessParts } from '../metrics/ops-endpoint.js';
 import { addQueueDepth } from '../metrics/queue-metrics.js';
 import { createMetrics } from '../metrics/registry.js';
-import { withSmspMetrics } from '../metrics/smsp-metrics.js';
+import { withLimiterMetrics, withSmspMetrics } from '../metrics/smsp-metrics.js';
 import { addWatchBacklog, countWatchFailures } from '../metrics/watch-metrics.js';
 import { QUEUE_NAMES } from '../pipeline/queues.js';
 import { withActor } from '../pipeline/audit-sink.js';
@@ -17,7 +17,7 @@ import { describeProvider } from '../pipeline/provider.js';
 import { CliError, EXIT } from './errors.js';
 import { openRedisRuntime, startLocalWorkers } from './redis-runtime.js';
 import { signedInCommand } from './session.js';
-import { configuredProvider, connectSmsp, SIMULATOR_NOTICE } from './smsp-connection.js';
+import { configuredProvider, connectSmsp, localLimiter, SIMULATOR_NOTICE } from './smsp-connection.js';
 
 /** How often a watcher looks at its folders whatever the file events say (issue 16: every minute). */
 const RECONCILE_MS = 60_000;
@@ -84,7 +84,7 @@ export function registerWatchCommand(program: Command): void {
         }
         runner = queueRunner(config.dataDir, runtime.queues);
       } else {
-        const connection = await connectSmsp(config, provider, logger, undefined, principal);
+        const connection = await connectSmsp(config, provider, logger, withLimiterMetrics(localLimiter(config), metrics), principal);
         closers.unshift(() => connection.close());
         if (connection.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
         runner = withBatchMetrics(embeddedRunner(config.dataDir, { caller: withSmspMetrics(connection.client, metrics), audit, maxInFlight: config.smsp.maxInFlight }), metrics);
