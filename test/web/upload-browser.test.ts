@@ -82,13 +82,13 @@ describe('the upload journey in chromium', () => {
 
     await page.getByRole('button', { name: 'Trace 80 rows' }).click();
     await page.waitForURL((url) => /^\/batches\/b[\w-]+$/.test(url.pathname));
-    // Look again until its results can be downloaded: every row counted comes before assembly ends.
-    const deadline = Date.now() + 120_000;
-    while ((await page.getByTestId('download-results').count()) === 0) {
-      if (Date.now() > deadline) throw new Error('the batch did not finish');
-      await page.waitForTimeout(500);
-      await page.reload();
-    }
+    // The page follows the batch by itself (server-sent events) and shows its downloads when done: no reload.
+    let reloaded = false;
+    page.on('framenavigated', (frame) => {
+      if (frame === page.mainFrame()) reloaded = true;
+    });
+    await page.getByTestId('download-results').waitFor({ timeout: 120_000 });
+    expect(reloaded).toBe(false);
     expect(await page.textContent('main')).toContain('80 done of 80');
     await expectAccessible(page, 'upload-batch-done');
 
