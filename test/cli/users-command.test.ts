@@ -206,6 +206,6 @@ describe('pds-trace users: managing', () => {
     const run = await runCli(['users', 'roles', '--as', 'ada'], env);
     expect(run.stdout).toMatch(/audit\.read\s+\.\s+\.\s+\.\s+x\s+\./);
     expect(run.stdout).toMatch(/cli\s+audit search\s+audit\.read\s+\[auditor\]/);
-    expect(run.stdout).toMatch(/page \/admin\/dashboard\s+dashboard\.view\s+\[admin\]/);
+    expect(run.stdout).toMatch(/page \/admin\/dashboard\s+dashboard\.view\s+\[admin, operator\]/);
   });
 });
