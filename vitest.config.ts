@@ -3,11 +3,13 @@ import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 /**
- * A test file that touches a shared real part: Redis, PostgreSQL, local ports, child processes, the
- * simulator over TLS, a browser. Those run one file at a time (BullMQ's own suite does the same),
- * so they stay independent without per-test port and key bookkeeping. Everything else is in-process
- * and runs in parallel first. The rule reads the file, so a new test lands in the right group by
- * what it uses, not by where someone filed it.
+ * Two groups. Files that stay in their own process run first. Files that touch a shared real part
+ * (Redis, PostgreSQL, local ports, child processes, the simulator over TLS, a browser) run after,
+ * two at a time, like the first: each keeps to its own Redis prefix, temporary folders and free
+ * ports, so two never meet, and on two cores a file waiting on a child process or a simulated
+ * latency leaves the other core to the second. Apart, a file that kills a Redis or reads the
+ * machine's load could not disturb the in-process ones. The rule reads the file, so a new test
+ * lands in the right group by what it uses, not by where someone filed it.
  */
 const SHARED_PARTS =
   /support\/(built-cli|mtls-server|pipeline|ports|private-redis|redis|simulator|worker-process)|node:child_process|playwright|from 'pg'|\.listen\(|REDIS_URL|127\.0\.0\.1/;
@@ -25,7 +27,7 @@ export default defineConfig({
     reporters: ['default'],
     projects: [
       { extends: true, test: { name: 'in-process', include: PARALLEL, sequence: { groupOrder: 0 } } },
-      { extends: true, test: { name: 'real-parts', include: SERIAL, fileParallelism: false, sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: 'real-parts', include: SERIAL, maxWorkers: 2, sequence: { groupOrder: 1 } } },
     ],
   },
 });
