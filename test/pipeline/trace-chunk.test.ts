@@ -89,7 +89,10 @@ describe('traceChunk', () => {
     const events = sink.appends.flatMap((a) => a.events);
     expect(events).toHaveLength(ROWS);
     expect(new Set(events.map((e) => e.row))).toEqual(new Set(Array.from({ length: ROWS }, (_, i) => i + 1)));
-    expect(sink.appends.length).toBeGreaterThan(2);
+    // The first group goes as its 20th row finishes, while the others are traced; rows finishing
+    // during an append join the next group, so how many groups follow depends on the machine's pace.
+    expect(sink.appends[0]!.events).toHaveLength(20);
+    expect(sink.appends.length).toBeGreaterThanOrEqual(2);
     expect(sink.appends.every((a) => !a.resultsWritten)).toBe(true);
     // Each group in row order.
     for (const { events: group } of sink.appends) {
