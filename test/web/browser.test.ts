@@ -95,4 +95,26 @@ describe('the web service in chromium', () => {
     expect(problems).toEqual([]);
     await context.close();
   });
+
+  it("does not let a tracer open another tracer's batch or its results, nor find it in their list", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(new URL('/sign-in', server.url).href);
+    await page.getByLabel('User id').fill('tom');
+    await page.getByLabel('Password').fill(passwordOf('tom'));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL((url) => url.pathname === '/batches');
+    expect(await page.textContent('main')).not.toContain('cohort-tess.csv');
+
+    // Not found, as for a batch that does not exist: its id tells tom nothing, not even that it is there.
+    const opened = await page.goto(new URL(`/batches/${batch.id}`, server.url).href);
+    expect(opened?.status()).toBe(404);
+    expect(await page.textContent('h1')).toBe('Page not found');
+    expect(await page.textContent('main')).not.toContain('cohort-tess');
+    await expectAccessible(page, 'batch-of-another-tracer');
+    const results = await page.request.get(new URL(`/api/batches/${batch.id}/results`, server.url).href);
+    expect(results.status()).toBe(404);
+    expect(await results.text()).not.toContain(',verified,');
+    await context.close();
+  });
 });
