@@ -14,7 +14,9 @@ import type { UserStore } from '../auth/users.js';
 import type { Config } from '../config.js';
 import type { Principal } from '../auth/authorise.js';
 import { accessRule, rolesAllow } from '../auth/roles.js';
+import { loggerFor, type Logger } from '../log.js';
 import { accessHook, sessionPrincipal, type AccessHookDeps } from './access-hook.js';
+import { logRequest, requestLogLine } from './request-log.js';
 import { isApiRequest, sendProblem } from './problems.js';
 import { registerApiRoutes } from './routes/api.js';
 import { registerAuditRoutes } from './routes/audit.js';
@@ -57,6 +59,8 @@ export interface WebAppOptions {
   tracing?: TracingChoice;
   /** Live row counts from workers; default: read from REDIS_URL when it is set. */
   live?: LiveProgress;
+  /** Where request lines and failures are logged; default: the configuration's (LOG_LEVEL, PDS_TRACE_LOG_FORMAT). */
+  logger?: Logger;
 }
 
 /** What every route handler needs beyond the request. */
@@ -110,6 +114,7 @@ export async function buildWebApp(options: WebAppOptions): Promise<FastifyInstan
   // forceCloseConnections: a page's progress stream is open as long as the page is; closing the
   // server ends it (the browser reconnects to the next one) rather than waiting on it.
   const app = Fastify({ https: https ?? null, trustProxy: options.trustProxy ?? false, logger: false, forceCloseConnections: true }) as unknown as FastifyInstance;
+  const logger = options.logger ?? loggerFor(config);
   const liveSource = options.live ? undefined : openLiveProgress(config);
   app.addHook('onClose', async () => liveSource?.close());
   const ctx: WebContext = {
@@ -182,6 +187,7 @@ export async function buildWebApp(options: WebAppOptions): Promise<FastifyInstan
     return this.code(status).type('text/html; charset=utf-8').header('Cache-Control', 'no-store').send(html);
   });
 
+  app.addHook('onResponse', logRequest(logger));
   // THE access check: one hook, every route, before the body is read.
   app.addHook('onRequest', accessHook(ctx));
   await app.register(fastifyFormbody);
@@ -199,9 +205,8 @@ export async function buildWebApp(options: WebAppOptions): Promise<FastifyInstan
     const status = err.statusCode ?? 500;
     if (status === 429) return sendProblem(request, reply, 429, 'too_many_attempts', 'Too many attempts from this address. Wait a minute and try again.');
     if (status >= 400 && status < 500) return sendProblem(request, reply, status, 'bad_request', err.message);
-    // Typed errors carry no patient data; the stack stays out of the answer.
-    request.log.error({ err: { name: err.name, message: err.message } }, 'request failed');
-    process.stderr.write(`pds-trace serve: ${request.method} ${request.routeOptions.url ?? ''} failed: ${err.name}: ${err.message}\n`);
+    // The stack stays out of the answer; the log's redaction masks anything patient-shaped in the message.
+    logger.error('request failed', { ...requestLogLine(request, reply), status: 500, error: err });
     return sendProblem(request, reply, 500, 'server_error', 'Something went wrong on our side. Try again later; if it keeps happening, tell the service administrator.');
   });
   app.setNotFoundHandler((request, reply) => sendProblem(request, reply, 404, 'not_found', isApiRequest(request) ? 'No such route.' : 'Check the address, or go to your batches.'));

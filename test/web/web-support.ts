@@ -44,7 +44,8 @@ export async function dataFolderWithPeople(): Promise<{ dir: string; dataDir: st
 }
 
 export function webConfig(dataDir: string, extra: Record<string, string> = {}): Readonly<Config> {
-  return loadConfig({ PDS_TRACE_DATA_DIR: dataDir, ...extra });
+  // Warnings only, as runCli: a line per request would bury a failing test's own output.
+  return loadConfig({ PDS_TRACE_DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...extra });
 }
 
 export interface WebFixture {
