@@ -32,6 +32,18 @@ export function runCli(args: string[], env: Record<string, string>): CliProcess 
   return { child, output: () => text, exited };
 }
 
+/** The URL a started `pds-trace serve` prints once it listens. */
+export async function waitForServeUrl(serve: CliProcess): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const url = /pds-trace web service at (\S+)/.exec(serve.output())?.[1];
+    if (url) return url;
+    if (serve.child.exitCode !== null) throw new Error(`serve exited early:\n${serve.output()}`);
+    if (Date.now() > deadline) throw new Error(`serve did not start:\n${serve.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Starts `pds-trace worker` and waits until it says it is running. */
 export async function startWorkerProcess(env: Record<string, string>, concurrency = 2): Promise<CliProcess> {
   const worker = runCli(['worker', '--concurrency', String(concurrency), '--shutdown-timeout', '5000'], env);

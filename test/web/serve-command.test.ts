@@ -1,26 +1,15 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, type CliProcess } from '../support/worker-process.js';
+import { runCli, waitForServeUrl, type CliProcess } from '../support/worker-process.js';
 import { tempDir } from '../support/pipeline.js';
 import { dataFolderWithPeople, webApp, webConfig } from './web-support.js';
-
-async function waitForUrl(serve: CliProcess): Promise<string> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const url = /pds-trace web service at (\S+)/.exec(serve.output())?.[1];
-    if (url) return url;
-    if (serve.child.exitCode !== null) throw new Error(`serve exited early:\n${serve.output()}`);
-    if (Date.now() > deadline) throw new Error(`serve did not start:\n${serve.output()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('pds-trace serve', () => {
   it('listens on 127.0.0.1 on the port given (0: any), prints its URL, serves the sign-in page and stops on SIGTERM', async () => {
     const { dataDir } = await dataFolderWithPeople();
     const serve = runCli(['serve', '--port', '0'], { PDS_TRACE_DATA_DIR: dataDir });
     try {
-      const url = await waitForUrl(serve);
+      const url = await waitForServeUrl(serve);
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
       const page = await fetch(new URL('/sign-in', url));
       expect(page.status).toBe(200);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCohort } from '../../src/simulator/cohort.js';
-import { runCli, type CliProcess } from '../support/worker-process.js';
+import { runCli, waitForServeUrl, type CliProcess } from '../support/worker-process.js';
 import { smspClientEnv, startTestSimulator, type TestSimulator } from '../support/simulator.js';
 import { dataFolderWithPeople } from './web-support.js';
 import { apiUpload, POPULATION, signIn, uploadForm, waitForBatch } from './upload-support.js';
@@ -30,17 +30,6 @@ function identifiersIn(csvFile: string, columns: readonly string[]): Set<string>
   return found;
 }
 
-async function waitForUrl(serve: CliProcess): Promise<string> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const url = /pds-trace web service at (\S+)/.exec(serve.output())?.[1];
-    if (url) return url;
-    if (serve.child.exitCode !== null) throw new Error(`serve exited early:\n${serve.output()}`);
-    if (Date.now() > deadline) throw new Error(`serve did not start:\n${serve.output()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe('pds-trace serve logs', () => {
   let simulator: TestSimulator;
   let serve: CliProcess;
@@ -52,7 +41,7 @@ describe('pds-trace serve logs', () => {
     ({ dir, dataDir } = await dataFolderWithPeople());
     simulator = await startTestSimulator({ ...POPULATION, certDir: path.join(dir, 'sim-certs') });
     serve = runCli(['serve', '--port', '0'], { ...smspClientEnv(simulator, dataDir), LOG_LEVEL: 'debug', PDS_TRACE_LOG_FORMAT: 'json', PDS_TRACE_WEB_SIGN_IN_PER_MINUTE: '1000' });
-    url = await waitForUrl(serve);
+    url = await waitForServeUrl(serve);
   }, 120_000);
   afterAll(async () => {
     serve?.child.kill('SIGTERM');
