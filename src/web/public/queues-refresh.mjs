@@ -47,7 +47,7 @@ function show(view) {
   const checked = live.querySelector('[data-field="checkedAt"]');
   if (checked) {
     checked.dateTime = view.checkedAt;
-    checked.textContent = view.checkedAt;
+    checked.textContent = new Date(view.checkedAt).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'medium' });
   }
 }
 

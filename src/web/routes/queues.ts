@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { hasPermission, type Principal } from '../../auth/authorise.js';
+import { localTime } from '../../domain/local-time.js';
 import { DASHBOARD_PREFIX } from '../dashboard-access.js';
 import { sendProblem } from '../problems.js';
 import { webQueues } from '../queue-connection.js';
@@ -43,7 +44,8 @@ export function registerQueueRoutes(app: FastifyInstance, ctx: WebContext): void
       dashboard: hasPermission(request.principal as Principal, 'dashboard.view') ? DASHBOARD_PREFIX : undefined,
     };
     try {
-      return reply.page('queues.njk', { ...context, view: await view() });
+      const shown = await view();
+      return reply.page('queues.njk', { ...context, view: shown, checkedAt: localTime(shown.checkedAt) });
     } catch (err) {
       if (err instanceof QueuesUnreachableError) return reply.page('queues.njk', { ...context, unreachable: err.message }, 503);
       throw err;
