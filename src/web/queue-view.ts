@@ -1,8 +1,8 @@
 import type { Config } from '../config.js';
 import { batchBacklog } from '../pipeline/batch-backlog.js';
 import { queueHealth, type QueueHealth } from '../pipeline/queue-health.js';
-import { redactedRedisUrl } from '../pipeline/redis-connection-errors.js';
-import { withinTime } from '../pipeline/within-time.js';
+import { isRedisConnectionError, redactedRedisUrl } from '../pipeline/redis-connection-errors.js';
+import { TimedOutError, withinTime } from '../pipeline/within-time.js';
 import type { WebQueues } from './queue-connection.js';
 
 /**
@@ -56,7 +56,10 @@ async function readQueues(config: Readonly<Config>, queues: WebQueues): Promise<
     const health = await withinTime(Promise.all(queues.all.map(queueHealth)), REDIS_WAIT_MS, `no answer within ${REDIS_WAIT_MS / 1000} s`);
     return health.map((h) => ({ ...h, state: stateOf(h) }));
   } catch (err) {
-    throw new QueuesUnreachableError(config.redisUrl!, queues.outage() ?? (err as Error).message);
+    // Anything else is a fault of ours or of a command, not Redis being away: a 500, not a 503.
+    const why = queues.outage() ?? (err instanceof TimedOutError || isRedisConnectionError(err) ? (err as Error).message : undefined);
+    if (why === undefined) throw err;
+    throw new QueuesUnreachableError(config.redisUrl!, why);
   }
 }
 

@@ -155,6 +155,11 @@ describe('the queues view with REDIS_URL, on real Redis', () => {
     expect(html).toContain('15 (SMSP_MAX_RATE)');
     expect(html).toContain(`<a href="/batches/${batches.held.id}">${batches.held.id}</a>`);
     expect(html).toContain('href="/admin/dashboard" data-testid="dashboard-link"');
+    expect(html).toContain('to pause, resume, retry, promote or clean them');
+    // An admin sees the board read-only: the link, without the operator's actions offered.
+    const admin = (await as('ada', '/queues')).body;
+    expect(admin).toContain('data-testid="dashboard-link"');
+    expect(admin).not.toContain('to pause, resume');
     expect(html).toContain('<script type="module" src="/app/queues-refresh.mjs"></script>');
     // The header's Queues link opens this page; the dashboard is reached from it.
     expect(html).toMatch(/class="nhsuk-header__navigation-link" href="\/queues">Queues</);

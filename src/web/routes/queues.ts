@@ -42,6 +42,8 @@ export function registerQueueRoutes(app: FastifyInstance, ctx: WebContext): void
       title: 'Queues',
       tags: QUEUE_TAGS,
       dashboard: hasPermission(request.principal as Principal, 'dashboard.view') ? DASHBOARD_PREFIX : undefined,
+      // The board is read-only to anyone else (dashboard.ts): the page says what it is for them.
+      mayOperate: hasPermission(request.principal as Principal, 'queue.operate'),
     };
     try {
       const shown = await view();
