@@ -47,18 +47,37 @@ describe('the queues page in chromium', () => {
     redis?.disconnect();
   });
 
-  it('shows an operator the queues from the header, follows them without a reload, and links to the dashboard', async () => {
+  async function signedIn(url: string, id: string) {
     const page = await (await browser.newContext()).newPage();
+    await page.goto(new URL('/sign-in', url).href);
+    await page.getByLabel('User id').fill(id);
+    await page.getByLabel('Password').fill(passwordOf(id));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL((at) => at.pathname === '/batches');
+    return page;
+  }
+
+  it('says to an admin, without REDIS_URL, that uploads are traced in the server, with no accessibility violations', async () => {
+    const { dataDir } = await dataFolderWithPeople();
+    const embedded = await startWebServer({ config: webConfig(dataDir), host: '127.0.0.1', port: 0, trustProxy: false, misuseWarning: MISUSE_WARNING, passwordParams: FAST_SCRYPT });
+    try {
+      const page = await signedIn(embedded.url, 'ada');
+      await page.getByRole('link', { name: 'Queues', exact: true }).click();
+      await page.waitForURL((url) => url.pathname === '/queues');
+      expect(await page.getByTestId('embedded').textContent()).toContain('REDIS_URL is not set');
+      await expectAccessible(page, 'queues-embedded');
+    } finally {
+      await embedded.close();
+    }
+  }, 60_000);
+
+  it('shows an operator the queues from the header, follows them without a reload, and links to the dashboard', async () => {
+    const page = await signedIn(server.url, 'otto');
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(error.message));
     page.on('console', (message) => {
       if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text())) problems.push(message.text());
     });
-    await page.goto(new URL('/sign-in', server.url).href);
-    await page.getByLabel('User id').fill('otto');
-    await page.getByLabel('Password').fill(passwordOf('otto'));
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((url) => url.pathname === '/batches');
 
     await page.getByRole('link', { name: 'Queues', exact: true }).click();
     await page.waitForURL((url) => url.pathname === '/queues');

@@ -185,6 +185,7 @@ describe('the queues view without REDIS_URL', () => {
       expect(page.statusCode).toBe(200);
       expect(page.body).toContain('data-testid="embedded"');
       expect(page.body).not.toContain('data-testid="queues"');
+      expect(page.body).not.toContain('data-testid="dashboard-link"');
     } finally {
       await web.close();
     }
