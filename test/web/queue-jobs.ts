@@ -13,13 +13,14 @@ async function until(what: string, done: () => Promise<boolean>, timeoutMs = 20_
 }
 
 /** A worker on `queue` running `process`, on a connection of its own (BullMQ's blocking one needs it). */
-export function startTestWorker(queue: Queue, process: (job: Job) => Promise<unknown>, concurrency = 1): { worker: Worker; close(): Promise<void> } {
+export function startTestWorker(queue: Queue, process: (job: Job) => Promise<unknown>, concurrency = 1): { worker: Worker; close(force?: boolean): Promise<void> } {
   const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
   const worker = new Worker(queue.name, process, { connection, prefix: queue.opts.prefix, concurrency });
   return {
     worker,
-    close: async () => {
-      await worker.close(true);
+    /** Forced: without waiting for a job under way (one the test holds would never end). */
+    close: async (force = true) => {
+      await worker.close(force);
       connection.disconnect();
     },
   };
@@ -65,7 +66,8 @@ export async function heldWorker(queue: Queue): Promise<{ release(): Promise<voi
   return {
     release: async () => {
       release();
-      await running.close();
+      // Waits for the held job to complete, so nothing of it is written after the test's keys are gone.
+      await running.close(false);
     },
   };
 }
