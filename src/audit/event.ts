@@ -43,6 +43,8 @@ export const AUDIT_EVENT_KINDS = [
   'audit_verified',
   /** An admin lifted a lockout before it ran out (`users enable`): `detail` names the account. */
   'lockout_lifted',
+  /** An operator paused, resumed, retried, promoted or cleaned on the queue dashboard: `detail` names the queue and job (ids only). */
+  'queue_operated',
 ] as const;
 
 export type AuditEventKind = (typeof AUDIT_EVENT_KINDS)[number];

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { describeRedisError, redactedRedisUrl, withOneShotRedis } from '../pipeline/redis-connection-errors.js';
 import { openQueues, QUEUE_NAMES, type QueueName } from '../pipeline/queues.js';
+import { queueHealth } from '../pipeline/queue-health.js';
 import { fail, pass, skip, warn, worstOf, type CheckOutcome, type DoctorCheck } from './check.js';
 
 /** BullMQ needs Redis 5 at least and recommends 6.2 (its Lua scripts use newer commands). */
@@ -71,9 +72,9 @@ export const workersCheck: DoctorCheck = {
           const names = Object.keys(QUEUE_NAMES) as QueueName[];
           const rows = await Promise.all(
             names.map(async (name) => {
-              const queue = queues[name];
-              const [workers, counts] = await Promise.all([queue.getWorkersCount(), queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed')]);
-              return { name, workers, waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0), active: counts.active ?? 0 };
+              const { workers, counts } = await queueHealth(queues[name]);
+              // A paused queue's jobs wait too: for a worker, and for someone to resume it.
+              return { name, workers, waiting: counts.waiting + counts.paused, active: counts.active };
             }),
           );
           const traceRow = rows.find((r) => r.name === 'trace')!;

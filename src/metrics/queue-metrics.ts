@@ -1,5 +1,6 @@
 import { Gauge } from 'prom-client';
 import { QUEUE_NAMES, type PipelineQueues, type QueueName } from '../pipeline/queues.js';
+import { withinTime } from '../pipeline/within-time.js';
 import type { PdsTraceMetrics } from './registry.js';
 
 const STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed'] as const;
@@ -18,14 +19,10 @@ export function addQueueDepth(metrics: PdsTraceMetrics, queues: PipelineQueues):
     labelNames: ['queue', 'state'],
     registers: [metrics.registry],
     async collect() {
-      let timer: NodeJS.Timeout | undefined;
-      // BullMQ waits for its connection to come back before it asks: a scrape must not wait with it.
-      const away = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('Redis did not answer')), SCRAPE_WAIT_MS);
-      });
       try {
         const names = Object.keys(QUEUE_NAMES) as QueueName[];
-        const counts = await Promise.race([Promise.all(names.map((name) => queues[name].getJobCounts(...STATES))), away]);
+        // BullMQ waits for its connection to come back before it asks: a scrape must not wait with it.
+        const counts = await withinTime(Promise.all(names.map((name) => queues[name].getJobCounts(...STATES))), SCRAPE_WAIT_MS, 'Redis did not answer');
         names.forEach((name, i) => {
           for (const state of STATES) this.set({ queue: name, state }, counts[i]![state] ?? 0);
         });
@@ -33,8 +30,6 @@ export function addQueueDepth(metrics: PdsTraceMetrics, queues: PipelineQueues):
         // Redis away: no figure rather than a stale one, and the rest of the scrape still answers
         // (/readyz says what is wrong).
         this.reset();
-      } finally {
-        clearTimeout(timer);
       }
     },
   });

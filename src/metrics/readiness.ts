@@ -1,6 +1,7 @@
 import { access, constants, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describeRedisError, redactedRedisUrl, withOneShotRedis } from '../pipeline/redis-connection-errors.js';
+import { withinTime } from '../pipeline/within-time.js';
 
 /**
  * `GET /readyz`: whether this process can do its work right now (Redis answers, the audit store
@@ -21,25 +22,11 @@ export interface ReadinessReport {
 
 const PROBE_TIMEOUT_MS = 3_000;
 
-async function withinTime(probe: ReadinessProbe): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      probe.check(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS / 1000} s`)), PROBE_TIMEOUT_MS);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export async function checkReadiness(probes: readonly ReadinessProbe[]): Promise<ReadinessReport> {
   const checks = await Promise.all(
     probes.map(async (probe) => {
       try {
-        await withinTime(probe);
+        await withinTime(probe.check(), PROBE_TIMEOUT_MS, `no answer within ${PROBE_TIMEOUT_MS / 1000} s`);
         return { name: probe.name, ok: true };
       } catch (err) {
         return { name: probe.name, ok: false, detail: (err as Error).message };

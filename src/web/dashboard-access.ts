@@ -23,19 +23,21 @@ export const MAY_OPERATE_HEADER = 'x-pds-trace-may-operate';
  * (the SMSP limit is ours, SMSP_MAX_*), and editing or removing schedules (the schedules file is
  * the configuration: `pds-trace schedule sync`).
  */
-const OPERATOR_ACTIONS: ReadonlySet<string> = new Set([
-  'PUT /api/queues/pause',
-  'PUT /api/queues/resume',
-  'PUT /api/queues/:queueName/pause',
-  'PUT /api/queues/:queueName/resume',
-  'PUT /api/queues/:queueName/retry/:queueStatus',
-  'PUT /api/queues/:queueName/promote',
-  'PUT /api/queues/:queueName/clean/:queueStatus',
-  'PUT /api/queues/:queueName/:jobId/retry',
-  'PUT /api/queues/:queueName/:jobId/promote',
-  'PUT /api/queues/:queueName/:jobId/clean',
-  'PUT /api/queues/:queueName/job-schedulers/:schedulerId/run',
+const OPERATOR_ACTIONS: ReadonlyMap<string, OperatorAction> = new Map<string, OperatorAction>([
+  ['PUT /api/queues/pause', 'pause'],
+  ['PUT /api/queues/resume', 'resume'],
+  ['PUT /api/queues/:queueName/pause', 'pause'],
+  ['PUT /api/queues/:queueName/resume', 'resume'],
+  ['PUT /api/queues/:queueName/retry/:queueStatus', 'retry'],
+  ['PUT /api/queues/:queueName/promote', 'promote'],
+  ['PUT /api/queues/:queueName/clean/:queueStatus', 'clean'],
+  ['PUT /api/queues/:queueName/:jobId/retry', 'retry'],
+  ['PUT /api/queues/:queueName/:jobId/promote', 'promote'],
+  ['PUT /api/queues/:queueName/:jobId/clean', 'clean'],
+  ['PUT /api/queues/:queueName/job-schedulers/:schedulerId/run', 'run'],
 ]);
+
+export type OperatorAction = 'pause' | 'resume' | 'retry' | 'promote' | 'clean' | 'run';
 
 const READING = new Set(['GET', 'HEAD']);
 
@@ -44,10 +46,36 @@ export type DashboardDecision = { allowed: true } | { allowed: false; why: strin
 /** Whether a request to the dashboard route `routePath` (its pattern, prefix included) may go ahead. */
 export function dashboardDecision(method: string, routePath: string, mayOperate: boolean): DashboardDecision {
   if (READING.has(method)) return { allowed: true };
-  const action = `${method} ${routePath.slice(DASHBOARD_PREFIX.length)}`;
-  if (!OPERATOR_ACTIONS.has(action)) return { allowed: false, why: 'The queue dashboard does not do this: use the pds-trace commands, which check and audit it.' };
+  if (operatorAction(method, routePath) === undefined) return { allowed: false, why: 'The queue dashboard does not do this: use the pds-trace commands, which check and audit it.' };
   if (!mayOperate) return { allowed: false, why: 'Your role may look at the queues but not change them (it needs queue.operate).' };
   return { allowed: true };
+}
+
+/** The operator's action a dashboard route is, or undefined for a route that changes nothing or is refused. */
+export function operatorAction(method: string, routePath: string): OperatorAction | undefined {
+  return OPERATOR_ACTIONS.get(`${method} ${routePath.slice(DASHBOARD_PREFIX.length)}`);
+}
+
+/** The parts of a dashboard route that say what was acted on: ids and a job state, never job data. */
+export interface OperatedTarget {
+  queueName?: string;
+  jobId?: string;
+  queueStatus?: string;
+  schedulerId?: string;
+}
+
+/**
+ * An operator's action done from the board, as the audit trail records it (`queue_operated`):
+ * what, on which queue (`all` for the board's pause or resume of every queue), and the job, the
+ * state of the jobs acted on in bulk or the schedule. bull-board names them from its route, so
+ * each is an id or a state, never what a job holds.
+ */
+export function operatedEvent(action: OperatorAction, target: OperatedTarget): { kind: 'queue_operated'; outcome: OperatorAction; detail: string } {
+  const parts = [`surface=web`, `action=${action}`, `queue=${target.queueName ?? 'all'}`];
+  if (target.jobId !== undefined) parts.push(`job=${target.jobId}`);
+  if (target.queueStatus !== undefined) parts.push(`jobs=${target.queueStatus}`);
+  if (target.schedulerId !== undefined) parts.push(`schedule=${target.schedulerId}`);
+  return { kind: 'queue_operated', outcome: action, detail: parts.join(' ') };
 }
 
 /**

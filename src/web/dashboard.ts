@@ -1,14 +1,12 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
-import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
-import { hasPermission } from '../auth/authorise.js';
-import { openScheduleQueue } from '../intake/schedules/schedule-queue.js';
-import { openQueues } from '../pipeline/queues.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { hasPermission, type Principal } from '../auth/authorise.js';
 import { auditAs } from './access-hook.js';
-import { countsOnly, DASHBOARD_CSP, DASHBOARD_PREFIX, dashboardDecision, MAY_OPERATE_HEADER, referencesOnly } from './dashboard-access.js';
+import { countsOnly, DASHBOARD_CSP, DASHBOARD_PREFIX, dashboardDecision, MAY_OPERATE_HEADER, operatedEvent, operatorAction, referencesOnly, type OperatedTarget } from './dashboard-access.js';
 import { sendProblem } from './problems.js';
+import { webQueues } from './queue-connection.js';
 import type { WebContext } from './server.js';
 
 /**
@@ -17,8 +15,21 @@ import type { WebContext } from './server.js';
  * page says so). Who may see it is the access hook's (page rule `/admin/dashboard`, which
  * route-rules.ts gives every route under the prefix); what they may change is
  * dashboard-access.ts's, decided here per request, and the board is presented read-only to anyone
- * who may not change it. Job data shows as ids only.
+ * who may not change it. Job data shows as ids only. Each change made is audited (`queue_operated`)
+ * once bull-board has done it, before the page hears it was; a refused one is audited as
+ * `access_denied`.
  */
+
+/**
+ * Records an operator's action that went ahead (bull-board answered 2xx: a retry of a job not in
+ * a retriable state is a 400 and changed nothing). Before the answer is sent, so the page is told
+ * of no change the trail lacks; refusals never get here (they are answered in onRequest).
+ */
+async function auditOperated(ctx: WebContext, request: FastifyRequest, status: number): Promise<void> {
+  const action = operatorAction(request.method, request.routeOptions.url ?? '');
+  if (!action || status < 200 || status >= 300 || !request.principal) return;
+  await ctx.audit.append(auditAs(ctx, request.principal as Principal, [operatedEvent(action, request.params as OperatedTarget)]));
+}
 
 function idsOnly(adapter: BullMQAdapter): BullMQAdapter {
   adapter.setFormatter('data', referencesOnly);
@@ -38,24 +49,14 @@ export async function registerQueueDashboard(app: FastifyInstance, ctx: WebConte
     );
     return;
   }
-  // Fails a request within a reconnect rather than holding it through an outage.
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1 });
-  redis.on('error', () => undefined);
-  const queues = openQueues(redis, config.redisPrefix);
-  const scheduleQueue = openScheduleQueue(redis, config.redisPrefix);
-  const all = [queues.ingest, queues.trace, queues.assemble, scheduleQueue];
-  for (const queue of all) queue.on('error', () => undefined);
-  app.addHook('onClose', async () => {
-    await Promise.all([queues.close(), scheduleQueue.close()]).catch(() => undefined);
-    redis.disconnect();
-  });
+  const { all } = webQueues(app, config)!;
 
   const serverAdapter = new FastifyAdapter().setBasePath(DASHBOARD_PREFIX);
   createBullBoard({
     queues: all.map((queue) => idsOnly(new BullMQAdapter(queue, { allowRetries: true }))),
     serverAdapter,
     options: {
-      uiConfig: { boardTitle: 'pds-trace queues', hideDocsLink: true, miscLinks: [{ text: 'Batches', url: '/batches' }] },
+      uiConfig: { boardTitle: 'pds-trace queues', hideDocsLink: true, miscLinks: [{ text: 'Queues', url: '/queues' }, { text: 'Batches', url: '/batches' }] },
       handlerHooks: {
         // The same board, shown read-only to whoever may not change it (bull-board's readOnlyMode
         // is per queue, not per request); their changes are refused below in any case.
@@ -90,8 +91,9 @@ export async function registerQueueDashboard(app: FastifyInstance, ctx: WebConte
         }
         return sendProblem(request, reply, 403, 'forbidden', decision.why);
       });
-      board.addHook('onSend', async (_request, reply, payload) => {
+      board.addHook('onSend', async (request, reply, payload) => {
         reply.header('content-security-policy', DASHBOARD_CSP);
+        await auditOperated(ctx, request, reply.statusCode);
         return payload;
       });
       await board.register(serverAdapter.registerPlugin());

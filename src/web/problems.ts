@@ -19,6 +19,8 @@ export type ProblemCode =
   | 'bad_request'
   | 'unsupported_media_type'
   | 'server_error'
+  // Redis at REDIS_URL not answering: the queues cannot be read (routes/queues.ts).
+  | 'redis_unreachable'
   // The upload journey (src/web/upload/upload-problems.ts): what is wrong with a file, each its own code.
   | 'no_file'
   | 'too_large'

@@ -27,6 +27,7 @@ import { openLiveProgress } from './live-source.js';
 import type { LiveProgress } from '../pipeline/live-progress.js';
 import { registerBatchPages } from './routes/batch-pages.js';
 import { registerQueueDashboard } from './dashboard.js';
+import { registerQueueRoutes } from './routes/queues.js';
 import { registerSignInRoutes, signInRateLimit } from './routes/sign-in.js';
 import { registerUploadRoutes } from './routes/upload.js';
 import type { TracingChoice } from './upload/tracing.js';
@@ -89,7 +90,7 @@ const NAVIGATION = [
   { href: '/batches', text: 'Batches' },
   { href: '/upload', text: 'Upload' },
   { href: '/audit', text: 'Audit trail' },
-  { href: '/admin/dashboard', text: 'Queues' },
+  { href: '/queues', text: 'Queues' },
 ] as const;
 
 function navigationFor(principal: Principal | undefined): Array<{ href: string; text: string }> {
@@ -229,6 +230,7 @@ export async function buildWebApp(options: WebAppOptions): Promise<FastifyInstan
   registerApiRoutes(app, ctx, signInLimit);
   await registerUploadRoutes(app, ctx, options.tracing);
   await registerQueueDashboard(app, ctx);
+  registerQueueRoutes(app, ctx);
   registerBatchEvents(app, ctx);
   registerBatchControl(app, ctx);
   registerAuditRoutes(app, ctx);
