@@ -16,6 +16,8 @@ import type { Principal } from '../auth/authorise.js';
 import { accessRule, rolesAllow } from '../auth/roles.js';
 import { accessHook, sessionPrincipal, type AccessHookDeps } from './access-hook.js';
 import { isApiRequest, sendProblem } from './problems.js';
+import { registerAdminFolders } from './routes/admin-folders.js';
+import { registerAdminSchedules } from './routes/admin-schedules.js';
 import { registerApiRoutes } from './routes/api.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerBatchControl } from './routes/batch-control.js';
@@ -86,6 +88,8 @@ const NAVIGATION = [
   { href: '/upload', text: 'Upload' },
   { href: '/audit', text: 'Audit trail' },
   { href: '/admin/dashboard', text: 'Queues' },
+  { href: '/admin/folders', text: 'Folders' },
+  { href: '/admin/schedules', text: 'Schedules' },
 ] as const;
 
 function navigationFor(principal: Principal | undefined): Array<{ href: string; text: string }> {
@@ -227,5 +231,7 @@ export async function buildWebApp(options: WebAppOptions): Promise<FastifyInstan
   registerBatchEvents(app, ctx);
   registerBatchControl(app, ctx);
   registerAuditRoutes(app, ctx);
+  registerAdminFolders(app, ctx);
+  registerAdminSchedules(app, ctx);
   return app;
 }
