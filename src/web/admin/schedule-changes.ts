@@ -1,10 +1,9 @@
-import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
 import type { Queue } from 'bullmq';
 import type { Principal } from '../../auth/authorise.js';
 import { replaceSchedules, type ScheduleChanges } from '../../intake/schedules/schedule-changes.js';
 import { ScheduleFileError } from '../../intake/schedules/schedule-file.js';
 import { openScheduleQueue, syncSchedules, type ScheduledJobData, type SyncReport } from '../../intake/schedules/schedule-queue.js';
+import { describeRedisError, withOneShotRedis } from '../../pipeline/redis-connection-errors.js';
 import { auditAs } from '../access-hook.js';
 import type { WebContext } from '../server.js';
 
@@ -22,31 +21,31 @@ export type ScheduleChangeResult =
 
 export const NOT_CONFIGURED_MESSAGE = 'This service has no schedules file: set PDS_TRACE_SCHEDULES (the JSON file `pds-trace schedule sync` reads) for serve, then restart it.';
 
-/** The `schedule` queue of REDIS_URL, opened on first use and closed with the app; undefined without Redis. */
-export function scheduleQueueSource(app: FastifyInstance, ctx: WebContext): () => Queue<ScheduledJobData> | undefined {
+/** How long a page or request waits for Redis to answer before saying it did not. */
+const REDIS_CONNECT_TIMEOUT_MS = 3_000;
+
+/**
+ * `use` with the `schedule` queue of REDIS_URL on a connection of its own, closed after: an
+ * administrator's page is rare, and a Redis that is down fails it within the timeout rather than
+ * holding it through an outage. Without REDIS_URL, `use(undefined)`.
+ */
+export async function withScheduleQueue<T>(ctx: WebContext, use: (queue: Queue<ScheduledJobData> | undefined) => Promise<T>): Promise<T> {
   const url = ctx.config.redisUrl;
-  let opened: { redis: Redis; queue: Queue<ScheduledJobData> } | undefined;
-  app.addHook('onClose', async () => {
-    await opened?.queue.close().catch(() => undefined);
-    opened?.redis.disconnect();
-  });
-  return () => {
-    if (!url) return undefined;
-    if (!opened) {
-      // Fails a request within a reconnect rather than holding it through an outage.
-      const redis = new Redis(url, { maxRetriesPerRequest: 1 });
-      redis.on('error', () => undefined);
-      const queue = openScheduleQueue(redis, ctx.config.redisPrefix);
-      queue.on('error', () => undefined);
-      opened = { redis, queue };
+  if (!url) return use(undefined);
+  return withOneShotRedis(url, REDIS_CONNECT_TIMEOUT_MS, async (redis) => {
+    const queue = openScheduleQueue(redis, ctx.config.redisPrefix);
+    queue.on('error', () => undefined);
+    try {
+      return await use(queue);
+    } finally {
+      await queue.close();
     }
-    return opened.queue;
-  };
+  });
 }
 
 const names = (list: readonly string[]) => list.join(',') || '-';
 
-export async function changeSchedules(ctx: WebContext, principal: Principal, queue: Queue<ScheduledJobData> | undefined, raw: unknown): Promise<ScheduleChangeResult> {
+export async function changeSchedules(ctx: WebContext, principal: Principal, raw: unknown): Promise<ScheduleChangeResult> {
   const file = ctx.config.schedulesFile;
   if (!file) return { kind: 'not_configured' };
   let replaced;
@@ -60,14 +59,12 @@ export async function changeSchedules(ctx: WebContext, principal: Principal, que
   const { changes } = replaced;
   let synced: SyncReport | undefined;
   let syncError: string | undefined;
-  if (queue) {
-    try {
-      synced = await syncSchedules(queue, replaced.schedules, new Date(ctx.clock()));
-    } catch (err) {
-      syncError = `Redis did not take the schedules (${(err as Error).message}); the file is saved: run pds-trace schedule sync once Redis answers.`;
-    }
+  try {
+    synced = await withScheduleQueue(ctx, async (queue) => (queue ? syncSchedules(queue, replaced.schedules, new Date(ctx.clock())) : undefined));
+  } catch (err) {
+    syncError = `The schedules file is saved, but Redis did not take it (${describeRedisError(err as Error)}): run pds-trace schedule sync once Redis answers.`;
   }
-  const sync = queue ? (synced ? 'synced' : 'sync_failed') : 'no_redis';
+  const sync = ctx.config.redisUrl ? (synced ? 'synced' : 'sync_failed') : 'no_redis';
   await ctx.audit.append(
     auditAs(ctx, principal, [{ kind: 'config_changed', outcome: 'schedules_changed', detail: `added=${names(changes.added)} changed=${names(changes.changed)} removed=${names(changes.removed)} ${sync}` }]),
   );

@@ -4,7 +4,7 @@ import type { Principal } from '../../auth/authorise.js';
 import { readSchedulesDocument } from '../../intake/schedules/schedule-changes.js';
 import { loadSchedules, ScheduleFileError, type Schedule } from '../../intake/schedules/schedule-file.js';
 import { scheduleStatuses, type ScheduleStatus } from '../../intake/schedules/schedule-queue.js';
-import { changeSchedules, NOT_CONFIGURED_MESSAGE, scheduleQueueSource, type ScheduleChangeResult } from '../admin/schedule-changes.js';
+import { changeSchedules, NOT_CONFIGURED_MESSAGE, withScheduleQueue, type ScheduleChangeResult } from '../admin/schedule-changes.js';
 import { sendProblem } from '../problems.js';
 import type { WebContext } from '../server.js';
 
@@ -16,8 +16,9 @@ import type { WebContext } from '../server.js';
  * saved is exactly what `schedule sync` and the workers read.
  */
 
-function local(iso: string | undefined): string {
-  return iso ? new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZoneName: 'short' }) : '';
+/** A time in the schedule's own zone, the zone its cron is read in, with the zone named. */
+function inZone(iso: string, timeZone: string): string {
+  return new Date(iso).toLocaleString('en-GB', { timeZone, day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });
 }
 
 interface PageState {
@@ -27,19 +28,13 @@ interface PageState {
 }
 
 export function registerAdminSchedules(app: FastifyInstance, ctx: WebContext): void {
-  const queueOf = scheduleQueueSource(app, ctx);
-
-  /** The statuses of the file's schedules; next runs only while Redis answers. */
+  /** The statuses of the file's schedules, as `schedule list` has them; next runs only while Redis answers. */
   async function statuses(schedules: readonly Schedule[]): Promise<{ list: ScheduleStatus[]; redis: 'none' | 'ok' | 'down' }> {
-    const queue = queueOf();
-    if (queue) {
-      try {
-        return { list: await scheduleStatuses(queue, ctx.config.dataDir, schedules), redis: 'ok' };
-      } catch {
-        return { list: await scheduleStatuses(undefined, ctx.config.dataDir, schedules), redis: 'down' };
-      }
+    try {
+      return await withScheduleQueue(ctx, async (queue) => ({ list: await scheduleStatuses(queue, ctx.config.dataDir, schedules), redis: queue ? 'ok' : 'none' }));
+    } catch {
+      return { list: await scheduleStatuses(undefined, ctx.config.dataDir, schedules), redis: 'down' };
     }
-    return { list: await scheduleStatuses(undefined, ctx.config.dataDir, schedules), redis: 'none' };
   }
 
   async function render(reply: FastifyReply, state: PageState = {}, status = 200): Promise<FastifyReply> {
@@ -56,7 +51,7 @@ export function registerAdminSchedules(app: FastifyInstance, ctx: WebContext): v
       fileProblems = err.problems;
     }
     const { list, redis } = await statuses(schedules);
-    const rows = list.map((s) => ({ ...s, nextText: s.next ? local(s.next) : 'not installed', lastText: s.last ? `${local(s.last.slot)}${s.last.late ? ' (late)' : ''}` : 'not run yet' }));
+    const rows = list.map((s) => ({ ...s, nextText: s.next ? inZone(s.next, s.timezone) : 'not installed', lastText: s.last ? `${inZone(s.last.slot, s.timezone)}${s.last.late ? ' (late)' : ''}` : 'not run yet' }));
     const errors = (state.errors ?? []).map((text) => ({ text, href: '#document' }));
     return reply.page(
       'admin-schedules.njk',
@@ -76,14 +71,14 @@ export function registerAdminSchedules(app: FastifyInstance, ctx: WebContext): v
     } catch (err) {
       return render(reply, { document, errors: [`The schedules are not valid JSON: ${(err as Error).message}. Nothing was saved.`] }, 400);
     }
-    const result = await changeSchedules(ctx, request.principal as Principal, queueOf(), raw);
+    const result = await changeSchedules(ctx, request.principal as Principal, raw);
     if (result.kind === 'not_configured') return sendProblem(request, reply, 409, 'schedules_not_configured', NOT_CONFIGURED_MESSAGE);
     if (result.kind === 'invalid') return render(reply, { document, errors: result.problems }, 400);
     return render(reply, { result });
   });
 
   app.put('/api/schedules', async (request, reply) => {
-    const result = await changeSchedules(ctx, request.principal as Principal, queueOf(), request.body ?? null);
+    const result = await changeSchedules(ctx, request.principal as Principal, request.body ?? null);
     if (result.kind === 'not_configured') return sendProblem(request, reply, 409, 'schedules_not_configured', NOT_CONFIGURED_MESSAGE);
     if (result.kind === 'invalid') return reply.code(422).send({ code: 'invalid_schedules', message: `Nothing was saved: ${result.problems.join('; ')}`, problems: result.problems });
     const { added, changed, removed, unchanged } = result.changes;
