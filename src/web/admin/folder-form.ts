@@ -57,14 +57,29 @@ export function formFromSettings(raw: unknown): FolderForm {
   };
 }
 
+/** The form's label of each key, so a problem names the field a person sees (and the key, as in the file). */
+const FIELD_LABELS: Record<string, string> = {
+  for: 'Traced for',
+  output: 'Output folder',
+  mapping: 'Mapping file',
+  format: 'Results layout',
+  fallbacks: 'Fallbacks',
+  minimal: 'Numbers only',
+  bom: 'Byte order mark',
+  monthFirst: 'Dates month first',
+  chunkSize: 'Rows per chunk',
+};
+
 /** `key: problem` lines as error-summary entries linked to the field they are about. */
 export function fieldErrors(prefix: string, problems: readonly string[]): { list: Array<{ text: string; href: string }>; byField: Record<string, string> } {
   const byField: Record<string, string> = {};
   const list = problems.map((line) => {
     const key = /^([A-Za-z]+)/.exec(line)?.[1] ?? '';
-    const field = ['for', 'output', 'mapping', 'format', 'fallbacks', 'minimal', 'bom', 'monthFirst', 'chunkSize'].includes(key) ? key : 'for';
-    byField[field] = byField[field] ? `${byField[field]}; ${line}` : line;
-    return { text: line, href: `#${prefix}-${field}` };
+    const field = Object.hasOwn(FIELD_LABELS, key) ? key : 'for';
+    // `chunkSize: …` → `Rows per chunk (chunkSize): …`
+    const text = Object.hasOwn(FIELD_LABELS, key) ? line.replace(/^([^:]+):/, `${FIELD_LABELS[key]} ($1):`) : line;
+    byField[field] = byField[field] ? `${byField[field]}; ${text}` : text;
+    return { text, href: `#${prefix}-${field}` };
   });
   return { list, byField };
 }
