@@ -1,4 +1,4 @@
-import { access, readFile } from 'node:fs/promises';
+import { access, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../../csv/output/atomic-file.js';
@@ -83,6 +83,8 @@ export async function loadWatchFolderSettings(paths: WatchFolderPaths): Promise<
  */
 export async function saveWatchFolderSettings(paths: WatchFolderPaths, raw: unknown): Promise<WatchFolderSettings> {
   const settings = await checkWatchFolderSettings(paths, raw);
+  // A configured folder no watcher has started on yet: made as the watcher makes it.
+  await mkdir(paths.root, { recursive: true, mode: 0o700 });
   await writeFileAtomic(paths.settings, `${JSON.stringify(raw, null, 2)}\n`);
   return settings;
 }
