@@ -7,7 +7,7 @@ import { readWatchFolderSettingsFile, WatchFolderSettingsError } from '../../int
 import { watchFolderState } from '../../intake/watch/folder-state.js';
 import { changeFolders, type FolderChange, type FolderProblems } from '../admin/folder-changes.js';
 import { FALLBACK_CHOICES, fieldErrors, formFromSettings, settingsFromForm, type FolderForm } from '../admin/folder-form.js';
-import { sendProblem } from '../problems.js';
+import { sendProblem, type ProblemCode } from '../problems.js';
 import type { WebContext } from '../server.js';
 
 /**
@@ -91,7 +91,7 @@ export function registerAdminFolders(app: FastifyInstance, ctx: WebContext): voi
     if (!changes) return sendProblem(request, reply, 400, 'bad_request', 'Send {"folders": [{"path", "settings"}]} (or one {"path", "settings"}): path one of PDS_TRACE_WATCH_FOLDERS, settings the whole of its pds-trace.json.');
     const result = await changeFolders(ctx, request.principal as Principal, 'PUT /api/folders', changes);
     if (result.kind === 'unknown_folder') return sendProblem(request, reply, 404, 'unknown_folder', 'Only the folders this service watches (PDS_TRACE_WATCH_FOLDERS) can be changed; nothing was changed.');
-    if (result.kind === 'invalid') return reply.code(422).send({ code: 'invalid_settings', message: invalidMessage(result.folders), folders: result.folders });
+    if (result.kind === 'invalid') return reply.code(422).send({ code: 'invalid_settings' satisfies ProblemCode, message: invalidMessage(result.folders), folders: result.folders });
     return { folders: result.folders };
   });
 }

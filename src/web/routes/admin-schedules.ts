@@ -5,7 +5,7 @@ import { readSchedulesDocument } from '../../intake/schedules/schedule-changes.j
 import { loadSchedules, ScheduleFileError, type Schedule } from '../../intake/schedules/schedule-file.js';
 import { scheduleStatuses, type ScheduleStatus } from '../../intake/schedules/schedule-queue.js';
 import { changeSchedules, NOT_CONFIGURED_MESSAGE, withScheduleQueue, type ScheduleChangeResult } from '../admin/schedule-changes.js';
-import { sendProblem } from '../problems.js';
+import { sendProblem, type ProblemCode } from '../problems.js';
 import type { WebContext } from '../server.js';
 
 /**
@@ -80,10 +80,10 @@ export function registerAdminSchedules(app: FastifyInstance, ctx: WebContext): v
   app.put('/api/schedules', async (request, reply) => {
     const result = await changeSchedules(ctx, request.principal as Principal, request.body ?? null);
     if (result.kind === 'not_configured') return sendProblem(request, reply, 409, 'schedules_not_configured', NOT_CONFIGURED_MESSAGE);
-    if (result.kind === 'invalid') return reply.code(422).send({ code: 'invalid_schedules', message: `Nothing was saved: ${result.problems.join('; ')}`, problems: result.problems });
+    if (result.kind === 'invalid') return reply.code(422).send({ code: 'invalid_schedules' satisfies ProblemCode, message: `Nothing was saved: ${result.problems.join('; ')}`, problems: result.problems });
     const { added, changed, removed, unchanged } = result.changes;
     const answer = { added, changed, removed, unchanged, synced: result.synced !== undefined, warnings: result.synced?.warnings ?? [] };
-    if (result.syncError) return reply.code(503).send({ code: 'schedules_not_synced', message: result.syncError, ...answer });
+    if (result.syncError) return reply.code(503).send({ code: 'schedules_not_synced' satisfies ProblemCode, message: result.syncError, ...answer });
     return answer;
   });
 }
