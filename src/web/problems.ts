@@ -29,7 +29,13 @@ export type ProblemCode =
   | 'unreadable_encoding'
   | 'no_usable_columns'
   | 'duplicate_input'
-  | 'tracing_unavailable';
+  | 'tracing_unavailable'
+  // Administration of watched folders and schedules (src/web/routes/admin-folders.ts, admin-schedules.ts).
+  | 'unknown_folder'
+  | 'invalid_settings'
+  | 'schedules_not_configured'
+  | 'invalid_schedules'
+  | 'schedules_not_synced';
 
 export function isApiRequest(request: FastifyRequest): boolean {
   const url = request.routeOptions.url ?? request.url;

@@ -18,6 +18,8 @@ import { loggerFor, type Logger } from '../log.js';
 import { accessHook, sessionPrincipal, type AccessHookDeps } from './access-hook.js';
 import { logRequest, requestLogLine } from './request-log.js';
 import { isApiRequest, sendProblem } from './problems.js';
+import { registerAdminFolders } from './routes/admin-folders.js';
+import { registerAdminSchedules } from './routes/admin-schedules.js';
 import { registerApiRoutes } from './routes/api.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerBatchControl } from './routes/batch-control.js';
@@ -91,6 +93,8 @@ const NAVIGATION = [
   { href: '/upload', text: 'Upload' },
   { href: '/audit', text: 'Audit trail' },
   { href: '/queues', text: 'Queues' },
+  { href: '/admin/folders', text: 'Folders' },
+  { href: '/admin/schedules', text: 'Schedules' },
 ] as const;
 
 function navigationFor(principal: Principal | undefined): Array<{ href: string; text: string }> {
@@ -234,5 +238,7 @@ export async function buildWebApp(options: WebAppOptions): Promise<FastifyInstan
   registerBatchEvents(app, ctx);
   registerBatchControl(app, ctx);
   registerAuditRoutes(app, ctx);
+  registerAdminFolders(app, ctx);
+  registerAdminSchedules(app, ctx);
   return app;
 }

@@ -82,8 +82,9 @@ async function outcomeOf(dataDir: string, run: ScheduleRun | undefined): Promise
   return batch ? `batch ${batch.id} ${batch.state}` : `batch ${run.batchId} (its folder is gone)`;
 }
 
-export async function scheduleStatuses(queue: Queue<ScheduledJobData>, dataDir: string, schedules: readonly Schedule[]): Promise<ScheduleStatus[]> {
-  const installed = new Map((await queue.getJobSchedulers(0, -1)).map((j) => [j.key, j]));
+/** Without a queue (a web service without REDIS_URL), the runs recorded in the data folder only: no next run. */
+export async function scheduleStatuses(queue: Queue<ScheduledJobData> | undefined, dataDir: string, schedules: readonly Schedule[]): Promise<ScheduleStatus[]> {
+  const installed = new Map((queue ? await queue.getJobSchedulers(0, -1) : []).map((j) => [j.key, j]));
   return Promise.all(
     schedules.map(async (s) => {
       const [last] = await listRuns(dataDir, s.name);

@@ -1,5 +1,5 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { processAlive } from '../../audit/file-lock.js';
@@ -12,7 +12,8 @@ import type { BatchRunner } from '../runners.js';
 import { submit, type IntakeSettings } from '../submit.js';
 import type { Submitter } from '../submitter.js';
 import { ensureWatchFolders, watchFolderPaths, type WatchFolderPaths } from './folder-layout.js';
-import type { WatchFolderSettings } from './folder-settings.js';
+import { SET_ASIDE_REASONS, writeFailureNote } from './failure-note.js';
+import { loadWatchFolderSettings, WatchFolderSettingsError, type WatchFolderSettings } from './folder-settings.js';
 import { claimFile, isIgnoredName, StableFiles } from './pick-up.js';
 
 /**
@@ -37,6 +38,10 @@ const MARKER_GRACE_MS = 60_000;
 
 export interface FolderWatcherOptions {
   folder: string;
+  /**
+   * The folder's settings as checked at start: its output folder is made then. Each file is traced
+   * with the settings `pds-trace.json` holds when the watcher submits it.
+   */
   settings: WatchFolderSettings;
   intake: IntakeSettings;
   /** The watcher's service account; the folder's named person is added from `settings`. */
@@ -175,7 +180,14 @@ export class FolderWatcher {
     // Another watcher on this host is making its batch now: left to it, looked at again next time.
     if (marker && marker.host === os.hostname() && otherWatcherMayLive(marker)) return;
     const makerDied = marker !== undefined && marker.host === os.hostname() && marker.pid !== process.pid;
-    const { settings, intake, runner } = this.options;
+    const { intake, runner } = this.options;
+    let settings: WatchFolderSettings;
+    try {
+      settings = await this.currentSettings();
+    } catch (err) {
+      if (!(err instanceof WatchFolderSettingsError)) throw err;
+      return this.fail(claimed, 'rejected', settingsReason(err), 'settings_invalid');
+    }
     const submitter = { ...this.options.submitter, onBehalfOf: settings.onBehalfOf };
     let meta: BatchMeta;
     try {
@@ -187,7 +199,7 @@ export class FolderWatcher {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // another watcher finished it
       if (!(err instanceof DuplicateInputError)) throw err;
-      if (err.earlier.inputPath !== claimed) return this.fail(claimed, 'duplicate', duplicateReason(err));
+      if (err.earlier.inputPath !== claimed) return this.fail(claimed, 'duplicate', duplicateReason(err), 'duplicate_input');
       // The batch of this very file, made before its marker named it: by a watcher here that died
       // (its marker named a dead process), or by another, which is followed, not run twice. A
       // watcher elsewhere writes its marker within moments of the batch; one that has not for a
@@ -197,6 +209,13 @@ export class FolderWatcher {
       meta = await this.takeUp(err.earlier.batchId, !makerGone);
     }
     await this.finish(claimed, meta);
+  }
+
+  /** `pds-trace.json` as it is now, with the output folder it names made (owner-only) if new. */
+  private async currentSettings(): Promise<WatchFolderSettings> {
+    const settings = await loadWatchFolderSettings(this.paths);
+    await mkdir(settings.options.outDir, { recursive: true, mode: 0o700 });
+    return settings;
   }
 
   /**
@@ -220,17 +239,17 @@ export class FolderWatcher {
       return;
     }
     if (meta.state === 'rejected') {
-      return this.fail(claimed, 'rejected', `it was refused as a file: ${meta.rejection?.message ?? 'rejected'} (batch ${meta.id}). Correct the file and drop it into inbox/ again.`);
+      return this.fail(claimed, 'rejected', `it was refused as a file: ${meta.rejection?.message ?? 'rejected'} (batch ${meta.id}). Correct the file and drop it into inbox/ again.`, meta.rejection?.reason ?? 'rejected');
     }
     // Any other state (stopped by a person): leave it where it is, with its marker, for them.
     this.options.logger?.warn('watched file left in processing/', { file: path.basename(claimed), batchId: meta.id, state: meta.state });
   }
 
   /** Into failed/, beside a note saying why in words an administrator can act on. */
-  private async fail(claimed: string, failure: WatchedFileFailure, reason: string): Promise<void> {
+  private async fail(claimed: string, failure: WatchedFileFailure, reason: string, code: string): Promise<void> {
     const name = path.basename(claimed);
     this.options.onFileFailed?.(failure);
-    await writeFileAtomic(path.join(this.paths.failed, `${name}.error.txt`), `${name} was not traced: ${reason}\n`);
+    await writeFailureNote(this.paths.failed, name, reason, code);
     await moveOnce(claimed, path.join(this.paths.failed, name));
     await rm(markerPath(claimed), { force: true });
     this.options.logger?.warn('watched file failed', { file: name });
@@ -242,6 +261,13 @@ function duplicateReason(err: DuplicateInputError): string {
     `${err.message}. Nothing is wrong with the file; the same bytes are not traced twice within ${err.windowHours} hours ` +
     `(PDS_TRACE_DUPLICATE_WINDOW_HOURS). To trace them again, drop the file into inbox/ once that batch has finished and the ` +
     `window has passed, or trace it with pds-trace trace --again.`
+  );
+}
+
+function settingsReason(err: WatchFolderSettingsError): string {
+  return (
+    `${SET_ASIDE_REASONS.settings_invalid}: ${err.problems.join('; ')}. Nothing is wrong with the file; correct ${path.basename(err.file)} ` +
+    `(or the folder's settings on the web service's Folders page), then drop the file into inbox/ again.`
   );
 }
 
