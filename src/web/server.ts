@@ -24,6 +24,7 @@ import type { BatchViewDeps } from './batch-view.js';
 import { openLiveProgress } from './live-source.js';
 import type { LiveProgress } from '../pipeline/live-progress.js';
 import { registerBatchPages } from './routes/batch-pages.js';
+import { registerResearchRoutes } from './routes/research.js';
 import { registerQueueDashboard } from './dashboard.js';
 import { registerSignInRoutes, signInRateLimit } from './routes/sign-in.js';
 import { registerUploadRoutes } from './routes/upload.js';
@@ -225,7 +226,8 @@ export async function buildWebApp(options: WebAppOptions): Promise<FastifyInstan
   await registerUploadRoutes(app, ctx, options.tracing);
   await registerQueueDashboard(app, ctx);
   registerBatchEvents(app, ctx);
-  registerBatchControl(app, ctx);
+  registerBatchControl(app, ctx, options.tracing);
+  registerResearchRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
   return app;
 }
