@@ -1,17 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { readdir, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configuredProvider } from '../../src/cli/smsp-connection.js';
-import { batchPaths, createBatch, loadBatch, type BatchMeta } from '../../src/pipeline/batch.js';
-import { ingestBatch } from '../../src/pipeline/ingest.js';
+import { loadBatch } from '../../src/pipeline/batch.js';
 import { writeCohort } from '../../src/simulator/cohort.js';
-import { batchOptions, expectResultsMatchGroundTruth, readCsv } from '../support/pipeline.js';
+import { expectResultsMatchGroundTruth, readCsv } from '../support/pipeline.js';
 import { connectTestRedis, deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
 import { startTestSimulator, type TestSimulator } from '../support/simulator.js';
 import { apiUpload, getJson, POPULATION, signIn, startUploadServer, uploadForm, waitForBatch, type Session, type UploadServer } from './upload-support.js';
 import { dataFolderWithPeople } from './web-support.js';
+import { ageBatch, interruptedBatch } from './batch-actions-support.js';
 
 /**
  * Resume and retry from the web service (`POST /api/batches/:id/resume|retry`), against `serve`
@@ -45,15 +43,6 @@ async function retryEnded(url: string, session: Session, id: string): Promise<st
     if (/were traced again|stopped before it finished/.test(html)) return html;
     if (Date.now() > deadline) throw new Error(`retry of ${id} did not end`);
     await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** Every file of a batch's folder dated `ms` ago, as a batch interrupted that long ago leaves it. */
-async function ageBatch(dataDir: string, id: string, ms: number): Promise<void> {
-  const paths = batchPaths(dataDir, id);
-  const then = new Date(Date.now() - ms);
-  for (const dir of [paths.dir, paths.chunksDir, paths.resultsDir]) {
-    for (const name of await readdir(dir).catch(() => [] as string[])) await utimes(path.join(dir, name), then, then);
   }
 }
 
@@ -143,16 +132,8 @@ describe('resuming and retrying batches from the web service', () => {
     expect(await auditEvents(web.url, auditor, batch.id, 'batch_retried')).toEqual([expect.objectContaining({ user: 'tess', outcome: 'started' })]);
   }, 90_000);
 
-  async function interruptedBatch(name: string): Promise<{ meta: BatchMeta; expectedPath: string }> {
-    const cohort = await writeCohort({ ...POPULATION, rows: 30, outDir: path.join(dir, 'cohorts'), name });
-    const created = await createBatch(dataDir, cohort.csvPath, batchOptions(path.join(dir, 'out', name), { user: 'tess', roles: ['tracer'] }), configuredProvider(web.config, false));
-    // Ingested, then its process went away before any chunk was traced.
-    const meta = await ingestBatch(dataDir, created, { append: async () => undefined });
-    return { meta, expectedPath: cohort.expectedPath };
-  }
-
   it('resumes an interrupted batch once it has stopped (an operator may), tracing it to the end here', async () => {
-    const { meta, expectedPath } = await interruptedBatch('interrupted');
+    const { meta, expectedPath } = await interruptedBatch(web, 'tess', 'interrupted');
     expect(meta.state).toBe('ingested');
     const otto = await signIn(web.url, 'otto');
     // Just written to: it may be being traced, so a second run is refused and no button offered.
@@ -183,7 +164,7 @@ describe('resuming and retrying batches from the web service', () => {
   }, 90_000);
 
   it('refuses to resume or retry a cancelled batch, saying to submit the file again', async () => {
-    const { meta } = await interruptedBatch('cancelled');
+    const { meta } = await interruptedBatch(web, 'tess', 'cancelled');
     expect((await post(web.url, tess, `/api/batches/${meta.id}/cancel`)).status).toBe(200);
     await ageBatch(dataDir, meta.id, 10 * 60_000);
     for (const [action, code] of [['resume', 'not_resumable'], ['retry', 'not_retryable']] as const) {
