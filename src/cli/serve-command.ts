@@ -3,6 +3,7 @@ import type { AuditStore } from '../audit/store.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { embeddedRunner, queueRunner, usesQueues } from '../intake/runners.js';
 import { loggerFor } from '../log.js';
+import { withActor, type AuditSink } from '../pipeline/audit-sink.js';
 import type { Provider } from '../pipeline/provider.js';
 import { withBatchMetrics } from '../metrics/batch-metrics.js';
 import type { PdsTraceMetrics } from '../metrics/registry.js';
@@ -66,17 +67,21 @@ export function serveTracing(config: Config, metrics?: PdsTraceMetrics): (audit:
         const connection = await connectSmsp(config, provider, loggerFor(config), metrics ? withLimiterMetrics(limiter, metrics) : limiter);
         return { caller: metrics ? withSmspMetrics(connection.client, metrics) : connection.client, release: () => connection.close() };
       };
-      return { runner: queueRunner(config.dataDir, runtime.queues), provider, live: runtime.queues.live, lendCaller, close: () => runtime.close() };
+      const runner = queueRunner(config.dataDir, runtime.queues);
+      return { runner, runnerFor: () => runner, provider, live: runtime.queues.live, lendCaller, close: () => runtime.close() };
     }
     // Traced here, so counted here: rows by status, SMSP requests, in flight, limiter waits (as a worker counts them).
     const connection = await connectSmsp(config, provider, loggerFor(config), metrics ? withLimiterMetrics(localLimiter(config), metrics) : undefined);
     if (connection.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
     process.stderr.write('Uploads are traced in this process (no REDIS_URL).\n');
     const caller = metrics ? withSmspMetrics(connection.client, metrics) : connection.client;
-    const runner = embeddedRunner(config.dataDir, { caller, audit, maxInFlight: config.smsp.maxInFlight });
+    const runnerAuditing = (sink: AuditSink) => {
+      const runner = embeddedRunner(config.dataDir, { caller, audit: sink, maxInFlight: config.smsp.maxInFlight });
+      return metrics ? withBatchMetrics(runner, metrics) : runner;
+    };
     // A retry shares the one connection and its limit with the batches being traced; nothing to give back.
     const lendCaller = async () => ({ caller, release: async () => undefined });
-    return { runner: metrics ? withBatchMetrics(runner, metrics) : runner, provider, lendCaller, close: () => connection.close() };
+    return { runner: runnerAuditing(audit), runnerFor: (actor: string) => runnerAuditing(withActor(audit, actor)), provider, lendCaller, close: () => connection.close() };
   };
 }
 

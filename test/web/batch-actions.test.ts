@@ -156,6 +156,10 @@ describe('resuming and retrying batches from the web service', () => {
     expectResultsMatchGroundTruth((await loadBatch(dataDir, meta.id)).outputs!.results, expectedPath);
     const auditor = await signIn(web.url, 'aud');
     expect(await auditEvents(web.url, auditor, meta.id, 'batch_resumed')).toEqual([expect.objectContaining({ user: 'otto', outcome: 'embedded' })]);
+    // Traced for tess, by otto's doing: each exchange says so, as `pds-trace resume` marks them.
+    const exchanges = await auditEvents(web.url, auditor, meta.id, 'smsp_exchange');
+    expect(exchanges.length).toBeGreaterThan(0);
+    expect(exchanges.every((e) => e.user === 'tess' && /actor=otto/.test(e.detail ?? ''))).toBe(true);
 
     // As `pds-trace resume`: a finished batch has nothing to resume, and that is no error.
     const again = await post(web.url, tess, `/api/batches/${meta.id}/resume`);
@@ -195,5 +199,10 @@ describe('resuming and retrying batches from the web service', () => {
     expect(healthy.metrics().requestsTotal - sentBefore).toBe(batch.errors);
     expect(readCsv((await loadBatch(dataDir, batch.id)).outputs!.results).filter((r) => r.trace_status === 'error')).toEqual([]);
     expectResultsMatchGroundTruth((await loadBatch(dataDir, batch.id)).outputs!.results, batch.expectedPath);
+    const auditor = await signIn(web.url, 'aud');
+    expect(await auditEvents(web.url, auditor, batch.id, 'batch_retried')).toEqual([expect.objectContaining({ user: 'otto', outcome: 'started' })]);
+    // The exchanges sent again are tess's batch's, marked as otto's doing.
+    const exchanges = await auditEvents(web.url, auditor, batch.id, 'smsp_exchange');
+    expect(exchanges.filter((e) => /actor=otto/.test(e.detail ?? ''))).toHaveLength(batch.errors);
   }, 90_000);
 });

@@ -111,7 +111,7 @@ export function registerBatchControl(app: FastifyInstance, ctx: WebContext, trac
       return refuse(request, reply, 409, 'not_resumable', `Batch ${meta.id} is being traced now: it can be resumed once it has stopped (nothing written to it for a few minutes).`);
     }
     await ctx.audit.append(auditAs(ctx, principal, [{ kind: 'batch_resumed', batchId: meta.id, outcome: runner.runner.kind === 'embedded' ? 'embedded' : 'queued', detail: 'surface=web' }]));
-    handedOver.follow(meta.id, await runner.runner.resume(meta, handedOver.signal));
+    handedOver.follow(meta.id, await runner.runnerFor(principal.userId).resume(meta, handedOver.signal));
     return answer(request, reply, meta, 202, { id: meta.id, state: meta.state, resumed: true });
   });
 

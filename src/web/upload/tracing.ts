@@ -16,6 +16,12 @@ export interface LentCaller {
  */
 export interface WebTracing {
   runner: BatchRunner;
+  /**
+   * The runner for someone taking up a batch another submitted (an operator's resume): embedded,
+   * its rows' events are marked with who did it (`actor=`, withActor), as `pds-trace resume` marks
+   * them; with the queues, the workers trace it as any batch.
+   */
+  runnerFor(actor: string): BatchRunner;
   /** The provider batches are bound to (configuredProvider). */
   provider: Provider;
   /** The queues' live row counts, when the queues trace: the batch pages read them on this connection. */
