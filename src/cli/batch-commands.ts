@@ -2,8 +2,7 @@ import type { Command } from 'commander';
 import { AccessDeniedError, requireBatchControl } from '../auth/authorise.js';
 import { permissionsOf } from '../auth/roles.js';
 import { loggerFor } from '../log.js';
-import { assembleBatch } from '../pipeline/assemble.js';
-import { retryErrorRows } from '../pipeline/retry-errors.js';
+import { assertRetryable, planResume, retryBatch } from '../pipeline/batch-actions.js';
 import { runBatchEmbedded } from '../pipeline/run-embedded.js';
 import { configuredProvider, connectSmsp, providerForBatch, SIMULATOR_NOTICE } from './smsp-connection.js';
 import { holdNotice } from '../pipeline/provider-hold.js';
@@ -13,7 +12,7 @@ import { assertBatchId } from '../pipeline/batch-id.js';
 import { cancelBatch, cancellationEvent } from '../pipeline/cancel.js';
 import { BatchProgress } from '../pipeline/progress.js';
 import { enqueueRemaining, removeBatchJobs } from '../pipeline/queues.js';
-import { formatRemoval, removeWorkFiles, requireWorkFiles } from '../pipeline/retention.js';
+import { formatRemoval, removeWorkFiles } from '../pipeline/retention.js';
 import { BatchWatcher, hasEnded } from '../pipeline/watch-batch.js';
 import { batchStatusReport, formatStatusReport, statusLine, type QueueView } from './batch-status.js';
 import { CliError, EXIT } from './errors.js';
@@ -46,12 +45,6 @@ async function requireControl(session: CommandSession, meta: BatchMeta, command:
     await session.record([{ kind: 'access_denied', batchId: meta.id, outcome: 'refused', detail: `command=${command}` }]);
     throw new CliError(`${err.message} (it was submitted by another user)`, EXIT.denied);
   }
-}
-
-/** A cancelled batch is finished for good: it is submitted again, never resumed or retried. */
-function refuseCancelled(meta: BatchMeta, action: 'resumed' | 'retried'): void {
-  if (meta.state !== 'cancelled') return;
-  throw new CliError(`batch ${meta.id} was cancelled by ${meta.cancelled?.by ?? '?'} at ${meta.cancelled?.at ?? '?'}: it cannot be ${action}; submit the file again`, EXIT.usage);
 }
 
 /** The queue as `status` sees it: without REDIS_URL none; with it, Redis answering or not, said so. */
@@ -158,10 +151,10 @@ async function resume(session: CommandSession, id: string, flags: ResumeFlags): 
   const { config } = session;
   const meta = await batchOrExplain(config.dataDir, id);
   await requireControl(session, meta, 'resume');
-  refuseCancelled(meta, 'resumed');
-  requireWorkFiles(meta, 'resumed');
-  if (meta.state === 'assembled' || meta.state === 'rejected') {
-    process.stdout.write(`batch ${id} is already ${meta.state}: nothing to resume\n`);
+  // Refusals (cancelled, work files removed) are usage errors (batchCliError).
+  const plan = planResume(meta);
+  if (plan.kind === 'nothing') {
+    process.stdout.write(`batch ${id} is already ${plan.state}: nothing to resume\n`);
     return;
   }
   const embedded = flags.embedded || !config.redisUrl;
@@ -313,9 +306,7 @@ export function registerBatchCommands(program: Command): void {
       const logger = loggerFor(config);
       const meta = await batchOrExplain(config.dataDir, id);
       await requireControl(session, meta, 'retry');
-      refuseCancelled(meta, 'retried');
-      requireWorkFiles(meta, 'retried');
-      if (meta.state !== 'assembled') throw new CliError(`batch ${id} is ${meta.state}: only a finished batch can be retried (see \`pds-trace resume\`)`, EXIT.usage);
+      assertRetryable(meta);
       const provider = providerForBatch(meta, config, session.unauthenticated);
       await session.record([{ kind: 'batch_retried', batchId: id, outcome: 'started' }]);
       // With Redis, share the global SMSP limit with any workers running.
@@ -323,8 +314,7 @@ export function registerBatchCommands(program: Command): void {
       const smsp = await connectSmsp(config, provider, logger, runtime ? sharedSmspLimiter(config, runtime) : undefined);
       if (smsp.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
       try {
-        const { retried, stillErrors } = await retryErrorRows(config.dataDir, meta, smsp.client, { maxInFlight: config.smsp.maxInFlight, audit: withActor(session.audit, session.principal.userId) });
-        if (retried > 0) await assembleBatch(config.dataDir, meta, { startedAt: new Date(meta.createdAt), auditHead: () => session.audit.currentHead() });
+        const { retried, stillErrors } = await retryBatch(config.dataDir, meta, smsp.client, { maxInFlight: config.smsp.maxInFlight, audit: withActor(session.audit, session.principal.userId) });
         process.stdout.write(`batch ${id}: ${retried} error row(s) traced again, ${stillErrors} still error; outputs rewritten\n`);
       } finally {
         await smsp.close();

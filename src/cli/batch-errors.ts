@@ -1,5 +1,6 @@
 import { OutputFolderError } from '../csv/output/output-folder.js';
 import { InputFileError } from '../csv/read-input.js';
+import { BatchActionRefusedError } from '../pipeline/batch-actions.js';
 import { InvalidBatchIdError } from '../pipeline/batch-id.js';
 import { BatchRecordMismatchError } from '../pipeline/batch.js';
 import { BatchCancelledError, BatchNotCancellableError } from '../pipeline/cancel.js';
@@ -19,7 +20,7 @@ import { CliError, EXIT } from './errors.js';
 export function batchCliError(err: unknown): unknown {
   if (err instanceof InputChangedError) return new CliError(err.message, EXIT.fileRejected);
   if (err instanceof InputFileError) return new CliError(`The file was not traced: ${err.message}`, EXIT.fileRejected);
-  if (err instanceof WorkFilesRemovedError || err instanceof BatchStillRunningError) return new CliError(err.message, EXIT.usage);
+  if (err instanceof WorkFilesRemovedError || err instanceof BatchStillRunningError || err instanceof BatchActionRefusedError) return new CliError(err.message, EXIT.usage);
   if (err instanceof InvalidBatchIdError || err instanceof BatchRecordMismatchError || err instanceof BatchNotCancellableError) return new CliError(err.message, EXIT.usage);
   if (err instanceof BatchCancelledError) return new CliError(err.message, EXIT.cancelled);
   if (err instanceof OutputFolderError) {

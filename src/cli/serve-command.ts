@@ -3,6 +3,7 @@ import type { AuditStore } from '../audit/store.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { embeddedRunner, queueRunner, usesQueues } from '../intake/runners.js';
 import { loggerFor } from '../log.js';
+import { withActor, type AuditSink } from '../pipeline/audit-sink.js';
 import type { Provider } from '../pipeline/provider.js';
 import { withBatchMetrics } from '../metrics/batch-metrics.js';
 import type { PdsTraceMetrics } from '../metrics/registry.js';
@@ -11,7 +12,7 @@ import { withLimiterMetrics, withSmspMetrics } from '../metrics/smsp-metrics.js'
 import { startWebServer } from '../web/start.js';
 import type { TracingChoice } from '../web/upload/tracing.js';
 import { CliError, EXIT } from './errors.js';
-import { openRedisRuntime } from './redis-runtime.js';
+import { openRedisRuntime, sharedSmspLimiter } from './redis-runtime.js';
 import { MISUSE_WARNING } from './session.js';
 import { toCliError } from './sign-in-session.js';
 import { configuredProvider, connectSmsp, localLimiter, SIMULATOR_NOTICE } from './smsp-connection.js';
@@ -60,14 +61,27 @@ export function serveTracing(config: Config, metrics?: PdsTraceMetrics): (audit:
     if (usesQueues(config.redisUrl)) {
       const runtime = await openRedisRuntime(config);
       process.stderr.write('Uploads are traced by the pds-trace workers of REDIS_URL.\n');
-      return { runner: queueRunner(config.dataDir, runtime.queues), provider, live: runtime.queues.live, close: () => runtime.close() };
+      // A retry is traced here, not by a worker: under the limit the workers share, as `pds-trace retry` does.
+      const lendCaller = async () => {
+        const limiter = sharedSmspLimiter(config, runtime);
+        const connection = await connectSmsp(config, provider, loggerFor(config), metrics ? withLimiterMetrics(limiter, metrics) : limiter);
+        return { caller: metrics ? withSmspMetrics(connection.client, metrics) : connection.client, release: () => connection.close() };
+      };
+      const runner = queueRunner(config.dataDir, runtime.queues);
+      return { runner, runnerFor: () => runner, provider, live: runtime.queues.live, lendCaller, close: () => runtime.close() };
     }
     // Traced here, so counted here: rows by status, SMSP requests, in flight, limiter waits (as a worker counts them).
     const connection = await connectSmsp(config, provider, loggerFor(config), metrics ? withLimiterMetrics(localLimiter(config), metrics) : undefined);
     if (connection.simulated) process.stderr.write(`${SIMULATOR_NOTICE}\n`);
     process.stderr.write('Uploads are traced in this process (no REDIS_URL).\n');
-    const runner = embeddedRunner(config.dataDir, { caller: metrics ? withSmspMetrics(connection.client, metrics) : connection.client, audit, maxInFlight: config.smsp.maxInFlight });
-    return { runner: metrics ? withBatchMetrics(runner, metrics) : runner, provider, close: () => connection.close() };
+    const caller = metrics ? withSmspMetrics(connection.client, metrics) : connection.client;
+    const runnerAuditing = (sink: AuditSink) => {
+      const runner = embeddedRunner(config.dataDir, { caller, audit: sink, maxInFlight: config.smsp.maxInFlight });
+      return metrics ? withBatchMetrics(runner, metrics) : runner;
+    };
+    // A retry shares the one connection and its limit with the batches being traced; nothing to give back.
+    const lendCaller = async () => ({ caller, release: async () => undefined });
+    return { runner: runnerAuditing(audit), runnerFor: (actor: string) => runnerAuditing(withActor(audit, actor)), provider, lendCaller, close: () => connection.close() };
   };
 }
 

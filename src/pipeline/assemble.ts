@@ -81,7 +81,7 @@ export interface AssembleOptions {
  * no input row, is an AssemblyError: assembling would lose or invent a row. A result whose row
  * digest is not the row's is an InputChangedError: it was traced for another row.
  */
-async function* rowsWithResults(input: InputFile, dataDir: string, meta: BatchMeta): AsyncGenerator<{ row: InputRow; result: RowResult }> {
+export async function* rowsWithResults(input: InputFile, dataDir: string, meta: BatchMeta): AsyncGenerator<{ row: InputRow; result: RowResult }> {
   const ordered = resultsInRowOrder(dataDir, meta);
   try {
     for await (const row of input.rows) {

@@ -16,6 +16,11 @@ export type ProblemCode =
   | 'sign_in_refused'
   | 'not_ready'
   | 'not_cancellable'
+  // Resume and retry (routes/batch-control.ts), and the research file (routes/research.ts).
+  | 'not_resumable'
+  | 'not_retryable'
+  | 'retry_running'
+  | 'research_unavailable'
   | 'bad_request'
   | 'unsupported_media_type'
   | 'server_error'

@@ -28,6 +28,7 @@ import type { BatchViewDeps } from './batch-view.js';
 import { openLiveProgress } from './live-source.js';
 import type { LiveProgress } from '../pipeline/live-progress.js';
 import { registerBatchPages } from './routes/batch-pages.js';
+import { registerResearchRoutes } from './routes/research.js';
 import { registerQueueDashboard } from './dashboard.js';
 import { registerQueueRoutes } from './routes/queues.js';
 import { registerSignInRoutes, signInRateLimit } from './routes/sign-in.js';
@@ -236,7 +237,8 @@ export async function buildWebApp(options: WebAppOptions): Promise<FastifyInstan
   await registerQueueDashboard(app, ctx);
   registerQueueRoutes(app, ctx);
   registerBatchEvents(app, ctx);
-  registerBatchControl(app, ctx);
+  registerBatchControl(app, ctx, options.tracing);
+  registerResearchRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
   registerAdminFolders(app, ctx);
   registerAdminSchedules(app, ctx);

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { hasPermission, type Principal } from '../../auth/authorise.js';
 import { loadBatch } from '../../pipeline/batch.js';
 import { batchFor, mayUse } from '../batch-access.js';
+import { batchActionsView } from '../batch-actions-view.js';
 import { batchDownloads } from '../batch-files.js';
 import { resultsView } from '../batch-results.js';
 import { listVisibleBatches, viewBatch } from '../batch-view.js';
@@ -35,6 +36,7 @@ export function registerBatchPages(app: FastifyInstance, ctx: WebContext): void 
       batch,
       mayDownload,
       mayControl: mayUse(principal, 'control', meta),
+      actions: await batchActionsView(ctx, principal, current, batch),
       downloads: batchDownloads(current),
       results: mayDownload ? await resultsView(current) : undefined,
       confidential: true,
