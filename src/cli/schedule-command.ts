@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { localTime } from '../domain/local-time.js';
 import { loadSchedules, ScheduleFileError } from '../intake/schedules/schedule-file.js';
 import { openScheduleQueue, runNow, scheduleStatuses, syncSchedules } from '../intake/schedules/schedule-queue.js';
 import { CliError, EXIT } from './errors.js';
@@ -30,9 +31,6 @@ async function withSchedules<T>(session: CommandSession, use: (args: { file: str
   }
 }
 
-function local(iso: string | undefined): string {
-  return iso ? new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZoneName: 'short' }) : '-';
-}
 
 export function registerScheduleCommands(program: Command): void {
   const schedule = program.command('schedule').description('nightly schedules: list, sync from PDS_TRACE_SCHEDULES, run one now');
@@ -47,8 +45,8 @@ export function registerScheduleCommands(program: Command): void {
       for (const s of statuses) {
         process.stdout.write(
           `${s.name}  (${s.cron}, ${s.timezone})\n` +
-            `  next run:  ${s.next ? local(s.next) : 'not installed: run `pds-trace schedule sync`'}\n` +
-            `  last run:  ${s.last ? `${local(s.last.slot)}${s.last.late ? ' (late)' : ''}` : '-'}\n` +
+            `  next run:  ${s.next ? localTime(s.next, s.timezone) : 'not installed: run `pds-trace schedule sync`'}\n` +
+            `  last run:  ${s.last ? `${localTime(s.last.slot, s.timezone)}${s.last.late ? ' (late)' : ''}` : '-'}\n` +
             `  outcome:   ${s.lastOutcome}\n`,
         );
       }

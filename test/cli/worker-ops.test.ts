@@ -87,5 +87,10 @@ describe('a worker with schedules and its operations endpoint', () => {
     expect(await list.exited, list.output()).toBe(0);
     const statuses = JSON.parse(list.output().slice(list.output().indexOf('['))) as Array<{ name: string; next?: string; lastOutcome: string }>;
     expect(statuses[0]).toMatchObject({ name: 'every-few-seconds', next: expect.any(String) });
+    // The same for a person: times in the schedule's zone, named (this once threw on Node 20 for any schedule with a run).
+    const text = runCli(['schedule', 'list'], env);
+    expect(await text.exited, text.output()).toBe(0);
+    expect(text.output()).toMatch(/next run: {2}\d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2} (GMT|BST)\n/);
+    expect(text.output()).toMatch(/last run: {2}\d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2} (GMT|BST)/);
   }, 180_000);
 });

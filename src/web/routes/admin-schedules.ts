@@ -1,6 +1,7 @@
 import { access } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Principal } from '../../auth/authorise.js';
+import { localTime } from '../../domain/local-time.js';
 import { readSchedulesDocument } from '../../intake/schedules/schedule-changes.js';
 import { loadSchedules, ScheduleFileError, type Schedule } from '../../intake/schedules/schedule-file.js';
 import { scheduleStatuses, type ScheduleStatus } from '../../intake/schedules/schedule-queue.js';
@@ -15,11 +16,6 @@ import type { WebContext } from '../server.js';
  * from scripts. The document, not a form per field, because the file is the configuration: what is
  * saved is exactly what `schedule sync` and the workers read.
  */
-
-/** A time in the schedule's own zone, the zone its cron is read in, with the zone named. */
-function inZone(iso: string, timeZone: string): string {
-  return new Date(iso).toLocaleString('en-GB', { timeZone, day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });
-}
 
 interface PageState {
   document?: string;
@@ -51,7 +47,7 @@ export function registerAdminSchedules(app: FastifyInstance, ctx: WebContext): v
       fileProblems = err.problems;
     }
     const { list, redis } = await statuses(schedules);
-    const rows = list.map((s) => ({ ...s, nextText: s.next ? inZone(s.next, s.timezone) : 'not installed', lastText: s.last ? `${inZone(s.last.slot, s.timezone)}${s.last.late ? ' (late)' : ''}` : 'not run yet' }));
+    const rows = list.map((s) => ({ ...s, nextText: s.next ? localTime(s.next, s.timezone) : 'not installed', lastText: s.last ? `${localTime(s.last.slot, s.timezone)}${s.last.late ? ' (late)' : ''}` : 'not run yet' }));
     const errors = (state.errors ?? []).map((text) => ({ text, href: '#document' }));
     return reply.page(
       'admin-schedules.njk',
