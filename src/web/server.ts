@@ -19,6 +19,8 @@ import { accessHook, sessionPrincipal, type AccessHookDeps } from './access-hook
 import { logRequest, requestLogLine } from './request-log.js';
 import { isApiRequest, sendProblem } from './problems.js';
 import { registerApiRoutes } from './routes/api.js';
+import { registerAccountPage } from './routes/account.js';
+import { registerAdminUsersPage } from './routes/admin-users.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerBatchControl } from './routes/batch-control.js';
 import { registerBatchEvents } from './routes/batch-events.js';
@@ -30,6 +32,7 @@ import { registerQueueDashboard } from './dashboard.js';
 import { registerQueueRoutes } from './routes/queues.js';
 import { registerSignInRoutes, signInRateLimit } from './routes/sign-in.js';
 import { registerUploadRoutes } from './routes/upload.js';
+import { registerUsersApi } from './routes/users-api.js';
 import type { TracingChoice } from './upload/tracing.js';
 import { FileSessionStore, sessionKey } from './session-store.js';
 import { createViews, NHSUK_DIST, PUBLIC_DIR, SERVICE_NAME } from './views.js';
@@ -91,6 +94,7 @@ const NAVIGATION = [
   { href: '/upload', text: 'Upload' },
   { href: '/audit', text: 'Audit trail' },
   { href: '/queues', text: 'Queues' },
+  { href: '/admin/users', text: 'Users' },
 ] as const;
 
 function navigationFor(principal: Principal | undefined): Array<{ href: string; text: string }> {
@@ -234,5 +238,8 @@ export async function buildWebApp(options: WebAppOptions): Promise<FastifyInstan
   registerBatchEvents(app, ctx);
   registerBatchControl(app, ctx);
   registerAuditRoutes(app, ctx);
+  registerUsersApi(app, ctx);
+  registerAdminUsersPage(app, ctx);
+  registerAccountPage(app, ctx);
   return app;
 }
