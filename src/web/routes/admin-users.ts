@@ -87,7 +87,8 @@ export function registerAdminUsersPage(app: FastifyInstance, ctx: WebContext): v
     if (action === 'add') {
       try {
         const kind = text(form.kind) === 'service' ? 'service' : 'person';
-        const password = kind === 'person' ? passwordsAgree(form) : undefined;
+        // A password typed for a service account is refused (wrong_kind), not silently dropped.
+        const password = kind === 'person' ? passwordsAgree(form) : list(form.password)[0] || undefined;
         const { user, token } = await addUser(ctx, principal, { id, roles: list(form.roles), kind, password, displayName: text(form.displayName) || undefined });
         return render(reply, { done: `Added ${user.id} (${user.kind}, ${user.roles.join(', ')}).`, issuedToken: token ? { id: user.id, token } : undefined });
       } catch (err) {
