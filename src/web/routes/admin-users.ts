@@ -72,7 +72,18 @@ export function registerAdminUsersPage(app: FastifyInstance, ctx: WebContext): v
     const form = state.form ?? {};
     return reply.page(
       'admin-users.njk',
-      { title: 'Users', users, addRoleItems: roleItems(list(form.roles)), form: { id: text(form.id), displayName: text(form.displayName), kind: text(form.kind) || 'person' }, fieldErrors, errors, ...state },
+      {
+        title: 'Users',
+        users,
+        // What was typed comes back, except passwords: never echoed into a page.
+        form: { id: text(form.id), displayName: text(form.displayName), kind: text(form.kind) || 'person' },
+        addRoleItems: roleItems(list(form.roles)),
+        fieldErrors,
+        errors,
+        userError: state.userError,
+        done: state.done,
+        issuedToken: state.issuedToken,
+      },
       status,
     );
   };
