@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { accountState, addAccount, disableAccount, enableAccount, isOwnPassword, replaceToken, setAccountRoles, setPassword, unlockAccount, type AccountAdmin, type AccountState } from '../auth/account-admin.js';
 import { AuthenticationError, signInWithPassword } from '../auth/authenticate.js';
 import { hasPermission, type Principal } from '../auth/authorise.js';
-import { PasswordPolicyError } from '../auth/password.js';
+import { checkPasswordPolicy, PasswordPolicyError } from '../auth/password.js';
 import { isRole, type Role } from '../auth/roles.js';
 import { UserStoreNotAcceptedError } from '../auth/store-ledger.js';
+import { checkRoles } from '../auth/account-rules.js';
 import { USER_ID_PATTERN, UserStoreError, type UserKind, type UserRecord, type UserStoreProblem } from '../auth/users.js';
 import { roleField } from '../audit/event.js';
 import { auditAs } from './access-hook.js';
@@ -189,41 +190,50 @@ export interface ChangeOutcome {
 const ONLY_PASSWORD = new Set(['password', 'currentPassword']);
 
 /**
+ * Refuses what can be refused before anything is changed — the password policy, the roles' own
+ * rules, the kind of account, the current password — so that a request is seldom half done. What
+ * only the store can decide against the other accounts (the last admin) may still refuse a later
+ * change after an earlier one stood.
+ */
+async function checkChange(ctx: WebContext, principal: Principal, user: UserRecord, change: UserChange): Promise<Role[] | undefined> {
+  if (change.password !== undefined) {
+    if (user.kind !== 'person') throw storeProblem('wrong_kind', user.id);
+    checkPasswordPolicy(change.password);
+  }
+  if (change.replaceToken && user.kind !== 'service') throw new UserAdminProblem(400, 'wrong_kind', 'Only a service account has a token; a person has a password');
+  const roles = change.roles === undefined ? undefined : rolesOf(change.roles);
+  if (roles) checkRoles(user.id, user.kind, roles);
+  if (change.password !== undefined && principal.userId === user.id) await proveCurrentPassword(ctx, principal, change.currentPassword);
+  return roles;
+}
+
+/**
  * Makes the changes asked for, in this order: password (or a new token), roles, unlock, disabled;
- * each through the CLI's action and audited as the CLI audits it. The first refusal stops the rest
- * (the changes before it stand, each recorded). Without users.manage: a person's own password only;
- * any other account is answered as if it did not exist, so user ids cannot be probed.
+ * each through the CLI's action and audited as the CLI audits it. Without users.manage: a person's
+ * own password only; any other account is answered as if it did not exist, so user ids cannot be
+ * probed.
  */
 export async function changeUser(ctx: WebContext, principal: Principal, id: string, change: UserChange, route: string): Promise<ChangeOutcome> {
-  const own = principal.userId === id;
   if (!hasPermission(principal, 'users.manage')) {
-    if (!own) await refuse(ctx, principal, route, id, new UserAdminProblem(404, 'not_found', 'There is no user with that id'));
+    if (principal.userId !== id) await refuse(ctx, principal, route, id, new UserAdminProblem(404, 'not_found', 'There is no user with that id'));
     const asked = Object.keys(change);
     if (!isOwnPassword(principal, id) || asked.length === 0 || !asked.every((field) => ONLY_PASSWORD.has(field))) {
       await refuse(ctx, principal, route, id, new UserAdminProblem(403, 'forbidden', 'You may change only your own password.'));
     }
   }
+  const found = await ctx.users.get(id);
+  if (!found) throw storeProblem('not_found', id);
+  const roles = await checkChange(ctx, principal, found, change);
   const admin = webAccountAdmin(ctx, principal);
-  let user = await ctx.users.get(id);
-  if (!user) throw storeProblem('not_found', id);
   let token: string | undefined;
   let lockoutLifted = false;
-  if (change.password !== undefined) {
-    if (user.kind !== 'person') throw storeProblem('wrong_kind', id);
-    if (own) await proveCurrentPassword(ctx, principal, change.currentPassword);
-    user = await setPassword(admin, id, change.password);
-  }
-  if (change.replaceToken) {
-    if (user.kind !== 'service') throw new UserAdminProblem(400, 'wrong_kind', 'Only a service account has a token; a person has a password');
-    token = await replaceToken(admin, id);
-  }
-  if (change.roles !== undefined) user = await setAccountRoles(admin, id, rolesOf(change.roles));
-  if (change.unlock) ({ user, lockoutLifted } = await unlockAccount(admin, id));
-  if (change.disabled === true) user = await disableAccount(admin, id);
-  if (change.disabled === false) {
-    const enabled = await enableAccount(admin, id);
-    user = enabled.user;
-    lockoutLifted ||= enabled.lockoutLifted;
-  }
-  return { user: (await ctx.users.get(id)) ?? user, token, lockoutLifted };
+  if (change.password !== undefined) await setPassword(admin, id, change.password);
+  if (change.replaceToken) token = await replaceToken(admin, id);
+  if (roles) await setAccountRoles(admin, id, roles);
+  if (change.unlock) ({ lockoutLifted } = await unlockAccount(admin, id));
+  if (change.disabled === true) await disableAccount(admin, id);
+  if (change.disabled === false) lockoutLifted = (await enableAccount(admin, id)).lockoutLifted || lockoutLifted;
+  const user = await ctx.users.get(id);
+  if (!user) throw storeProblem('not_found', id);
+  return { user, token, lockoutLifted };
 }

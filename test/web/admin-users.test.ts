@@ -240,6 +240,17 @@ describe('PATCH /api/users/:id by an admin', () => {
     expect(await canSignIn('ada', NEW_PASSWORD)).toBe(true);
   });
 
+  it('checks every change asked for before making any', async () => {
+    const events = await eventsDuring(async () => {
+      const response = await call(ada, 'PATCH', '/api/users/tess', { password: NEW_PASSWORD, roles: ['auditor', 'tracer'] });
+      expect(response.json()).toMatchObject({ code: 'exclusive_role' });
+      expect((await call(ada, 'PATCH', '/api/users/tess', { roles: ['analyst'], password: 'short' })).json()).toMatchObject({ code: 'weak_password' });
+    });
+    expect(events).toEqual([]);
+    expect(await canSignIn('tess', passwordOf('tess'))).toBe(true);
+    expect((await listed()).find((u) => u.id === 'tess')).toMatchObject({ roles: ['tracer'] });
+  });
+
   it('answers 404 for an unknown id and 400 for an unknown field', async () => {
     const unknown = await call(ada, 'PATCH', '/api/users/nobody', { disabled: true });
     expect(unknown.statusCode).toBe(404);
