@@ -152,7 +152,10 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   api('POST /api/audit/verify', ['audit.verify']),
   api('GET /api/users', ['users.manage']),
   api('POST /api/users', ['users.manage']),
-  api('PATCH /api/users/:id', ['users.manage'], 'anyone signed in with a password may change their own password'),
+  // Open to every signed-in caller so that a person can change their own password (the access hook
+  // knows no exceptions); the handler requires users.manage for anything else, and answers 404 for
+  // any other account, as for a batch one may not see.
+  api('PATCH /api/users/:id', [], 'users.manage, except a person changing their own password, giving the current one'),
   api('PUT /api/folders', ['config.change']),
   api('PUT /api/schedules', ['config.change']),
 
@@ -164,6 +167,7 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   page('/queues', ['batch.read.any']),
   page('/audit', ['audit.read', 'audit.verify']),
   page('/admin/users', ['users.manage']),
+  page('/account', [], "one's own account: a person changes their own password there, giving the current one"),
   page('/admin/folders', ['config.change']),
   page('/admin/schedules', ['config.change']),
   page('/admin/dashboard', ['dashboard.view']),

@@ -30,7 +30,7 @@ export interface StoreActor {
 
 export interface StoreChange {
   digest: string;
-  /** added, password_set, roles_set, disabled, enabled, token_replaced, sign_in, accepted. */
+  /** added, password_set, roles_set, disabled, enabled, lockout_lifted, token_replaced, sign_in, accepted. */
   change: string;
   target?: string;
   actor: StoreActor;

@@ -230,6 +230,27 @@ export class UserStore {
     return { user, lockoutLifted };
   }
 
+  /**
+   * Lifts a lockout after failed sign-ins (and clears the count towards one) without enabling the
+   * account: a disabled account stays disabled, so unlocking cannot quietly let it back in. Writes
+   * nothing when there is nothing to lift.
+   */
+  async liftLockout(id: string): Promise<{ user: UserRecord; lockoutLifted: boolean }> {
+    let lockoutLifted = false;
+    const user = await this.#mutate({ change: 'lockout_lifted', target: id }, async (users) => {
+      const record = users.find((u) => u.id === id);
+      if (!record) throw new UserStoreError('not_found', id);
+      lockoutLifted = lockedAt(record, this.#clock());
+      if (record.failedAttempts !== 0 || record.lockoutUntil !== undefined) {
+        record.failedAttempts = 0;
+        delete record.lockoutUntil;
+        record.updatedAt = this.#clock().toISOString();
+      }
+      return { ...record };
+    });
+    return { user, lockoutLifted };
+  }
+
   setRoles(id: string, roles: readonly Role[]): Promise<UserRecord> {
     return this.#change(id, 'roles_set', (user, users) => {
       checkRoles(id, user.kind, roles);

@@ -9,7 +9,7 @@ import { cliAction, processCliIo, showMisuseWarning, showSignedIn, signInOption,
 import { formatPermissionMatrix } from '../auth/matrix-text.js';
 import { DEFAULT_SCRYPT_PARAMS, checkPasswordPolicy, hashPassword } from '../auth/password.js';
 import { isRole, ROLE_NAMES, type Role } from '../auth/roles.js';
-import { issueServiceToken } from '../auth/service-token.js';
+import { accountState, addAccount, disableAccount, enableAccount, isOwnPassword, replaceToken, setAccountRoles, setPassword, type AccountAdmin } from '../auth/account-admin.js';
 import { openRecordedUserStore } from '../auth/recorded-user-store.js';
 import { UserStore, type UserRecord } from '../auth/users.js';
 
@@ -51,8 +51,7 @@ async function newPassword(io: CliIo, userId: string): Promise<string> {
 }
 
 function describeUser(user: UserRecord, now: Date): string {
-  const locked = user.lockoutUntil !== undefined && Date.parse(user.lockoutUntil) > now.getTime();
-  const state = user.disabled ? 'disabled' : locked ? `locked until ${user.lockoutUntil}` : 'enabled';
+  const state = accountState(user, now) === 'locked' ? `locked until ${user.lockoutUntil}` : accountState(user, now);
   return `${user.id.padEnd(20)} ${user.kind.padEnd(7)} ${roleField(user.roles).padEnd(24)} ${state.padEnd(12)} ${user.displayName}`;
 }
 
@@ -122,14 +121,17 @@ async function acceptStore(deps: CliDeps, asUser: string | undefined): Promise<v
   }
 }
 
+/** The account actions (account-admin.ts), done as the signed-in administrator. */
+function accountAdmin(deps: CliDeps, session: CliSession): AccountAdmin {
+  return { users: session.users, record: session.record, passwordParams: deps.passwordParams };
+}
+
 async function addUser(deps: CliDeps, session: CliSession, id: string, flags: AddFlags): Promise<void> {
   const kind = flags.service ? 'service' : 'person';
-  const issued = flags.service ? issueServiceToken() : undefined;
-  const passwordHash = flags.service ? undefined : await hashPassword(await newPassword(deps.io, id), deps.passwordParams ?? DEFAULT_SCRYPT_PARAMS);
-  const user = await session.users.add({ id, displayName: flags.name, roles: flags.role, kind, passwordHash, tokenHash: issued?.hash });
-  await session.record([{ kind: 'user_changed', outcome: 'added', detail: `action=add target=${user.id} kind=${kind} roles=${roleField(user.roles)}` }]);
+  const password = flags.service ? undefined : await newPassword(deps.io, id);
+  const { user, token } = await addAccount(accountAdmin(deps, session), { id, displayName: flags.name, roles: flags.role, kind, password });
   deps.io.stdout.write(`Added ${user.id} (${kind}, ${roleField(user.roles)}).\n`);
-  if (issued) printToken(deps.io, user.id, issued.token);
+  if (token) printToken(deps.io, user.id, token);
 }
 
 function printToken(io: CliIo, userId: string, token: string): void {
@@ -141,7 +143,7 @@ function printToken(io: CliIo, userId: string, token: string): void {
 /** `passwd` is allowed for one's own password, else needs the `users passwd` rule. */
 function ownPasswordOr(target: string): (principal: Principal) => void {
   return (principal) => {
-    if (principal.kind === 'person' && principal.userId === target) return;
+    if (isOwnPassword(principal, target)) return;
     requireAccess(principal, 'cli', 'users passwd');
   };
 }
@@ -179,16 +181,8 @@ export function registerUsersCommand(program: Command, deps: CliDeps = defaultDe
           flags.as,
           async (session) => {
             const target = await session.users.get(id);
-            if (target?.kind === 'service') {
-              const issued = issueServiceToken();
-              await session.users.setTokenHash(id, issued.hash);
-              await session.record([{ kind: 'user_changed', outcome: 'token_replaced', detail: `action=passwd target=${id}` }]);
-              printToken(io, id, issued.token);
-              return;
-            }
-            const hash = await hashPassword(await newPassword(io, id), deps.passwordParams ?? DEFAULT_SCRYPT_PARAMS);
-            await session.users.setPasswordHash(id, hash);
-            await session.record([{ kind: 'user_changed', outcome: 'password_set', detail: `action=passwd target=${id}` }]);
+            if (target?.kind === 'service') return printToken(io, id, await replaceToken(accountAdmin(deps, session), id));
+            await setPassword(accountAdmin(deps, session), id, await newPassword(io, id));
             io.stdout.write(`Password set for ${id}.\n`);
           },
           ownPasswordOr(id),
@@ -204,8 +198,7 @@ export function registerUsersCommand(program: Command, deps: CliDeps = defaultDe
     .action(
       cliAction(async (id: string, flags: { as?: string }) => {
         await withCliSession(deps, 'users disable', flags.as, async (session) => {
-          await session.users.disable(id);
-          await session.record([{ kind: 'user_changed', outcome: 'disabled', detail: `action=disable target=${id}` }]);
+          await disableAccount(accountAdmin(deps, session), id);
           io.stdout.write(`${id} disabled.\n`);
         });
       }),
@@ -219,11 +212,7 @@ export function registerUsersCommand(program: Command, deps: CliDeps = defaultDe
     .action(
       cliAction(async (id: string, flags: { as?: string }) => {
         await withCliSession(deps, 'users enable', flags.as, async (session) => {
-          const { lockoutLifted } = await session.users.enable(id);
-          await session.record([
-            { kind: 'user_changed', outcome: 'enabled', detail: `action=enable target=${id}` },
-            ...(lockoutLifted ? [{ kind: 'lockout_lifted' as const, outcome: 'lifted', detail: `action=enable target=${id}` }] : []),
-          ]);
+          const { lockoutLifted } = await enableAccount(accountAdmin(deps, session), id);
           io.stdout.write(lockoutLifted ? `${id} enabled; the lockout after failed sign-ins is lifted.\n` : `${id} enabled.\n`);
         });
       }),
@@ -238,11 +227,7 @@ export function registerUsersCommand(program: Command, deps: CliDeps = defaultDe
     .action(
       cliAction(async (id: string, flags: { role: Role[]; as?: string }) => {
         await withCliSession(deps, 'users set-roles', flags.as, async (session) => {
-          const before = await session.users.get(id);
-          const after = await session.users.setRoles(id, flags.role);
-          await session.record([
-            { kind: 'role_changed', outcome: 'changed', detail: `target=${id} roles=${roleField(after.roles)} previous=${roleField(before?.roles ?? [])}` },
-          ]);
+          const after = await setAccountRoles(accountAdmin(deps, session), id, flags.role);
           io.stdout.write(`${id}: ${roleField(after.roles)}.\n`);
         });
       }),

@@ -40,7 +40,19 @@ export type ProblemCode =
   | 'invalid_settings'
   | 'schedules_not_configured'
   | 'invalid_schedules'
-  | 'schedules_not_synced';
+  | 'schedules_not_synced'
+  // User administration (src/web/user-admin.ts): the account rules' refusals, each its own code.
+  | 'invalid_user'
+  | 'user_exists'
+  | 'invalid_roles'
+  | 'exclusive_role'
+  | 'service_role'
+  | 'last_admin'
+  | 'wrong_kind'
+  | 'weak_password'
+  | 'current_password_required'
+  | 'current_password_wrong'
+  | 'store_not_accepted';
 
 export function isApiRequest(request: FastifyRequest): boolean {
   const url = request.routeOptions.url ?? request.url;

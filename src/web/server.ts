@@ -21,6 +21,8 @@ import { isApiRequest, sendProblem } from './problems.js';
 import { registerAdminFolders } from './routes/admin-folders.js';
 import { registerAdminSchedules } from './routes/admin-schedules.js';
 import { registerApiRoutes } from './routes/api.js';
+import { registerAccountPage } from './routes/account.js';
+import { registerAdminUsersPage } from './routes/admin-users.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerBatchControl } from './routes/batch-control.js';
 import { registerBatchEvents } from './routes/batch-events.js';
@@ -33,6 +35,7 @@ import { registerQueueDashboard } from './dashboard.js';
 import { registerQueueRoutes } from './routes/queues.js';
 import { registerSignInRoutes, signInRateLimit } from './routes/sign-in.js';
 import { registerUploadRoutes } from './routes/upload.js';
+import { registerUsersApi } from './routes/users-api.js';
 import type { TracingChoice } from './upload/tracing.js';
 import { FileSessionStore, sessionKey } from './session-store.js';
 import { createViews, NHSUK_DIST, PUBLIC_DIR, SERVICE_NAME } from './views.js';
@@ -96,6 +99,7 @@ const NAVIGATION = [
   { href: '/queues', text: 'Queues' },
   { href: '/admin/folders', text: 'Folders' },
   { href: '/admin/schedules', text: 'Schedules' },
+  { href: '/admin/users', text: 'Users' },
 ] as const;
 
 function navigationFor(principal: Principal | undefined): Array<{ href: string; text: string }> {
@@ -242,5 +246,8 @@ export async function buildWebApp(options: WebAppOptions): Promise<FastifyInstan
   registerAuditRoutes(app, ctx);
   registerAdminFolders(app, ctx);
   registerAdminSchedules(app, ctx);
+  registerUsersApi(app, ctx);
+  registerAdminUsersPage(app, ctx);
+  registerAccountPage(app, ctx);
   return app;
 }
