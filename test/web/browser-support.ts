@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 
 /** What every browser test needs: Debian's chromium, axe-core injected into the page, screenshots. */
@@ -19,6 +20,35 @@ export function chromiumPath(): string {
   } catch {
     throw new Error('chromium is not installed: the browser tests need Debian\'s chromium (apt-get install chromium; .ci/run installs it). They are never skipped.');
   }
+}
+
+/** Debian's chromium, headless, with the artefacts folder ready for each page's screenshot. */
+export async function launchChromium(): Promise<Browser> {
+  const executablePath = chromiumPath();
+  await mkdir(ARTEFACTS, { recursive: true });
+  return chromium.launch({ executablePath, args: ['--no-sandbox'] });
+}
+
+/**
+ * What went wrong in the page that no assertion asks about: a script error, or something the
+ * Content-Security-Policy refused. The test expects the list empty at its end.
+ */
+export function pageProblems(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text())) problems.push(message.text());
+  });
+  return problems;
+}
+
+/** Signs in at the sign-in page as a person would, and waits for the page their role lands on. */
+export async function signInInBrowser(page: Page, baseUrl: string, userId: string, password: string, landing = '/batches'): Promise<void> {
+  await page.goto(new URL('/sign-in', baseUrl).href);
+  await page.getByLabel('User id').fill(userId);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((url) => url.pathname === landing);
 }
 
 interface AxeViolation {
