@@ -12,6 +12,7 @@ import { openPgAuditStore } from '../../src/audit/pg-store.js';
 import { BUILT_CLI, ensureBuiltCli } from '../support/built-cli.js';
 import { connectTestRedis, deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
 import { startTestSimulator, type TestSimulator } from '../support/simulator.js';
+import { visibleNames, waitFor } from '../support/wait.js';
 
 /**
  * "From nothing, the README's steps give a working deployment", tried as a new user would:
@@ -50,15 +51,6 @@ function startService(name: string): { output: () => string } {
   return { output: () => output };
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, context: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await probe().catch(() => undefined);
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${context()}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 beforeAll(async () => {
   ensureBuiltCli();
@@ -150,14 +142,13 @@ describe('deploy/bootstrap.sh --demo, from nothing', () => {
     const worker = startService('worker');
     const watch = startService('watch');
     const inbox = path.join(project, 'exchange/watch/inbox');
-    await waitFor('the watcher to take its folder', async () => ((await stat(inbox)).isDirectory() ? true : undefined), 120_000, () => `${watch.output()}\n${worker.output()}`);
+    await waitFor('the watcher to take its folder', async () => ((await stat(inbox)).isDirectory() ? true : undefined), { timeoutMs: 120_000, intervalMs: 500, retryOnError: true, context: () => `${watch.output()}\n${worker.output()}` });
     await copyFile(path.join(REPO, 'samples/cohort-small.csv'), path.join(inbox, 'cohort-small.csv'));
     const outbox = path.join(project, 'exchange/watch/outbox');
     const results = await waitFor(
       'the results in outbox/',
       async () => (await readdir(outbox)).find((f) => f.endsWith('.SIMULATED.results.csv')),
-      300_000,
-      () => `watch:\n${watch.output()}\nworker:\n${worker.output()}`,
+      { timeoutMs: 300_000, intervalMs: 500, retryOnError: true, context: () => `watch:\n${watch.output()}\nworker:\n${worker.output()}` },
     );
     const rows = (await readFile(path.join(outbox, results), 'utf8')).trim().split('\n');
     expect(rows).toHaveLength(201);

@@ -1,6 +1,5 @@
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditStore } from '../../src/audit/store.js';
 import type { Principal } from '../../src/auth/authorise.js';
@@ -18,6 +17,7 @@ import { openTestAudit } from '../support/pipeline.js';
 import { startTestSimulator, type TestSimulator } from '../support/simulator.js';
 import { testSubmitter } from '../intake/submitter.js';
 import { apiSignIn, csrfTokenIn, dataFolderWithPeople, webApp, webConfig, type ApiSession, type WebFixture } from './web-support.js';
+import { visibleNames, waitFor } from '../support/wait.js';
 
 /**
  * `/admin/folders` and `PUT /api/folders` on real folders, and a real watcher taking the new
@@ -27,17 +27,8 @@ import { apiSignIn, csrfTokenIn, dataFolderWithPeople, webApp, webConfig, type A
 const POPULATION = { seed: 'admin-folders', size: 2000 };
 const SERVICE: Principal = { userId: 'svc-inbox', roles: ['tracer'], kind: 'service' };
 
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
-const visible = (dir: string) => readdir(dir).then((names) => names.filter((n) => !n.startsWith('.')).sort());
+const visible = visibleNames;
 
 describe('watched folders administered on the web', () => {
   let web: WebFixture;

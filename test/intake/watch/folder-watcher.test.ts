@@ -20,21 +20,13 @@ import { createSmspClient, type SmspClient } from '../../../src/smsp/client.js';
 import { openTestAudit, readCsv, tempDir } from '../../support/pipeline.js';
 import { startTestSimulator, type TestSimulator } from '../../support/simulator.js';
 import { testSubmitter } from '../submitter.js';
+import { visibleNames, waitFor } from '../../support/wait.js';
 
 const POPULATION = { seed: 'watch-folder', size: 3000 };
 const SERVICE: Principal = { userId: 'svc-inbox', roles: ['tracer'], kind: 'service' };
 
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
-const list = (dir: string) => readdir(dir).then((names) => names.filter((n) => !n.startsWith('.')).sort());
+const list = visibleNames;
 
 describe('a watched folder, on real folders with real writers, against the simulator', () => {
   let simulator: TestSimulator;
@@ -206,7 +198,7 @@ describe('a watched folder, on real folders with real writers, against the simul
     await startWatcher(folder, dataDir);
     await startWatcher(folder, dataDir);
     await Promise.all(Array.from({ length: 20 }, (_, i) => writeFile(`${folder}/inbox/part-${String(i).padStart(2, '0')}.csv`, slice(100 + i * 10, 10))));
-    const done = await waitFor('20 files in done/', async () => ((await list(`${folder}/done`)).length === 20 ? list(`${folder}/done`) : undefined), 120_000);
+    const done = await waitFor('20 files in done/', async () => ((await list(`${folder}/done`)).length === 20 ? list(`${folder}/done`) : undefined), { timeoutMs: 120_000 });
     expect(new Set(done.map((n) => n.replace(/^.*-(part-\d\d\.csv)$/, '$1'))).size).toBe(20);
     expect(await list(`${folder}/failed`)).toEqual([]);
     const batches = await listBatchIds(dataDir);

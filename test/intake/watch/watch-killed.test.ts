@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { withSeenLock } from '../../../src/intake/seen-inputs.js';
 import { batchPaths, listBatchIds, loadBatch } from '../../../src/pipeline/batch.js';
@@ -10,6 +9,7 @@ import { provisionServiceAccount } from '../../support/accounts.js';
 import { readCsv, tempDir } from '../../support/pipeline.js';
 import { smspClientEnv, startTestSimulator, type TestSimulator } from '../../support/simulator.js';
 import { runCli, type CliProcess } from '../../support/worker-process.js';
+import { visibleNames, waitFor } from '../../support/wait.js';
 
 /**
  * `pds-trace watch` as a real process, killed with SIGKILL at the moments that matter (issue 16:
@@ -24,17 +24,8 @@ import { runCli, type CliProcess } from '../../support/worker-process.js';
 
 const POPULATION = { seed: 'watch-killed', size: 2000 };
 
-const visible = (dir: string) => readdir(dir).then((names) => names.filter((n) => !n.startsWith('.')).sort());
+const visible = visibleNames;
 
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>, logs: () => string, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${logs()}`);
-    await sleep(25);
-  }
-}
 
 describe('pds-trace watch killed with SIGKILL, then started again', () => {
   let simulator: TestSimulator;
@@ -64,7 +55,7 @@ describe('pds-trace watch killed with SIGKILL, then started again', () => {
   async function startWatch(folder: string, env: Record<string, string>): Promise<CliProcess> {
     const watch = runCli(['watch', folder, '--stable', '300', '--embedded'], { ...env, SMSP_MAX_IN_FLIGHT: '2' });
     running.push(watch);
-    await waitFor('the watcher to start', async () => (watch.output().includes('pds-trace watching') ? true : watch.child.exitCode !== null ? Promise.reject(new Error(`watch exited:\n${watch.output()}`)) : undefined), logs, 60_000);
+    await waitFor('the watcher to start', async () => (watch.output().includes('pds-trace watching') ? true : watch.child.exitCode !== null ? Promise.reject(new Error(`watch exited:\n${watch.output()}`)) : undefined), { context: logs, timeoutMs: 60_000, intervalMs: 25 });
     return watch;
   }
 
@@ -118,7 +109,7 @@ describe('pds-trace watch killed with SIGKILL, then started again', () => {
       const claimedName = await waitFor('the claim and its marker', async () => {
         const [name] = await visible(`${folder}/processing`);
         return name && (await readdir(`${folder}/processing`)).includes(`.${name}.batch.json`) ? name : undefined;
-      }, logs);
+      }, { context: logs, timeoutMs: 90_000, intervalMs: 25 });
       await kill(first);
       expect(await listBatchIds(dataDir)).toEqual([]);
       expect(await visible(`${folder}/inbox`)).toEqual([]);
@@ -126,7 +117,7 @@ describe('pds-trace watch killed with SIGKILL, then started again', () => {
       await holding;
 
       await startWatch(folder, env);
-      await waitFor('the file in done/', async () => ((await visible(`${folder}/done`)).length > 0 ? true : undefined), logs);
+      await waitFor('the file in done/', async () => ((await visible(`${folder}/done`)).length > 0 ? true : undefined), { context: logs, timeoutMs: 90_000, intervalMs: 25 });
       await expectTracedOnce(folder, dataDir, content, claimedName);
     } finally {
       release();
@@ -150,7 +141,7 @@ describe('pds-trace watch killed with SIGKILL, then started again', () => {
       if (meta?.state !== 'ingested') return undefined;
       const done = (await doneChunks(dataDir, meta)).size;
       return done >= 1 && done < meta.chunks!.length ? id : undefined;
-    }, logs);
+    }, { context: logs, timeoutMs: 90_000, intervalMs: 25 });
     await kill(first);
     const [claimedName] = await visible(`${folder}/processing`);
     expect(claimedName).toMatch(/-nightly\.csv$/);
@@ -159,7 +150,7 @@ describe('pds-trace watch killed with SIGKILL, then started again', () => {
     for (const chunk of tracedBefore) resultsBefore.set(chunk, await readFile(batchPaths(dataDir, batchId).chunkResults(chunk), 'utf8'));
 
     await startWatch(folder, env);
-    await waitFor('the file in done/', async () => ((await visible(`${folder}/done`)).length > 0 ? true : undefined), logs);
+    await waitFor('the file in done/', async () => ((await visible(`${folder}/done`)).length > 0 ? true : undefined), { context: logs, timeoutMs: 90_000, intervalMs: 25 });
     await expectTracedOnce(folder, dataDir, content, claimedName!);
     // The chunks traced before the kill were not traced again.
     for (const [chunk, before] of resultsBefore) expect(await readFile(batchPaths(dataDir, batchId).chunkResults(chunk), 'utf8')).toBe(before);
