@@ -1,7 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AuditEvent } from '../../src/audit/event.js';
-import { openAuditStore } from '../../src/audit/store.js';
-import { apiSignIn, dataFolderWithPeople, passwordOf, webApp, webConfig, type ApiSession, type WebFixture } from './web-support.js';
+import { apiSignIn, auditTrail, dataFolderWithPeople, passwordOf, webApp, webConfig, type ApiSession, type WebFixture } from './web-support.js';
 
 /** The `/admin/users` and `/account` pages, as a browser's forms use them (no script needed). */
 
@@ -11,14 +9,7 @@ let dataDir: string;
 let web: WebFixture;
 let ada: ApiSession;
 
-async function trail(): Promise<AuditEvent[]> {
-  const audit = await openAuditStore({ dataDir });
-  try {
-    return await audit.search();
-  } finally {
-    await audit.close();
-  }
-}
+const trail = () => auditTrail(dataDir);
 
 function page(session: ApiSession, url: string) {
   return web.app.inject({ method: 'GET', url, headers: { cookie: session.cookie } });

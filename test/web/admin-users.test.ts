@@ -2,10 +2,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/audit/event.js';
-import { openAuditStore } from '../../src/audit/store.js';
 import { LOCKOUT_THRESHOLD } from '../../src/auth/authenticate.js';
 import { runCli } from '../auth/cli-harness.js';
-import { apiSignIn, dataFolderWithPeople, passwordOf, webApp, webConfig, type ApiSession, type WebFixture } from './web-support.js';
+import { apiSignIn, auditTrail, dataFolderWithPeople, passwordOf, webApp, webConfig, type ApiSession, type WebFixture } from './web-support.js';
 
 /**
  * `GET /api/users`, `POST /api/users`, `PATCH /api/users/:id`: `pds-trace users` for scripts, with
@@ -18,14 +17,7 @@ let dataDir: string;
 let web: WebFixture;
 let ada: ApiSession;
 
-async function trail(): Promise<AuditEvent[]> {
-  const audit = await openAuditStore({ dataDir });
-  try {
-    return await audit.search();
-  } finally {
-    await audit.close();
-  }
-}
+const trail = () => auditTrail(dataDir);
 
 /** Events appended while `action` ran. */
 async function eventsDuring(action: () => Promise<unknown>): Promise<AuditEvent[]> {

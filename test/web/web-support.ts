@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { openAuditStore } from '../../src/audit/store.js';
 import type { AuditStore } from '../../src/audit/store.js';
+import type { AuditEvent } from '../../src/audit/event.js';
 import { hashPassword, type ScryptParams } from '../../src/auth/password.js';
 import { openRecordedUserStore } from '../../src/auth/recorded-user-store.js';
 import type { Role } from '../../src/auth/roles.js';
@@ -67,6 +68,16 @@ export async function webApp(config: Readonly<Config>, options: { clock?: () => 
       await audit.close();
     },
   };
+}
+
+/** The audit trail of a data folder as it stands (searched with `query`), read as an auditor's tools read it. */
+export async function auditTrail(dataDir: string, query?: Parameters<AuditStore['search']>[0]): Promise<AuditEvent[]> {
+  const audit = await openAuditStore({ dataDir });
+  try {
+    return await audit.search(query);
+  } finally {
+    await audit.close();
+  }
 }
 
 /** The `name=value` of the session cookie a response set. */
