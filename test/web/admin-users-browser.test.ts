@@ -45,7 +45,7 @@ describe('user administration in chromium', () => {
     await addForm.getByLabel('The same password again').fill('a synthetic new passphrase');
     await page.getByRole('button', { name: 'Add user' }).click();
     await page.waitForSelector('.nhsuk-error-summary');
-    await page.waitForFunction("document.activeElement?.classList.contains('nhsuk-error-summary')");
+    await page.locator('.nhsuk-error-summary:focus').waitFor();
     expect(await page.textContent('.nhsuk-error-summary')).toContain('Enter a user id of 1 to 64 lower-case letters');
     expect(await page.title()).toMatch(/^Error: Users/);
     await page.locator('.nhsuk-error-summary a').click();

@@ -60,7 +60,7 @@ describe('the web service in chromium', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForSelector('.nhsuk-error-summary');
     expect(await page.title()).toMatch(/^Error: /);
-    await page.waitForFunction("document.activeElement?.classList.contains('nhsuk-error-summary')");
+    await page.locator('.nhsuk-error-summary:focus').waitFor();
     await expectAccessible(page, 'sign-in-error');
 
     await page.getByLabel('Password').fill(passwordOf('tess'));

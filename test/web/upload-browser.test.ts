@@ -53,7 +53,7 @@ describe('the upload journey in chromium', () => {
     await page.getByRole('button', { name: 'Upload and check' }).click();
     await page.waitForSelector('.nhsuk-error-summary');
     expect(await page.textContent('.nhsuk-error-summary')).toContain('Save As');
-    await page.waitForFunction("document.activeElement?.classList.contains('nhsuk-error-summary')");
+    await page.locator('.nhsuk-error-summary:focus').waitFor();
     await expectAccessible(page, 'upload-error');
 
     await page.setInputFiles('#file-input', cohort.csvPath);
