@@ -1,12 +1,12 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MISUSE_WARNING } from '../../src/cli/session.js';
 import { startWebServer, type RunningWebServer } from '../../src/web/start.js';
 import { connectTestRedis, deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
-import { ARTEFACTS, chromiumPath, expectAccessible } from './browser-support.js';
+import { expectAccessible, launchChromium, pageProblems, signInInBrowser } from './browser-support.js';
 import { dataFolderWithPeople, FAST_SCRYPT, passwordOf, webConfig } from './web-support.js';
 
 /**
@@ -22,7 +22,6 @@ describe('folders and schedules administered in chromium', () => {
   let schedulesFile: string;
 
   beforeAll(async () => {
-    await mkdir(ARTEFACTS, { recursive: true });
     const { dir, dataDir } = await dataFolderWithPeople();
     folder = path.join(dir, 'watch', 'pas');
     await mkdir(folder, { recursive: true });
@@ -31,7 +30,7 @@ describe('folders and schedules administered in chromium', () => {
     prefix = uniquePrefix('admin-browser');
     const config = webConfig(dataDir, { PDS_TRACE_WATCH_FOLDERS: folder, PDS_TRACE_SCHEDULES: schedulesFile, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix });
     server = await startWebServer({ config, host: '127.0.0.1', port: 0, trustProxy: false, misuseWarning: MISUSE_WARNING, passwordParams: FAST_SCRYPT });
-    browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
@@ -42,16 +41,8 @@ describe('folders and schedules administered in chromium', () => {
 
   it('corrects a folder\'s settings and the schedules through their error summaries', async () => {
     const page = await (await browser.newContext()).newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (error) => problems.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text())) problems.push(message.text());
-    });
-    await page.goto(new URL('/sign-in', server.url).href);
-    await page.getByLabel('User id').fill('ada');
-    await page.getByLabel('Password').fill(passwordOf('ada'));
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((url) => url.pathname === '/batches');
+    const problems = pageProblems(page);
+    await signInInBrowser(page, server.url, 'ada', passwordOf('ada'));
 
     await page.getByRole('link', { name: 'Folders', exact: true }).click();
     await page.waitForURL((url) => url.pathname === '/admin/folders');

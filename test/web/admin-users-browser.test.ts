@@ -1,10 +1,9 @@
-import { mkdir } from 'node:fs/promises';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MISUSE_WARNING } from '../../src/cli/session.js';
 import { startWebServer, type RunningWebServer } from '../../src/web/start.js';
 import { recordedUsers } from '../support/accounts.js';
-import { ARTEFACTS, chromiumPath, expectAccessible } from './browser-support.js';
+import { expectAccessible, launchChromium, pageProblems, signInInBrowser } from './browser-support.js';
 import { dataFolderWithPeople, FAST_SCRYPT, passwordOf, webConfig } from './web-support.js';
 
 /**
@@ -17,11 +16,9 @@ describe('user administration in chromium', () => {
   let dataDir: string;
 
   beforeAll(async () => {
-    const executablePath = chromiumPath();
-    await mkdir(ARTEFACTS, { recursive: true });
     ({ dataDir } = await dataFolderWithPeople());
     server = await startWebServer({ config: webConfig(dataDir), host: '127.0.0.1', port: 0, trustProxy: false, misuseWarning: MISUSE_WARNING, passwordParams: FAST_SCRYPT });
-    browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
@@ -31,17 +28,8 @@ describe('user administration in chromium', () => {
   it('adds a user, shows the error summary for a bad id, disables a user, with no accessibility violations', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (error) => problems.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text())) problems.push(message.text());
-    });
-
-    await page.goto(new URL('/sign-in', server.url).href);
-    await page.getByLabel('User id').fill('ada');
-    await page.getByLabel('Password').fill(passwordOf('ada'));
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((url) => url.pathname === '/batches');
+    const problems = pageProblems(page);
+    await signInInBrowser(page, server.url, 'ada', passwordOf('ada'));
 
     await page.getByRole('link', { name: 'Users', exact: true }).click();
     await page.waitForURL((url) => url.pathname === '/admin/users');
@@ -57,7 +45,7 @@ describe('user administration in chromium', () => {
     await addForm.getByLabel('The same password again').fill('a synthetic new passphrase');
     await page.getByRole('button', { name: 'Add user' }).click();
     await page.waitForSelector('.nhsuk-error-summary');
-    await page.waitForFunction("document.activeElement?.classList.contains('nhsuk-error-summary')");
+    await page.locator('.nhsuk-error-summary:focus').waitFor();
     expect(await page.textContent('.nhsuk-error-summary')).toContain('Enter a user id of 1 to 64 lower-case letters');
     expect(await page.title()).toMatch(/^Error: Users/);
     await page.locator('.nhsuk-error-summary a').click();

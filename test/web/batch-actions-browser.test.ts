@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCohort } from '../../src/simulator/cohort.js';
 import { RESEARCH_COLUMNS } from '../../src/pipeline/research-file.js';
-import { ARTEFACTS, chromiumPath, expectAccessible } from './browser-support.js';
+import { expectAccessible, launchChromium, signInInBrowser } from './browser-support.js';
 import { ageBatch, interruptedBatch } from './batch-actions-support.js';
 import { apiUpload, POPULATION, signIn, startUploadServer, uploadForm, waitForBatch, type UploadServer } from './upload-support.js';
 import { passwordOf } from './web-support.js';
@@ -23,8 +22,6 @@ describe('resume, retry and the research file on the batch page, in chromium', (
   let errorRows: number;
 
   beforeAll(async () => {
-    const executablePath = chromiumPath();
-    await mkdir(ARTEFACTS, { recursive: true });
     web = await startUploadServer();
     const cohort = await writeCohort({ ...POPULATION, rows: 20, outDir: path.join(web.dir, 'cohorts'), name: 'actions-cohort' });
     // The simulator's trigger name: these rows get ITK 2200 (not retryable) every time, so end as error.
@@ -36,7 +33,7 @@ describe('resume, retry and the research file on the batch page, in chromium', (
     finished = ((await response.json()) as { id: string }).id;
     const done = await waitForBatch(web.url, ann, finished);
     errorRows = done.byStatus.error ?? 0;
-    browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
@@ -46,11 +43,7 @@ describe('resume, retry and the research file on the batch page, in chromium', (
   async function signedIn(): Promise<Page> {
     const context = await browser.newContext({ acceptDownloads: true });
     const page = await context.newPage();
-    await page.goto(new URL('/sign-in', web.url).href);
-    await page.getByLabel('User id').fill('ann');
-    await page.getByLabel('Password').fill(passwordOf('ann'));
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((url) => url.pathname === '/batches');
+    await signInInBrowser(page, web.url, 'ann', passwordOf('ann'));
     return page;
   }
 

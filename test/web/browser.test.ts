@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MISUSE_WARNING } from '../../src/cli/session.js';
 import type { BatchMeta } from '../../src/pipeline/batch.js';
 import { startWebServer, type RunningWebServer } from '../../src/web/start.js';
-import { ARTEFACTS, chromiumPath, expectAccessible } from './browser-support.js';
+import { expectAccessible, launchChromium, pageProblems, signInInBrowser } from './browser-support.js';
 import { dataFolderWithPeople, FAST_SCRYPT, passwordOf, tracedBatch, webConfig } from './web-support.js';
 
 /**
@@ -19,15 +19,12 @@ describe('the web service in chromium', () => {
   let server: RunningWebServer;
   let browser: Browser;
   let batch: BatchMeta;
-  const problems: string[] = [];
 
   beforeAll(async () => {
-    const executablePath = chromiumPath();
-    await mkdir(ARTEFACTS, { recursive: true });
     const { dir, dataDir } = await dataFolderWithPeople();
     batch = await tracedBatch(dataDir, path.join(dir, 'out'), 'tess', 25);
     server = await startWebServer({ config: webConfig(dataDir), host: '127.0.0.1', port: 0, trustProxy: false, misuseWarning: MISUSE_WARNING, passwordParams: FAST_SCRYPT });
-    browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
@@ -39,10 +36,7 @@ describe('the web service in chromium', () => {
     const page = await context.newPage();
     // A CSP refusal, a script error or one of our own files failing to load would show here. (The
     // NHS fonts come from assets.nhs.uk, unreachable from the test machine: not ours to check.)
-    page.on('console', (message) => {
-      if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text())) problems.push(message.text());
-    });
-    page.on('pageerror', (error) => problems.push(error.message));
+    const problems = pageProblems(page);
     page.on('requestfailed', (request) => {
       // ERR_ABORTED is the browser dropping a request when the page navigates on (a favicon still
       // loading as a form submits): not a failure of ours; a missing asset shows as a 4xx below.
@@ -66,7 +60,7 @@ describe('the web service in chromium', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForSelector('.nhsuk-error-summary');
     expect(await page.title()).toMatch(/^Error: /);
-    await page.waitForFunction("document.activeElement?.classList.contains('nhsuk-error-summary')");
+    await page.locator('.nhsuk-error-summary:focus').waitFor();
     await expectAccessible(page, 'sign-in-error');
 
     await page.getByLabel('Password').fill(passwordOf('tess'));
@@ -99,11 +93,7 @@ describe('the web service in chromium', () => {
   it("does not let a tracer open another tracer's batch or its results, nor find it in their list", async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    await page.goto(new URL('/sign-in', server.url).href);
-    await page.getByLabel('User id').fill('tom');
-    await page.getByLabel('Password').fill(passwordOf('tom'));
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((url) => url.pathname === '/batches');
+    await signInInBrowser(page, server.url, 'tom', passwordOf('tom'));
     expect(await page.textContent('main')).not.toContain('cohort-tess.csv');
 
     // Not found, as for a batch that does not exist: its id tells tom nothing, not even that it is there.

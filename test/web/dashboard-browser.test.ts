@@ -1,10 +1,10 @@
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MISUSE_WARNING } from '../../src/cli/session.js';
 import { startWebServer, type RunningWebServer } from '../../src/web/start.js';
 import { traceThroughQueues, type QueuedBatch } from '../metrics/queued-batch.js';
 import { TEST_REDIS_URL } from '../support/redis.js';
-import { chromiumPath } from './browser-support.js';
+import { launchChromium, pageProblems, signInInBrowser } from './browser-support.js';
 import { dataFolderWithPeople, FAST_SCRYPT, passwordOf, webConfig } from './web-support.js';
 
 /**
@@ -25,7 +25,7 @@ describe('the queue dashboard in chromium', () => {
     const { dataDir } = await dataFolderWithPeople();
     const config = webConfig(dataDir, { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: batch.prefix });
     server = await startWebServer({ config, host: '127.0.0.1', port: 0, trustProxy: false, misuseWarning: MISUSE_WARNING, passwordParams: FAST_SCRYPT });
-    browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
+    browser = await launchChromium();
   }, 180_000);
   afterAll(async () => {
     await browser?.close();
@@ -35,19 +35,11 @@ describe('the queue dashboard in chromium', () => {
 
   async function signedInBoard(id: string): Promise<{ page: Page; problems: string[] }> {
     const page = await (await browser.newContext()).newPage();
-    const problems: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text()) && !REFUSED_ON_PURPOSE.test(message.text())) problems.push(message.text());
-    });
-    page.on('pageerror', (error) => problems.push(error.message));
+    const problems = pageProblems(page, REFUSED_ON_PURPOSE);
     page.on('response', (response) => {
       if (response.url().startsWith(server.url) && response.status() >= 400) problems.push(`${response.url()}: ${response.status()}`);
     });
-    await page.goto(new URL('/sign-in', server.url).href);
-    await page.getByLabel('User id').fill(id);
-    await page.getByLabel('Password').fill(passwordOf(id));
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((url) => url.pathname === '/batches');
+    await signInInBrowser(page, server.url, id, passwordOf(id));
     await page.goto(new URL('/admin/dashboard/queue/trace', server.url).href);
     await page.getByText('pds-trace queues').first().waitFor({ timeout: 30_000 });
     return { page, problems };

@@ -1,14 +1,13 @@
-import { mkdir } from 'node:fs/promises';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MISUSE_WARNING } from '../../src/cli/session.js';
 import { openScheduleQueue } from '../../src/intake/schedules/schedule-queue.js';
 import { openQueues, type PipelineQueues } from '../../src/pipeline/queues.js';
 import { startWebServer, type RunningWebServer } from '../../src/web/start.js';
 import { connectTestRedis, deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
-import { ARTEFACTS, chromiumPath, expectAccessible } from './browser-support.js';
+import { expectAccessible, launchChromium, pageProblems, signInInBrowser } from './browser-support.js';
 import { failedJobs } from './queue-jobs.js';
 import { dataFolderWithPeople, FAST_SCRYPT, passwordOf, webConfig } from './web-support.js';
 
@@ -26,7 +25,6 @@ describe('the queues page in chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    await mkdir(ARTEFACTS, { recursive: true });
     redis = connectTestRedis();
     pipeline = openQueues(redis, prefix);
     schedule = openScheduleQueue(redis, prefix);
@@ -36,7 +34,7 @@ describe('the queues page in chromium', () => {
     const { dataDir } = await dataFolderWithPeople();
     const config = webConfig(dataDir, { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix });
     server = await startWebServer({ config, host: '127.0.0.1', port: 0, trustProxy: false, misuseWarning: MISUSE_WARNING, passwordParams: FAST_SCRYPT });
-    browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
@@ -49,11 +47,7 @@ describe('the queues page in chromium', () => {
 
   async function signedIn(url: string, id: string) {
     const page = await (await browser.newContext()).newPage();
-    await page.goto(new URL('/sign-in', url).href);
-    await page.getByLabel('User id').fill(id);
-    await page.getByLabel('Password').fill(passwordOf(id));
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((at) => at.pathname === '/batches');
+    await signInInBrowser(page, url, id, passwordOf(id));
     return page;
   }
 
@@ -73,11 +67,7 @@ describe('the queues page in chromium', () => {
 
   it('shows an operator the queues from the header, follows them without a reload, and links to the dashboard', async () => {
     const page = await signedIn(server.url, 'otto');
-    const problems: string[] = [];
-    page.on('pageerror', (error) => problems.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text())) problems.push(message.text());
-    });
+    const problems = pageProblems(page);
 
     await page.getByRole('link', { name: 'Queues', exact: true }).click();
     await page.waitForURL((url) => url.pathname === '/queues');

@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCohort } from '../../src/simulator/cohort.js';
 import { expectResultsMatchGroundTruth, readCsv } from '../support/pipeline.js';
-import { ARTEFACTS, chromiumPath, expectAccessible } from './browser-support.js';
+import { expectAccessible, launchChromium, pageProblems, signInInBrowser } from './browser-support.js';
 import { POPULATION, startUploadServer, uploadsLeft, type UploadServer } from './upload-support.js';
 import { passwordOf } from './web-support.js';
 
@@ -20,11 +19,9 @@ describe('the upload journey in chromium', () => {
   let cohort: { csvPath: string; expectedPath: string };
 
   beforeAll(async () => {
-    const executablePath = chromiumPath();
-    await mkdir(ARTEFACTS, { recursive: true });
     web = await startUploadServer();
     cohort = await writeCohort({ ...POPULATION, rows: 80, outDir: path.join(web.dir, 'cohorts'), name: 'research-cohort' });
-    browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
@@ -40,18 +37,10 @@ describe('the upload journey in chromium', () => {
     const context = await browser.newContext({ acceptDownloads: true });
     const page = await context.newPage();
     const visited: string[] = [];
-    const problems: string[] = [];
+    const problems = pageProblems(page);
     page.on('request', (request) => visited.push(request.url()));
-    page.on('pageerror', (error) => problems.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text())) problems.push(message.text());
-    });
 
-    await page.goto(new URL('/sign-in', web.url).href);
-    await page.getByLabel('User id').fill('tess');
-    await page.getByLabel('Password').fill(passwordOf('tess'));
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((url) => url.pathname === '/batches');
+    await signInInBrowser(page, web.url, 'tess', passwordOf('tess'));
 
     await page.getByRole('link', { name: 'Upload', exact: true }).click();
     await page.waitForURL((url) => url.pathname === '/upload');
@@ -64,7 +53,7 @@ describe('the upload journey in chromium', () => {
     await page.getByRole('button', { name: 'Upload and check' }).click();
     await page.waitForSelector('.nhsuk-error-summary');
     expect(await page.textContent('.nhsuk-error-summary')).toContain('Save As');
-    await page.waitForFunction("document.activeElement?.classList.contains('nhsuk-error-summary')");
+    await page.locator('.nhsuk-error-summary:focus').waitFor();
     await expectAccessible(page, 'upload-error');
 
     await page.setInputFiles('#file-input', cohort.csvPath);
