@@ -3,6 +3,7 @@ import { QUEUE_NAMES } from '../src/pipeline/queues.js';
 import { isRedisConnectionError } from '../src/pipeline/redis-connection-errors.js';
 import { assembleProcessor } from './assemble.js';
 import { TraceSlots } from './trace-slots.js';
+import { WorkerShutdown } from './worker-shutdown.js';
 import type { JobContext } from './context.js';
 import { ingestProcessor } from './ingest.js';
 import { traceProcessor } from './trace.js';
@@ -38,13 +39,18 @@ export function startWorkers(ctx: JobContext, settings: WorkerSettings): Pipelin
   const slots = new TraceSlots(settings.traceConcurrency, (open) => {
     trace.concurrency = settings.traceConcurrency + (open ? 1 : 0);
   });
-  const trace: Worker = new Worker(QUEUE_NAMES.trace, traceProcessor(ctx, { slots, stopping: () => stopping }), { ...common, concurrency: settings.traceConcurrency });
+  const shutdown = new WorkerShutdown();
+  const trace: Worker = new Worker(QUEUE_NAMES.trace, shutdown.processor(QUEUE_NAMES.trace, traceProcessor(ctx, { slots, stopping: () => stopping })), {
+    ...common,
+    concurrency: settings.traceConcurrency,
+  });
   const workers = [
-    new Worker(QUEUE_NAMES.ingest, ingestProcessor(ctx), { ...common, concurrency: 1 }),
+    new Worker(QUEUE_NAMES.ingest, shutdown.processor(QUEUE_NAMES.ingest, ingestProcessor(ctx)), { ...common, concurrency: 1 }),
     trace,
-    new Worker(QUEUE_NAMES.assemble, assembleProcessor(ctx), { ...common, concurrency: 1 }),
+    new Worker(QUEUE_NAMES.assemble, shutdown.processor(QUEUE_NAMES.assemble, assembleProcessor(ctx)), { ...common, concurrency: 1 }),
   ];
   for (const worker of workers) {
+    shutdown.follow(worker);
     worker.on('error', (err) => {
       // An outage is said once by the process that owns the connection, not here per reconnect.
       if (!isRedisConnectionError(err)) ctx.logger.error('worker error', { queue: worker.name, error: err });
@@ -56,17 +62,7 @@ export function startWorkers(ctx: JobContext, settings: WorkerSettings): Pipelin
     async close(timeoutMs = 30_000) {
       // A bulk job waiting for a slot goes back to the queue rather than start a chunk now.
       stopping = true;
-      let timer: NodeJS.Timeout | undefined;
-      const graceful = Promise.all(workers.map((w) => w.close()));
-      const deadline = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), timeoutMs);
-      });
-      if ((await Promise.race([graceful, deadline])) === 'timeout') {
-        // Running jobs see their AbortSignal fire; their chunks are traced again later, never half-written.
-        for (const w of workers) w.cancelAllJobs?.('shutdown');
-        await Promise.all(workers.map((w) => w.close(true)));
-      }
-      clearTimeout(timer);
+      await shutdown.close(workers, timeoutMs);
     },
   };
 }

@@ -1,4 +1,5 @@
 import { Worker } from 'bullmq';
+import { stoppable, type StoppableWorkers } from '../../jobs/worker-shutdown.js';
 import { openRecordedUserStore } from '../auth/recorded-user-store.js';
 import { serviceAccountSubmitter } from '../intake/account-submitter.js';
 import { queueRunner } from '../intake/runners.js';
@@ -13,7 +14,12 @@ import type { CommandSession } from './session.js';
  * due run is submitted through the intake as its schedule's owner, onto the queues every worker
  * traces from. One at a time: a run only submits, it does not wait for its batch.
  */
-export async function startScheduleWorker(session: CommandSession, runtime: RedisRuntime, provider: Provider, logger: Logger): Promise<Worker | undefined> {
+export async function startScheduleWorker(
+  session: CommandSession,
+  runtime: RedisRuntime,
+  provider: Provider,
+  logger: Logger,
+): Promise<(StoppableWorkers & { worker: Worker }) | undefined> {
   const { config } = session;
   if (!config.schedulesFile) return undefined;
   const users = await openRecordedUserStore(config.dataDir, { sink: session.audit, trail: session.audit, origin: config.smsp.auditIdentity.uri });
@@ -32,5 +38,5 @@ export async function startScheduleWorker(session: CommandSession, runtime: Redi
     logger.info('scheduled run', { schedule: run.schedule, state: run.state, batchId: run.batchId, late: run.late }),
   );
   worker.on('failed', (job, err) => logger.warn('scheduled run failed', { jobId: job?.id, error: err.message }));
-  return worker;
+  return { worker, ...stoppable([worker]) };
 }

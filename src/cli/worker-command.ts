@@ -44,7 +44,7 @@ export function registerWorkerCommand(program: Command): void {
       });
       countAssembledBatches(metrics, local.workers.workers.find((w) => w.name === QUEUE_NAMES.assemble)!, config.dataDir);
       const scheduler = await startScheduleWorker(session, runtime, provider, logger);
-      const allWorkers = [...local.workers.workers, ...(scheduler ? [scheduler] : [])];
+      const allWorkers = [...local.workers.workers, ...(scheduler ? [scheduler.worker] : [])];
       const endpoint = await startOpsEndpoint(config, metrics, { redisUrl: config.redisUrl, audit, workers: allWorkers });
       if (endpoint) process.stderr.write(`Metrics and health at ${endpoint.url}/metrics, /healthz and /readyz\n`);
       if (scheduler) process.stderr.write(`Running the schedules of ${config.schedulesFile} when due\n`);
@@ -64,8 +64,9 @@ export function registerWorkerCommand(program: Command): void {
       clearInterval(sweeper);
       // Before the audit store closes: a sweep records what it removed.
       await sweeping;
-      await scheduler?.close();
-      await local.close(Number(flags.shutdownTimeout));
+      const shutdownTimeout = Number(flags.shutdownTimeout);
+      await scheduler?.close(shutdownTimeout);
+      await local.close(shutdownTimeout);
       await endpoint?.close();
       await runtime.close();
       logger.info('worker stopped');

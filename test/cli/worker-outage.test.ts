@@ -48,4 +48,30 @@ describe('a worker through a Redis outage', () => {
       if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
     }
   }, 120_000);
+
+  it('stops on SIGTERM while Redis is away, a worker and a watcher alike, within seconds rather than never', async () => {
+    const dir = await tempDir('stop-in-outage');
+    const env = { PDS_TRACE_DATA_DIR: `${dir}/data`, REDIS_URL: redis.url, LOG_LEVEL: 'info' };
+    await redis.restart();
+    const worker = runBuiltCli(['worker', '--shutdown-timeout', '2000'], env);
+    const watch = runBuiltCli(['watch', `${dir}/watched`], env);
+    try {
+      await waitFor(worker.output, /pds-trace worker running/);
+      await waitFor(watch.output, /pds-trace watching/);
+      await redis.kill();
+      await waitFor(worker.output, /not answering/);
+      await waitFor(watch.output, /not answering/);
+      // BullMQ's own graceful close waits on Redis: this is where both used to hang until killed.
+      const asked = Date.now();
+      worker.child.kill('SIGTERM');
+      watch.child.kill('SIGTERM');
+      const ended = await Promise.race([Promise.all([worker.exited, watch.exited]), new Promise((r) => setTimeout(() => r('still running'), 20_000))]);
+      expect(ended, `worker:\n${worker.output()}\nwatch:\n${watch.output()}`).toEqual([0, 0]);
+      expect(Date.now() - asked).toBeLessThan(20_000);
+      expect(worker.output()).toContain('worker stopped');
+      expect(`${worker.output()}${watch.output()}`).not.toMatch(STACK_TRACE);
+    } finally {
+      for (const child of [worker.child, watch.child]) if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 120_000);
 });

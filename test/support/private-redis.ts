@@ -22,7 +22,13 @@ export class PrivateRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  private get running(): boolean {
+    return this.process !== undefined && this.process.exitCode === null && this.process.signalCode === null;
+  }
+
+  /** Starts it again after `kill`; while it runs, nothing (a second server could not take the port). */
   async restart(): Promise<void> {
+    if (this.running) return;
     this.process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
     const deadline = Date.now() + 10_000;
     while (!(await answers(this.port))) {
@@ -34,7 +40,7 @@ export class PrivateRedis {
   /** SIGKILL: no shutdown, no save. */
   async kill(): Promise<void> {
     const child = this.process;
-    if (!child || child.exitCode !== null) return;
+    if (!child || !this.running) return;
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
     await exited;
