@@ -46,6 +46,10 @@ export function priorityJobOptions(options: Pick<BatchOptions, 'priority'>): Job
 const requestClass = new AsyncLocalStorage<PriorityClass>();
 
 export function withRequestPriority<T>(priority: PriorityClass, fn: () => T): T {
+  // On Node 20 the first AsyncLocalStorage.run turns on promise hooks for the whole process, a cost
+  // on every promise after it. Interactive is what a request is without a store, so an interactive
+  // batch outside any bulk one needs none (the CLI's trace, a web upload traced in serve).
+  if (priority === 'interactive' && requestClass.getStore() === undefined) return fn();
   return requestClass.run(priority, fn);
 }
 
