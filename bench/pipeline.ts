@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { createBatch } from '../src/pipeline/batch.js';
 import { smspProvider } from '../src/pipeline/provider.js';
-import { openQueues, submitBatch } from '../src/pipeline/queues.js';
+import { openQueues, submitBatch, type PipelineQueues } from '../src/pipeline/queues.js';
 import { BatchWatcher } from '../src/pipeline/watch-batch.js';
 import { writeCohort } from '../src/simulator/cohort.js';
 import type { SimulatorMetricsSnapshot } from '../src/simulator/metrics.js';
@@ -175,6 +175,17 @@ export function smspEnv(simulator: Simulator, maxInFlight: number): Record<strin
 }
 
 /** Whichever limit binds: the answers' pace for the slots open, or the starts allowed per second. */
+/** Closes the queues and leaves the shared Redis as it was found. */
+export async function closeQueues(queues: PipelineQueues, redis: Redis, prefix: string): Promise<void> {
+  await queues.close();
+  for (let cursor = '0', keys: string[] = []; ; ) {
+    [cursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    if (keys.length > 0) await redis.del(...keys);
+    if (cursor === '0') break;
+  }
+  redis.disconnect();
+}
+
 export function idealRequestsPerSecond(smsp: { maxInFlight: number; latencyMs: number; maxRatePerSecond?: number }): number {
   return Math.min(smsp.maxInFlight / (smsp.latencyMs / 1000), smsp.maxRatePerSecond ?? Infinity);
 }
@@ -222,14 +233,7 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Pipe
       }, smspProvider(simulator.url));
       await submitBatch(queues, batch);
       await new BatchWatcher(path.join(options.dir, 'data'), batch.id).waitUntilFinished({ intervalMs: 100 });
-      await queues.close();
-      // Leave the shared Redis as we found it.
-      for (let cursor = '0', keys: string[] = []; ; ) {
-        [cursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-        if (keys.length > 0) await redis.del(...keys);
-        if (cursor === '0') break;
-      }
-      redis.disconnect();
+      await closeQueues(queues, redis, prefix);
     }
     const wallSeconds = (performance.now() - started) / 1000;
     for (const s of samplers) s.stop();

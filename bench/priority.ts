@@ -9,7 +9,7 @@ import { doneChunks, jobIds, openQueues, submitBatch, type PipelineQueues } from
 import { BatchWatcher } from '../src/pipeline/watch-batch.js';
 import { writeCohort } from '../src/simulator/cohort.js';
 import { provisionServiceAccount } from '../test/support/accounts.js';
-import { node, POPULATION, smspEnv, startSimulatorProcess, waitForOutput } from './pipeline.js';
+import { closeQueues, node, POPULATION, smspEnv, startSimulatorProcess, waitForOutput } from './pipeline.js';
 
 /**
  * Priority classes at the SMSP limit (issue 16, ARCHITECTURE property 10): BullMQ worker processes
@@ -134,17 +134,6 @@ export async function benchPriority(o: PriorityBenchOptions): Promise<PriorityBe
     await closeQueues(queues, redis, prefix);
     await simulator.stop();
   }
-}
-
-/** Leaves the shared Redis as it was found. */
-async function closeQueues(queues: PipelineQueues, redis: Redis, prefix: string): Promise<void> {
-  await queues.close();
-  for (let cursor = '0', keys: string[] = []; ; ) {
-    [cursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    if (keys.length > 0) await redis.del(...keys);
-    if (cursor === '0') break;
-  }
-  redis.disconnect();
 }
 
 /** `ingest 0.01→0.20 trace 0.25→1.10 assemble 1.12→1.30`: when each job started and ended, from submission. */

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../log.js';
 import { BATCH_ID_PATTERN } from '../pipeline/batch-id.js';
+import { STATIC_PREFIXES } from './route-rules.js';
 
 /**
  * One log line per answered request, for the operator at a terminal or a log collector: method,
@@ -9,8 +10,6 @@ import { BATCH_ID_PATTERN } from '../pipeline/batch-id.js';
  * who asked, and the batch when the route names one. The service's own files (CSS, images, script)
  * are logged at debug only: they say nothing an operator acts on.
  */
-
-const ASSET_PREFIXES = ['/assets/', '/nhsuk/', '/app/'];
 
 export interface RequestLogLine {
   method: string;
@@ -37,7 +36,7 @@ export function requestLogLine(request: FastifyRequest, reply: FastifyReply): Re
 export function logRequest(logger: Logger): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
   return async (request, reply) => {
     const line = requestLogLine(request, reply);
-    const level = line.status >= 500 ? 'warn' : ASSET_PREFIXES.some((prefix) => line.route.startsWith(prefix)) ? 'debug' : 'info';
+    const level = line.status >= 500 ? 'warn' : STATIC_PREFIXES.some((prefix) => line.route.startsWith(prefix)) ? 'debug' : 'info';
     logger.log(level, 'request', line);
   };
 }

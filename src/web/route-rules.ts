@@ -15,7 +15,7 @@ import { DASHBOARD_PREFIX } from './dashboard-access.js';
 const OPEN_ROUTES: ReadonlySet<string> = new Set(['GET /', 'GET /sign-in', 'POST /sign-in', 'POST /sign-out', 'POST /api/session', 'DELETE /api/session']);
 
 /** Static files: the NHS.UK frontend's compiled CSS, JS and images, and this app's own script. */
-const OPEN_PREFIXES = ['/assets/', '/nhsuk/', '/app/'] as const;
+export const STATIC_PREFIXES = ['/assets/', '/nhsuk/', '/app/'] as const;
 
 /**
  * Apps mounted under a prefix, whose routes are theirs to name (the bull-board queue dashboard,
@@ -30,7 +30,7 @@ export function routeRule(method: string, routePath: string): RouteRule {
   // Fastify answers HEAD with the GET route: the same rule.
   const verb = method === 'HEAD' ? 'GET' : method;
   const key = `${verb} ${routePath}`;
-  if (OPEN_ROUTES.has(key) || (verb === 'GET' && OPEN_PREFIXES.some((prefix) => routePath.startsWith(prefix)))) return { open: true };
+  if (OPEN_ROUTES.has(key) || (verb === 'GET' && STATIC_PREFIXES.some((prefix) => routePath.startsWith(prefix)))) return { open: true };
   const mount = MOUNTED_PAGES.find((prefix) => routePath === prefix || routePath.startsWith(`${prefix}/`));
   if (mount) return { open: false, surface: 'page', name: mount };
   if (routePath === '/api' || routePath.startsWith('/api/')) return { open: false, surface: 'api', name: key };

@@ -1,5 +1,4 @@
-import { appendFile, chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { appendFile, chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -14,29 +13,13 @@ import { recordedUsers } from '../support/accounts.js';
 import { PrivateRedis } from '../support/private-redis.js';
 import { connectTestRedis, deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
 import { sampleEvents } from '../audit/fixtures.js';
+import { check, useTempRoot } from './doctor-support.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 const FAST = { cost: 2 ** 10, blockSize: 8, parallelism: 1 };
 
-let root: string;
-beforeAll(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'pds-doctor-'));
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-
-async function folder(name: string): Promise<string> {
-  const dir = path.join(root, name);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  return dir;
-}
-
-/** One check's report for these settings. */
-async function check(name: string, env: Record<string, string>) {
-  const [report] = await runDoctor(doctorContext(env), { only: [name] });
-  return report!;
-}
+const temp = useTempRoot('pds-doctor-');
+const folder = (name: string) => temp.folder(name);
 
 describe('running checks', () => {
   const context = doctorContext({ PDS_TRACE_DATA_DIR: '/nonexistent' });

@@ -1,13 +1,12 @@
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile, chmod } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openAuditStore } from '../../src/audit/store.js';
-import { doctorContext, runDoctor } from '../../src/doctor/index.js';
 import { loadSchedules } from '../../src/intake/schedules/schedule-file.js';
 import { openScheduleQueue, syncSchedules } from '../../src/intake/schedules/schedule-queue.js';
 import { createCertificateAuthority } from '../../src/tls/pki.js';
 import { sampleEvents } from '../audit/fixtures.js';
+import { check, useTempRoot } from './doctor-support.js';
 import { connectTestRedis, deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
 import { smspClientEnv, startTestSimulator, type TestSimulator } from '../support/simulator.js';
 
@@ -18,24 +17,8 @@ import { smspClientEnv, startTestSimulator, type TestSimulator } from '../suppor
  * the shared Redis under a prefix of its own, real folders (one on another filesystem).
  */
 
-let root: string;
-beforeAll(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'pds-doctor-failures-'));
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-
-async function folder(name: string): Promise<string> {
-  const dir = path.join(root, name);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  return dir;
-}
-
-async function check(name: string, env: Record<string, string>) {
-  const [report] = await runDoctor(doctorContext(env), { only: [name] });
-  return report!;
-}
+const temp = useTempRoot('pds-doctor-failures-');
+const folder = (name: string) => temp.folder(name);
 
 describe('SMSP with a CA that did not sign its server', () => {
   let simulator: TestSimulator;
@@ -117,10 +100,10 @@ describe('watched folders', () => {
     for (const sub of ['inbox', 'processing', 'done', 'failed', 'outbox']) await mkdir(path.join(dir, sub), { mode: 0o700 });
     return dir;
   }
-  const env = (...folders: string[]) => ({ PDS_TRACE_DATA_DIR: root, PDS_TRACE_WATCH_FOLDERS: folders.join(path.delimiter) });
+  const env = (...folders: string[]) => ({ PDS_TRACE_DATA_DIR: temp.root, PDS_TRACE_WATCH_FOLDERS: folders.join(path.delimiter) });
 
   it('skips with none configured, and passes folders that exist, owner-only, on one filesystem', async () => {
-    expect((await check('watch-folders', { PDS_TRACE_DATA_DIR: root })).status).toBe('SKIP');
+    expect((await check('watch-folders', { PDS_TRACE_DATA_DIR: temp.root })).status).toBe('SKIP');
     const a = await watched('watch-a');
     const b = await watched('watch-b');
     const report = await check('watch-folders', env(a, b));
@@ -129,7 +112,7 @@ describe('watched folders', () => {
   });
 
   it('fails a folder that does not exist, and one open to other users, with the chmod that mends it', async () => {
-    const missing = path.join(root, 'not-mounted');
+    const missing = path.join(temp.root, 'not-mounted');
     const gone = await check('watch-folders', env(missing));
     expect(gone).toMatchObject({ status: 'FAIL', summary: `${missing} does not exist` });
     const open = await watched('watch-open');

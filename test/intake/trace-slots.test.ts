@@ -1,23 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Redis } from 'ioredis';
 import type { AuditStore } from '../../src/audit/store.js';
 import type { Principal } from '../../src/auth/authorise.js';
-import { loadConfig } from '../../src/config.js';
 import { queueRunner } from '../../src/intake/runners.js';
 import { submit, type SubmittedBatch } from '../../src/intake/submit.js';
-import { createLogger } from '../../src/log.js';
 import { loadBatch } from '../../src/pipeline/batch.js';
-import { createLocalLimiter } from '../../src/pipeline/limiter.js';
 import type { PriorityClass } from '../../src/pipeline/priority.js';
 import { smspProvider } from '../../src/pipeline/provider.js';
-import { doneChunks, openQueues, type PipelineQueues } from '../../src/pipeline/queues.js';
-import { withRowLimit } from '../../src/pipeline/strategy.js';
+import { doneChunks, type PipelineQueues } from '../../src/pipeline/queues.js';
 import { writeCohort } from '../../src/simulator/cohort.js';
-import { createSmspClient, type SmspClient } from '../../src/smsp/client.js';
-import { startWorkers, type PipelineWorkers } from '../../jobs/workers.js';
-import { expectResultsMatchGroundTruth, openTestAudit, tempDir } from '../support/pipeline.js';
-import { connectTestRedis, deleteKeys, uniquePrefix } from '../support/redis.js';
-import { startTestSimulator, type TestSimulator } from '../support/simulator.js';
+import { expectResultsMatchGroundTruth } from '../support/pipeline.js';
+import type { TestSimulator } from '../support/simulator.js';
+import { startQueuedWorker, type QueuedWorker } from './queued-worker.js';
 import { testSubmitter } from './submitter.js';
 
 /**
@@ -30,40 +23,18 @@ const POPULATION = { seed: 'trace-slots', size: 3000 };
 const SERVICE: Principal = { userId: 'svc-watch', roles: ['tracer'], kind: 'service' };
 
 describe('trace slots by priority class, on real Redis', () => {
+  let fixture: QueuedWorker;
   let simulator: TestSimulator;
-  let client: SmspClient;
-  let redis: Redis;
-  let prefix: string;
   let queues: PipelineQueues;
-  let workers: PipelineWorkers;
   let audit: AuditStore;
   let dir: string;
 
   beforeAll(async () => {
-    dir = await tempDir('trace-slots');
     // Slow answers: a 300-row bulk chunk takes seconds, a 20-row interactive one a fraction of that.
-    simulator = await startTestSimulator({ ...POPULATION, latencyMs: 40 });
-    const settings = { ...loadConfig({}).smsp, url: simulator.url, maxInFlight: 4, maxRatePerSecond: 2000 };
-    client = await createSmspClient(settings, { tls: simulator.clientTls, limiter: createLocalLimiter({ maxInFlight: 4, maxRatePerSecond: 2000 }) });
-    redis = connectTestRedis();
-    prefix = uniquePrefix('trace-slots');
-    queues = openQueues(redis, prefix);
-    audit = await openTestAudit(`${dir}/data`);
-    // One bulk chunk at a time in this worker.
-    workers = startWorkers(
-      { dataDir: `${dir}/data`, queues, caller: withRowLimit(client, 4), provider: smspProvider(simulator.url), providerHoldMs: 1000, logger: createLogger({ level: 'error' }), audit },
-      { connection: redis, prefix, traceConcurrency: 1 },
-    );
+    fixture = await startQueuedWorker('trace-slots', POPULATION, 40);
+    ({ simulator, queues, audit, dir } = fixture);
   });
-  afterAll(async () => {
-    await workers?.close(5_000);
-    await queues?.close();
-    await deleteKeys(redis, prefix);
-    redis?.disconnect();
-    client?.close();
-    await audit?.close();
-    await simulator?.close();
-  });
+  afterAll(async () => fixture?.close());
 
   async function submitCohort(name: string, rows: number, priority: PriorityClass, chunkSize: number): Promise<{ submitted: SubmittedBatch; expectedPath: string }> {
     const cohort = await writeCohort({ ...POPULATION, rows, outDir: dir, name });
